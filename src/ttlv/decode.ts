@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { TtlvError, type TtlvErrorCode } from './errors.js';
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js';
 import { ItemType, isItemType, type TtlvItem } from './types.js';
@@ -60,20 +61,20 @@ class Decoder {
   /** Decodes the item at `offset`, which must end by `limit`; returns it and the offset after its padding. */
   private decodeItem(offset: number, limit: number, depth: number): [TtlvItem, number] {
     const { buf } = this;
+    // Only the top-level item can run past the input: a child's limit is its parent's end, which was already
+    // checked against the input, so a child running past it breaks the parent's length (§9.1.1.3), even when the
+    // parent happens to end where the input ends.
+    const code: TtlvErrorCode = depth === 0 ? 'truncated' : 'length-mismatch';
     if (offset + 8 > limit) {
-      this.fail(
-        limit === buf.length ? 'truncated' : 'length-mismatch',
-        offset,
-        `${limit - offset} bytes left where an 8-byte item header is needed`,
-      );
+      this.fail(code, offset, `${limit - offset} bytes left where an 8-byte item header is needed`);
     }
-    const tag = (buf[offset]! << 16) | (buf[offset + 1]! << 8) | buf[offset + 2]!;
+    const tag = buf.readUIntBE(offset, 3);
     this.path.push(tag);
     const high = tag >>> 16;
     if (high !== 0x42 && high !== 0x54) {
       this.fail('bad-tag', offset, `tag 0x${tag.toString(16)} is neither 0x42xxxx nor an 0x54xxxx extension`);
     }
-    const type = buf[offset + 3]!;
+    const type = buf.readUInt8(offset + 3);
     if (!isItemType(type)) this.fail('bad-type', offset + 3, `0x${type.toString(16)} is not an item type`);
     const length = buf.readUInt32BE(offset + 4);
     const fixed = fixedLength[type];
@@ -91,9 +92,9 @@ class Decoder {
     const end = start + padded;
     if (end > limit) {
       this.fail(
-        limit === buf.length ? 'truncated' : 'length-mismatch',
+        code,
         offset + 4,
-        limit === buf.length
+        depth === 0
           ? `length ${length} needs ${padded} bytes but only ${limit - start} remain`
           : `length ${length} overruns the enclosing structure by ${end - limit} bytes`,
       );
@@ -136,6 +137,11 @@ class Decoder {
       case ItemType.DateTimeExtended:
         return { tag, type, value: buf.readBigInt64BE(start) };
       case ItemType.BigInteger:
+        // §9.1.1.4: padded "with the minimal number of leading sign-extended bytes", so eight leading bytes that
+        // only repeat the sign of the next one are one padding word too many.
+        if (length > 8 && isSignPadding(buf, start)) {
+          this.fail('bad-padding', start, 'a Big Integer has more than the minimal sign-extension padding');
+        }
         return { tag, type, value: decodeBigInteger(buf, start, length) };
       case ItemType.Boolean: {
         const value = buf.readBigUInt64BE(start);
@@ -153,15 +159,12 @@ class Decoder {
   private decodeText(start: number, length: number): string {
     const { buf } = this;
     const end = start + length;
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (buf[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
+    // §9.1.1.4: "There SHALL NOT be null-termination at the end of such strings."
+    if (length > 0 && buf[end - 1] === 0) {
+      this.fail('bad-value', end - 1, 'a Text String must not be null-terminated (KMIP 1.4 §9.1.1.4)');
     }
     // Pure ASCII is valid UTF-8 and decodes fastest as latin1; anything else goes through the fatal decoder.
-    if (ascii) return buf.toString('latin1', start, end);
+    if (isAscii(buf.subarray(start, end))) return buf.toString('latin1', start, end);
     try {
       return utf8.decode(buf.subarray(start, end));
     } catch {
@@ -174,5 +177,12 @@ class Decoder {
 export function decodeBigInteger(bytes: Uint8Array, start: number, length: number): bigint {
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('hex');
   const unsigned = BigInt(`0x${hex}`);
-  return bytes[start]! >= 0x80 ? unsigned - (1n << BigInt(length * 8)) : unsigned;
+  return (bytes[start] ?? 0) >= 0x80 ? unsigned - (1n << BigInt(length * 8)) : unsigned;
+}
+
+/** Whether the 8 bytes at `start` are 0x00 (or 0xFF) and the byte after them keeps the same sign. */
+function isSignPadding(bytes: Buffer, start: number): boolean {
+  const word = bytes.readBigUInt64BE(start);
+  const next = bytes.readUInt8(start + 8);
+  return (word === 0n && next < 0x80) || (word === 0xffffffffffffffffn && next >= 0x80);
 }

@@ -8,7 +8,7 @@ import { ItemType, type TtlvItem } from './types.js';
  */
 export function encodeTtlv(item: TtlvItem): Buffer {
   const writer = new Writer();
-  writer.item(item, []);
+  writer.item(item);
   return writer.finish();
 }
 
@@ -17,6 +17,8 @@ const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
+/** With the u flag a surrogate pair is one code point, so only unpaired surrogates match. */
+const loneSurrogate = /[\uD800-\uDFFF]/u;
 
 /** One growable buffer per encode call (no shared module-level writer). */
 class Writer {
@@ -38,9 +40,10 @@ class Writer {
 
   private header(tag: number, type: ItemType, length: number, path: readonly number[]): void {
     if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) {
-      throw new TtlvError('bad-tag', -1, path, `tag ${tag} does not fit in three bytes`);
+      throw new TtlvError('bad-tag', -1, [...path], `tag ${tag} does not fit in three bytes`);
     }
-    this.ensure(8);
+    // Room for the header and a fixed-size value; variable-size values ensure their own room.
+    this.ensure(16);
     const { buf } = this;
     buf[this.pos] = tag >>> 16;
     buf[this.pos + 1] = (tag >>> 8) & 0xff;
@@ -57,14 +60,23 @@ class Writer {
     this.pos += padding;
   }
 
-  item(item: TtlvItem, parentPath: readonly number[]): void {
-    const path = [...parentPath, item.tag];
+  /** Tags from the root to the item being written; copied only into an error. */
+  private readonly path: number[] = [];
+
+  item(item: TtlvItem): void {
+    this.path.push(item.tag);
+    this.writeItem(item);
+    this.path.pop();
+  }
+
+  private writeItem(item: TtlvItem): void {
+    const path = this.path;
     switch (item.type) {
       case ItemType.Structure: {
         this.header(item.tag, item.type, 0, path);
         const lengthAt = this.pos - 4;
         const start = this.pos;
-        for (const child of item.value) this.item(child, path);
+        for (const child of item.value) this.item(child);
         this.buf.writeUInt32BE(this.pos - start, lengthAt);
         return;
       }
@@ -79,7 +91,7 @@ class Writer {
       case ItemType.DateTime:
       case ItemType.DateTimeExtended:
         if (item.value < INT64_MIN || item.value > INT64_MAX) {
-          throw new TtlvError('bad-value', -1, path, `${item.value} does not fit in 64 signed bits`);
+          throw new TtlvError('bad-value', -1, [...path], `${item.value} does not fit in 64 signed bits`);
         }
         this.header(item.tag, item.type, 8, path);
         this.buf.writeBigInt64BE(item.value, this.pos);
@@ -99,6 +111,14 @@ class Writer {
         return;
       }
       case ItemType.TextString: {
+        // A lone surrogate has no UTF-8 form (RFC 3629 §3); Buffer.write would silently send U+FFFD instead.
+        if (loneSurrogate.test(item.value)) {
+          throw new TtlvError('bad-value', -1, [...path], 'text string holds a lone UTF-16 surrogate');
+        }
+        // §9.1.1.4: "There SHALL NOT be null-termination at the end of such strings."
+        if (item.value.endsWith('\u0000')) {
+          throw new TtlvError('bad-value', -1, [...path], 'a Text String must not be null-terminated');
+        }
         // Worst case 3 bytes per UTF-16 unit, plus padding.
         this.header(item.tag, item.type, 0, path);
         this.ensure(item.value.length * 3 + 8);
@@ -122,7 +142,7 @@ class Writer {
 
   private int32(tag: number, type: ItemType, value: number, min: number, max: number, path: number[]): void {
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new TtlvError('bad-value', -1, path, `${value} is not an integer in [${min}, ${max}]`);
+      throw new TtlvError('bad-value', -1, [...path], `${value} is not an integer in [${min}, ${max}]`);
     }
     this.header(tag, type, 4, path);
     const { buf } = this;

@@ -30,7 +30,12 @@ export type TtlvErrorCode =
   /** A frame header that is not a KMIP message (not a 0x42xxxx Structure). */
   | 'bad-header'
   /** Text-form (XML/JSON/hex) input that cannot be turned into TTLV. */
-  | 'bad-text';
+  | 'bad-text'
+  /** A `$...` test-vector placeholder where no value for it was supplied. */
+  | 'placeholder';
+
+/** " at offset N" for errors about bytes; nothing for text-form errors, whose detail names the line. */
+const at = (offset: number): string => (offset >= 0 ? ` at offset ${offset}` : '');
 
 /** A typed, never-crashing decode/encode failure: what rule, at which byte, under which tags. */
 export class TtlvError extends Error {
@@ -43,9 +48,7 @@ export class TtlvError extends Error {
   readonly detail: string;
 
   constructor(code: TtlvErrorCode, offset: number, path: readonly number[], detail: string) {
-    super(
-      `${code} at offset ${offset}${path.length > 0 ? ` (${path.map(formatTag).join('/')})` : ''}: ${detail}`,
-    );
+    super(`${code}${at(offset)}${path.length > 0 ? ` (${path.map(formatTag).join('/')})` : ''}: ${detail}`);
     this.code = code;
     this.offset = offset;
     this.path = path;
@@ -60,6 +63,6 @@ export class TtlvError extends Error {
   /** The message with tag names resolved, for people. */
   describe(namer?: TagNamer): string {
     const path = this.formatPath(namer);
-    return `${this.code} at offset ${this.offset}${path === '' ? '' : ` (${path})`}: ${this.detail}`;
+    return `${this.code}${at(this.offset)}${path === '' ? '' : ` (${path})`}: ${this.detail}`;
   }
 }

@@ -60,13 +60,13 @@ export class TtlvFramer {
   private checkHeader(available: number): number | undefined {
     const { buf, start } = this;
     if (available >= 1 && buf[start] !== 0x42) {
-      this.reject('bad-header', 0, `first byte 0x${buf[start]!.toString(16)} is not a KMIP tag (0x42xxxx)`);
+      this.reject('bad-header', 0, `first byte 0x${hexByte(buf, start)} is not a KMIP tag (0x42xxxx)`);
     }
     if (available >= 4 && buf[start + 3] !== ItemType.Structure) {
       this.reject(
         'bad-header',
         3,
-        `item type 0x${buf[start + 3]!.toString(16)} where a message Structure (0x01) must be`,
+        `item type 0x${hexByte(buf, start + 3)} where a message Structure (0x01) must be`,
       );
     }
     if (available < 8) return undefined;
@@ -107,4 +107,8 @@ export class TtlvFramer {
     this.buf.set(chunk, this.end);
     this.end += chunk.length;
   }
+}
+
+function hexByte(buf: Buffer, at: number): string {
+  return buf.readUInt8(at).toString(16).padStart(2, '0');
 }
