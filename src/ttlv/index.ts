@@ -6,3 +6,13 @@ export { decodeTtlv } from './decode.js';
 export { encodeTtlv } from './encode.js';
 export { TtlvFramer, type FramerOptions } from './framer.js';
 export { toHex, parseHex, dumpTtlv } from './hex.js';
+export type { TextNames, TextParseOptions } from './text-names.js';
+export {
+  readXmlDocument,
+  xmlElementToTtlv,
+  parseKmipXml,
+  formatKmipXml,
+  type XmlElement,
+  type XmlDocument,
+} from './xml.js';
+export { formatKmipJson, parseKmipJson, readKmipJsonDocument, type KmipJsonItem } from './json.js';
