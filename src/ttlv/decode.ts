@@ -1,4 +1,3 @@
-import { isAscii } from 'node:buffer';
 import { TtlvError, type TtlvErrorCode } from './errors.js';
 import { defaultDecodeLimits, type DecodeLimits } from './limits.js';
 import { ItemType, isItemType, type TtlvItem } from './types.js';
@@ -29,6 +28,8 @@ const fixedLength: Partial<Record<number, number>> = {
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// eslint-disable-next-line no-control-regex -- any character outside 7-bit ASCII
+const nonAscii = /[^\u0000-\u007f]/;
 
 class Decoder {
   private readonly buf: Buffer;
@@ -164,7 +165,8 @@ class Decoder {
       this.fail('bad-value', end - 1, 'a Text String must not be null-terminated (KMIP 1.4 §9.1.1.4)');
     }
     // Pure ASCII is valid UTF-8 and decodes fastest as latin1; anything else goes through the fatal decoder.
-    if (isAscii(buf.subarray(start, end))) return buf.toString('latin1', start, end);
+    const latin1 = buf.toString('latin1', start, end);
+    if (!nonAscii.test(latin1)) return latin1;
     try {
       return utf8.decode(buf.subarray(start, end));
     } catch {

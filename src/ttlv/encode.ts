@@ -17,12 +17,11 @@ const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
-/** With the u flag a surrogate pair is one code point, so only unpaired surrogates match. */
-const loneSurrogate = /[\uD800-\uDFFF]/u;
 
 /** One growable buffer per encode call (no shared module-level writer). */
 class Writer {
-  private buf = Buffer.allocUnsafe(1024);
+  // 2 KiB comes from Node's buffer pool (cheap) and holds most requests and responses without growing.
+  private buf = Buffer.allocUnsafe(2048);
   private pos = 0;
 
   finish(): Buffer {
@@ -49,15 +48,16 @@ class Writer {
     buf[this.pos + 1] = (tag >>> 8) & 0xff;
     buf[this.pos + 2] = tag & 0xff;
     buf[this.pos + 3] = type;
-    buf.writeUInt32BE(length, this.pos + 4);
+    writeLength(buf, this.pos + 4, length);
     this.pos += 8;
   }
 
   /** Writes zero padding after a value of `length` bytes. */
   private pad(length: number): void {
-    const padding = (8 - (length % 8)) % 8;
-    this.buf.fill(0, this.pos, this.pos + padding);
-    this.pos += padding;
+    // At most 7 bytes: a loop is cheaper than a call into Buffer.fill.
+    const end = this.pos + ((8 - (length % 8)) % 8);
+    const { buf } = this;
+    while (this.pos < end) buf[this.pos++] = 0;
   }
 
   /** Tags from the root to the item being written; copied only into an error. */
@@ -77,7 +77,7 @@ class Writer {
         const lengthAt = this.pos - 4;
         const start = this.pos;
         for (const child of item.value) this.item(child);
-        this.buf.writeUInt32BE(this.pos - start, lengthAt);
+        writeLength(this.buf, lengthAt, this.pos - start);
         return;
       }
       case ItemType.Integer:
@@ -112,18 +112,16 @@ class Writer {
       }
       case ItemType.TextString: {
         // A lone surrogate has no UTF-8 form (RFC 3629 §3); Buffer.write would silently send U+FFFD instead.
-        if (loneSurrogate.test(item.value)) {
+        if (!item.value.isWellFormed()) {
           throw new TtlvError('bad-value', -1, [...path], 'text string holds a lone UTF-16 surrogate');
         }
         // §9.1.1.4: "There SHALL NOT be null-termination at the end of such strings."
-        if (item.value.endsWith('\u0000')) {
+        if (item.value.charCodeAt(item.value.length - 1) === 0) {
           throw new TtlvError('bad-value', -1, [...path], 'a Text String must not be null-terminated');
         }
-        // Worst case 3 bytes per UTF-16 unit, plus padding.
         this.header(item.tag, item.type, 0, path);
-        this.ensure(item.value.length * 3 + 8);
-        const length = this.buf.write(item.value, this.pos, 'utf8');
-        this.buf.writeUInt32BE(length, this.pos - 4);
+        const length = this.text(item.value);
+        writeLength(this.buf, this.pos - 4, length);
         this.pos += length;
         this.pad(length);
         return;
@@ -140,17 +138,44 @@ class Writer {
     }
   }
 
+  /**
+   * Writes UTF-8 text at `pos` and returns its length in bytes. ASCII, the usual case (identifiers, names), is
+   * copied by a plain loop, which beats a call into Buffer.write for the short strings KMIP carries.
+   */
+  private text(value: string): number {
+    // Worst case 3 bytes per UTF-16 unit, plus padding.
+    this.ensure(value.length * 3 + 8);
+    const { buf, pos } = this;
+    const n = value.length;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) return buf.write(value, pos, 'utf8');
+      buf[pos + i] = c;
+    }
+    return n;
+  }
+
   private int32(tag: number, type: ItemType, value: number, min: number, max: number, path: number[]): void {
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new TtlvError('bad-value', -1, [...path], `${value} is not an integer in [${min}, ${max}]`);
     }
     this.header(tag, type, 4, path);
     const { buf } = this;
-    if (value < 0) buf.writeInt32BE(value, this.pos);
-    else buf.writeUInt32BE(value, this.pos);
-    buf.fill(0, this.pos + 4, this.pos + 8);
+    writeLength(buf, this.pos, value >>> 0);
+    buf[this.pos + 4] = 0;
+    buf[this.pos + 5] = 0;
+    buf[this.pos + 6] = 0;
+    buf[this.pos + 7] = 0;
     this.pos += 8;
   }
+}
+
+/** A big-endian unsigned 32-bit value, written byte by byte (the callers have checked the range). */
+function writeLength(buf: Buffer, at: number, value: number): void {
+  buf[at] = value >>> 24;
+  buf[at + 1] = (value >>> 16) & 0xff;
+  buf[at + 2] = (value >>> 8) & 0xff;
+  buf[at + 3] = value & 0xff;
 }
 
 /**
