@@ -4,15 +4,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Native bindings that only one layer may load. */
-const bindings = [
-  { group: ['pkcs11js'], message: 'only src/hsm imports pkcs11js' },
-  { group: ['level', 'classic-level', 'memory-level'], message: 'only src/store imports level' },
-];
+const pkcs11Binding = { group: ['pkcs11js'], message: 'only src/hsm imports pkcs11js' };
+const levelBinding = {
+  group: ['level', 'classic-level', 'memory-level'],
+  message: 'only src/store imports level',
+};
+const bindings = [pkcs11Binding, levelBinding];
 
 /** One flat-config entry per layer; later entries win, so each carries the binding rules too. */
-const layer = (files, patterns) => ({
+const layer = (files, patterns, allowed = bindings) => ({
   files,
-  rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, ...bindings] }] },
+  rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, ...allowed] }] },
 });
 
 export default tseslint.config(
@@ -41,6 +43,9 @@ export default tseslint.config(
     ['src/ttlv/**/*.ts'],
     [{ group: ['../*', '!../ttlv'], message: 'src/ttlv imports nothing from src/' }],
   ),
+  // The two layers that own a native binding.
+  layer(['src/hsm/**/*.ts'], [], [levelBinding]),
+  layer(['src/store/**/*.ts'], [], [pkcs11Binding]),
   // src/kmip knows only ttlv.
   layer(
     ['src/kmip/**/*.ts'],

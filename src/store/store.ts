@@ -51,13 +51,21 @@ export interface LocateQuery {
 }
 
 export interface StoreChange {
-  /** Objects to write. `expectedRevision` is the revision the caller read (0: the object must not exist yet). */
+  /**
+   * Objects to write. `expectedRevision` is the revision the caller read (0: the object must not exist yet), and
+   * `object.revision` must be `expectedRevision + 1` (StoreError 'invalid' otherwise).
+   */
   readonly put?: readonly { readonly object: StoredObject; readonly expectedRevision: number }[];
-  /** Objects to delete, with the revision the caller read. */
+  /** Objects to delete, with the revision the caller read (at least 1). A UID may appear once per change. */
   readonly delete?: readonly { readonly uid: string; readonly expectedRevision: number }[];
 }
 
-export type StoreErrorCode = 'conflict' | 'corrupt' | 'closed' | 'io';
+/**
+ * conflict: a stale revision or KEK record (retry from a fresh read); corrupt: stored bytes this code cannot read
+ * (or a schema newer than it knows); closed: the store was closed; io: the database failed (the cause is attached);
+ * invalid: the caller's change or query cannot be stored as given (a bug above the store, never a race).
+ */
+export type StoreErrorCode = 'conflict' | 'corrupt' | 'closed' | 'io' | 'invalid';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
