@@ -1,0 +1,66 @@
+import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
+import {
+  attributeKey,
+  attributeName,
+  readAttribute1x,
+  readAttributes2x,
+  type Attribute,
+} from '../kmip/attributes.js';
+import { Fields } from '../kmip/fields.js';
+import { registryFor, type KmipVersion } from '../kmip/registry.js';
+import { tags } from '../kmip/vocabulary.js';
+import type { RequestContext } from './context.js';
+import { errors } from './errors.js';
+import { isReadOnly } from './template.js';
+
+/**
+ * Naming attributes in the attribute operations: 1.x by Attribute Name text (1.4 §4.12-§4.16), 2.x by Attribute
+ * Reference, a Tag enumeration value or a vendor { Vendor Identification, Attribute Name } structure (2.1 §7.2).
+ */
+const T = tags('AttributeReference', 'VendorIdentification', 'AttributeName', 'Tag');
+
+/** The key (see attributeKey) of an attribute named by a 1.x Attribute Name. */
+export function keyOfName(name: string, version: KmipVersion): string {
+  if (/^[xy]-/i.test(name)) return name;
+  const info = registryFor(version).attributeTag(name);
+  if (!info) throw errors.invalidField(`'${name}' is not an attribute in KMIP ${version}`);
+  return `#${info.value}`;
+}
+
+/** The key of an attribute named by a 2.x Attribute Reference item. */
+export function keyOfReference(item: TtlvItem, version: KmipVersion): string {
+  if (item.type === ItemType.Enumeration) {
+    if (!registryFor(version).tag(item.value))
+      throw errors.invalidField(`tag ${item.value} is not defined in KMIP ${version}`);
+    return `#${item.value}`;
+  }
+  const fields = new Fields(item, version, 'AttributeReference');
+  return `${fields.requiredText('VendorIdentification')}-${fields.requiredText('AttributeName')}`;
+}
+
+/** A 2.x Attribute Reference for an attribute. */
+export function referenceOf(attribute: Attribute): TtlvItem {
+  if (attribute.kind === 'standard') return ttlv.enumeration(T.AttributeReference, attribute.value.tag);
+  const dash = attribute.name.indexOf('-');
+  return ttlv.structure(T.AttributeReference, [
+    ttlv.textString(T.VendorIdentification, dash > 0 ? attribute.name.slice(0, dash) : 'x'),
+    ttlv.textString(T.AttributeName, dash > 0 ? attribute.name.slice(dash + 1) : attribute.name),
+  ]);
+}
+
+/** The one attribute inside a 1.x Attribute field or a 2.x New/Current Attribute structure. */
+export function oneAttribute(fields: Fields, ctx: RequestContext): Attribute {
+  if (!ctx.version.startsWith('2.')) return readAttribute1x(fields);
+  const inner = readAttributes2x(fields);
+  const [first, ...rest] = inner;
+  if (!first || rest.length > 0) throw errors.invalidField(`${fields.path} must hold exactly one attribute`);
+  return first;
+}
+
+/** Refuses a change to an attribute the client may not change, naming it. */
+export function checkWritable(attribute: Attribute, ctx: RequestContext): void {
+  if (isReadOnly(attribute)) {
+    const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
+    throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
+  }
+}

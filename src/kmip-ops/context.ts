@@ -1,0 +1,59 @@
+import type { TtlvItem } from '../ttlv/types.js';
+import type { Fields } from '../kmip/fields.js';
+import type { KmipVersion } from '../kmip/registry.js';
+import type { ObjectStore } from '../store/store.js';
+import type { KeyService } from './keys.js';
+
+/** The operational log, as the operations use it: structured fields, never key material. */
+export interface OpsLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Who is asking: the principal from the client certificate (and Credential), and what it may do. */
+export interface Principal {
+  readonly name: string;
+  /** An administrator sees and manages every owner's objects. */
+  readonly admin: boolean;
+}
+
+/** The services a request reaches, handed in per request (no globals, DESIGN.md "The path of one request"). */
+export interface Services {
+  readonly store: ObjectStore;
+  readonly keys: KeyService;
+  readonly log: OpsLogger;
+  readonly now: () => Date;
+}
+
+/** One request's context. The ID placeholder belongs to one message (KMIP 1.4 §3.1 / 2.1 §4.52, "ID Placeholder"). */
+export interface RequestContext extends Services {
+  readonly version: KmipVersion;
+  readonly principal: Principal;
+  readonly correlationId: string;
+  readonly idPlaceholder: { current: string | undefined };
+  /** UIDs the current batch item touched, for the audit trail. */
+  readonly touched: string[];
+}
+
+/**
+ * One operation (STYLE.md: one file per operation): how its request payload is read, what it does, and how its
+ * response payload is written, in the request's version.
+ */
+export interface OperationHandler<Request, Response> {
+  /** The Operation enumeration name ("Register"). */
+  readonly operation: string;
+  /** The first KMIP version that defines the operation. */
+  readonly since: KmipVersion;
+  decodeRequest(payload: Fields | undefined, ctx: RequestContext): Request;
+  execute(request: Request, ctx: RequestContext): Promise<Response>;
+  encodeResponse(response: Response, ctx: RequestContext): TtlvItem[];
+}
+
+/** A handler of any request and response type, as the dispatcher holds them. */
+export type AnyHandler = OperationHandler<unknown, unknown>;
+
+/** Erases a handler's request/response types for the dispatcher's table (they stay paired inside the handler). */
+export function handler<Request, Response>(h: OperationHandler<Request, Response>): AnyHandler {
+  return h;
+}

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import { encodeTtlv } from '../ttlv/encode.js';
+import type { TtlvItem } from '../ttlv/types.js';
+import { checkTagsExist, FieldError, Fields } from '../kmip/fields.js';
+import {
+  answerVersion,
+  BatchErrorContinuation,
+  decodeRequestMessage,
+  encodeResponseMessage,
+  peekProtocolVersion,
+  responsePayload,
+  ResultStatus,
+  type ProtocolVersion,
+  type ResponseBatchItem,
+} from '../kmip/message.js';
+import { kmipVersions, registryFor, type KmipVersion } from '../kmip/registry.js';
+import { enumName, tag } from '../kmip/vocabulary.js';
+import type { AnyHandler, Principal, RequestContext, Services } from './context.js';
+import { errors, KmipError, toKmipError } from './errors.js';
+
+/** One audit event per batch item (DESIGN.md "The path of one request"). */
+export interface AuditEvent {
+  readonly correlationId: string;
+  readonly principal: string;
+  readonly operation: string;
+  readonly version: KmipVersion;
+  readonly objects: readonly string[];
+  readonly outcome: 'success' | 'failure';
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export interface DispatcherOptions {
+  readonly handlers: readonly AnyHandler[];
+  readonly services: Services;
+  readonly audit?: (event: AuditEvent) => void;
+}
+
+const operationTag = tag('Operation');
+const resultReasonTag = tag('ResultReason');
+
+/**
+ * The operation mux (kmip-go's OperationMux, STYLE.md): one table from Operation to handler, and the batch rules
+ * of KMIP 1.4 §6.13-§6.15 — items run in order, the ID placeholder is shared by the items of one message only,
+ * Batch Error Continuation Option Stop (the default) or Continue; Undo is refused as not supported.
+ */
+export class Dispatcher {
+  private readonly handlers = new Map<string, AnyHandler>();
+
+  constructor(private readonly options: DispatcherOptions) {
+    for (const handler of options.handlers) this.handlers.set(handler.operation, handler);
+  }
+
+  /** The operations this server implements, for Query. */
+  operations(version: KmipVersion): string[] {
+    return [...this.handlers.values()]
+      .filter((h) => kmipVersions.indexOf(h.since) <= kmipVersions.indexOf(version))
+      .map((h) => h.operation);
+  }
+
+  /** The response to a message that could not be decoded at all: Invalid Message, in KMIP 1.0 (any client reads it). */
+  invalidMessage(reason: string): TtlvItem {
+    const timeStamp = BigInt(Math.floor(this.options.services.now().getTime() / 1000));
+    return this.failMessage({ major: 1, minor: 0 }, '1.0', timeStamp, errors.invalidMessage(reason));
+  }
+
+  /** Handles one decoded request message and returns the response message. Never throws. */
+  async handle(
+    message: TtlvItem,
+    principal: Principal,
+    maxBatchCount = Number.POSITIVE_INFINITY,
+  ): Promise<TtlvItem> {
+    const correlationId = randomUUID();
+    const { services } = this.options;
+    const timeStamp = BigInt(Math.floor(services.now().getTime() / 1000));
+    const declared = peekProtocolVersion(message);
+    const version = declared ? answerVersion(declared) : undefined;
+    if (!declared || !version) {
+      // Without a version we can speak, answer in the oldest one: every client reads a 1.0 response.
+      const reason = declared
+        ? `protocol version ${declared.major}.${declared.minor} is not supported; supported: ${kmipVersions.join(', ')}`
+        : 'the message has no readable Request Header / Protocol Version';
+      return this.failMessage({ major: 1, minor: 0 }, '1.0', timeStamp, errors.invalidMessage(reason));
+    }
+    const protocolVersion =
+      registryFor(version).version === `${declared.major}.${declared.minor}`
+        ? declared
+        : { major: Number(version.split('.')[0]), minor: Number(version.split('.')[1]) };
+    let request;
+    try {
+      checkTagsExist(message, version);
+      request = decodeRequestMessage(message, version);
+    } catch (error) {
+      const { error: kmipError } = toKmipError(error);
+      const invalid =
+        error instanceof FieldError ? errors.invalidMessage(kmipError.message, error) : kmipError;
+      return this.failMessage(protocolVersion, version, timeStamp, invalid);
+    }
+    const { header } = request;
+    if (request.items.length > maxBatchCount) {
+      return this.failMessage(
+        protocolVersion,
+        version,
+        timeStamp,
+        errors.invalidMessage(
+          `the request has ${request.items.length} batch items; this server takes at most ${maxBatchCount}`,
+        ),
+      );
+    }
+    const continuation = header.batchErrorContinuationOption ?? BatchErrorContinuation.Stop;
+    if (continuation === BatchErrorContinuation.Undo) {
+      return this.failMessage(
+        protocolVersion,
+        version,
+        timeStamp,
+        errors.featureNotSupported(
+          'Batch Error Continuation Option Undo is not supported; use Stop or Continue',
+        ),
+      );
+    }
+    const idPlaceholder = { current: undefined as string | undefined };
+    const results: ResponseBatchItem[] = [];
+    for (const item of request.items) {
+      const ctx: RequestContext = {
+        ...services,
+        version,
+        principal,
+        correlationId,
+        idPlaceholder,
+        touched: [],
+      };
+      const result = await this.runItem(item.operation, item.payload, item.path, ctx);
+      results.push({ ...result, uniqueBatchItemId: item.uniqueBatchItemId });
+      if (result.resultStatus !== ResultStatus.Success && continuation === BatchErrorContinuation.Stop) break;
+    }
+    const headerFields = {
+      protocolVersion,
+      version,
+      timeStamp,
+      clientCorrelationValue: header.clientCorrelationValue,
+      serverCorrelationValue: header.serverCorrelationValue,
+    };
+    const response = encodeResponseMessage(headerFields, results);
+    const max = header.maximumResponseSize;
+    if (max !== undefined && encodeTtlv(response).length > max) {
+      // KMIP 1.4 §6.3: a response over the client's Maximum Response Size is replaced by Response Too Large.
+      const tooLarge = errors.responseTooLarge(
+        `the response exceeds the Maximum Response Size of ${max} bytes`,
+      );
+      return encodeResponseMessage(
+        headerFields,
+        results.map((r) => ({
+          operation: r.operation,
+          uniqueBatchItemId: r.uniqueBatchItemId,
+          resultStatus: ResultStatus.OperationFailed,
+          resultReason: tooLarge.reasonValue(version),
+          resultMessage: tooLarge.message,
+        })),
+      );
+    }
+    return response;
+  }
+
+  private async runItem(
+    operation: number,
+    payload: TtlvItem | undefined,
+    path: string,
+    ctx: RequestContext,
+  ): Promise<ResponseBatchItem> {
+    const name = enumName(ctx.version, operationTag, operation);
+    const handler = this.handlers.get(name);
+    try {
+      if (!handler) throw errors.operationNotSupported(`operation ${name} is not supported by this server`);
+      if (kmipVersions.indexOf(handler.since) > kmipVersions.indexOf(ctx.version)) {
+        throw errors.operationNotSupported(`operation ${name} is not part of KMIP ${ctx.version}`);
+      }
+      const fields = payload ? new Fields(payload, ctx.version, `${path}/RequestPayload`) : undefined;
+      const request = handler.decodeRequest(fields, ctx);
+      const response = await handler.execute(request, ctx);
+      const out = handler.encodeResponse(response, ctx);
+      this.audit(ctx, name, 'success');
+      return {
+        operation,
+        uniqueBatchItemId: undefined,
+        resultStatus: ResultStatus.Success,
+        payload: responsePayload(out),
+      };
+    } catch (thrown) {
+      const { error, internal } = toKmipError(thrown);
+      if (internal) {
+        ctx.log.error('operation failed', {
+          correlationId: ctx.correlationId,
+          operation: name,
+          error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+        });
+      }
+      this.audit(ctx, name, 'failure', error);
+      return {
+        operation,
+        uniqueBatchItemId: undefined,
+        resultStatus: ResultStatus.OperationFailed,
+        resultReason: error.reasonValue(ctx.version),
+        resultMessage: error.message,
+      };
+    }
+  }
+
+  private audit(
+    ctx: RequestContext,
+    operation: string,
+    outcome: 'success' | 'failure',
+    error?: KmipError,
+  ): void {
+    this.options.audit?.({
+      correlationId: ctx.correlationId,
+      principal: ctx.principal.name,
+      operation,
+      version: ctx.version,
+      objects: [...new Set(ctx.touched)],
+      outcome,
+      ...(error
+        ? {
+            reason: enumName(ctx.version, resultReasonTag, error.reasonValue(ctx.version)),
+            message: error.message,
+          }
+        : {}),
+    });
+  }
+
+  private failMessage(
+    protocolVersion: ProtocolVersion,
+    version: KmipVersion,
+    timeStamp: bigint,
+    error: KmipError,
+  ): TtlvItem {
+    return encodeResponseMessage({ protocolVersion, version, timeStamp }, [
+      {
+        operation: undefined,
+        uniqueBatchItemId: undefined,
+        resultStatus: ResultStatus.OperationFailed,
+        resultReason: error.reasonValue(version),
+        resultMessage: error.message,
+      },
+    ]);
+  }
+}

@@ -1,0 +1,76 @@
+import type { Hsm, SealedKek, SealedSecret } from '../hsm/hsm.js';
+import type { ObjectStore } from '../store/store.js';
+
+/**
+ * Owner key-encryption keys: made in the token on an owner's first secret, stored wrapped by the master key, cached
+ * here as wrapped records only (the token keeps any unwrapped handle). Two requests that race to make an owner's
+ * first KEK both end with the one that was stored first.
+ */
+export class KeyService {
+  private readonly keks = new Map<string, Promise<SealedKek>>();
+
+  constructor(
+    readonly hsm: Hsm,
+    private readonly store: ObjectStore,
+  ) {}
+
+  kekFor(owner: string): Promise<SealedKek> {
+    let kek = this.keks.get(owner);
+    if (!kek) {
+      kek = this.loadOrCreate(owner);
+      this.keks.set(owner, kek);
+      kek.catch(() => this.keks.delete(owner));
+    }
+    return kek;
+  }
+
+  /** Drops cached KEK records (after a master-key rotation rewrote them). */
+  forget(): void {
+    this.keks.clear();
+  }
+
+  private async loadOrCreate(owner: string): Promise<SealedKek> {
+    const stored = await this.store.getKek(owner);
+    if (stored) return parseKek(stored);
+    const kek = await this.hsm.createKek();
+    try {
+      await this.store.putKek(owner, serializeKek(kek), undefined);
+      return kek;
+    } catch (error) {
+      // Another request stored this owner's first KEK first: use that one.
+      const winner = await this.store.getKek(owner);
+      if (winner) return parseKek(winner);
+      throw error;
+    }
+  }
+
+  async seal(owner: string, plaintext: Uint8Array, format: SealedSecret['format']): Promise<SealedSecret> {
+    return this.hsm.seal(await this.kekFor(owner), plaintext, format);
+  }
+
+  async unseal(owner: string, sealed: SealedSecret): Promise<Uint8Array> {
+    return this.hsm.unseal(await this.kekFor(owner), sealed);
+  }
+}
+
+interface KekRecord {
+  v: 1;
+  id: string;
+  master: string;
+  blob: string;
+}
+
+export function serializeKek(kek: SealedKek): Uint8Array {
+  const record: KekRecord = {
+    v: 1,
+    id: kek.id,
+    master: kek.masterLabel,
+    blob: Buffer.from(kek.blob).toString('base64'),
+  };
+  return Buffer.from(JSON.stringify(record));
+}
+
+export function parseKek(bytes: Uint8Array): SealedKek {
+  const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as KekRecord;
+  return { id: record.id, masterLabel: record.master, blob: Buffer.from(record.blob, 'base64') };
+}

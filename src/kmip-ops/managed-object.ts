@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
+import {
+  attributeKey,
+  deserializeAttributes,
+  serializeAttributes,
+  standard,
+  type Attribute,
+} from '../kmip/attributes.js';
+import { registryFor } from '../kmip/registry.js';
+import { enumValues, tag, tags } from '../kmip/vocabulary.js';
+import type { SealedSecret } from '../hsm/hsm.js';
+import type { LocateIndex, StoredObject } from '../store/store.js';
+import type { RequestContext } from './context.js';
+import { errors } from './errors.js';
+
+/**
+ * A managed object as the operations see it: its attributes (the one source of truth for Object Type, State,
+ * Name, ...) and its material, sealed by the token or, for public keys and certificates, in clear.
+ */
+export interface ManagedObject {
+  readonly uid: string;
+  readonly revision: number;
+  readonly owner: string;
+  readonly attributes: readonly Attribute[];
+  readonly material: Material | undefined;
+}
+
+/**
+ * - `sealed-object`: the object structure as registered (SymmetricKey { KeyBlock ... } etc.), TTLV-encoded, sealed,
+ *   so that Get gives back exactly what was registered;
+ * - `sealed-key`: key bytes generated in the token (raw, or PKCS#8 for private keys);
+ * - `clear-object`: the object structure of a public key or certificate, TTLV-encoded, in clear.
+ */
+export type Material =
+  | { readonly kind: 'sealed-object'; readonly sealed: SealedSecret }
+  | { readonly kind: 'sealed-key'; readonly sealed: SealedSecret }
+  | { readonly kind: 'clear-object'; readonly bytes: Uint8Array };
+
+export const ObjectType = enumValues(
+  'ObjectType',
+  'Certificate',
+  'SymmetricKey',
+  'PublicKey',
+  'PrivateKey',
+  'SplitKey',
+  'SecretData',
+  'OpaqueObject',
+  'PGPKey',
+);
+export const State = enumValues(
+  'State',
+  'PreActive',
+  'Active',
+  'Deactivated',
+  'Compromised',
+  'Destroyed',
+  'DestroyedCompromised',
+);
+
+const T = tags(
+  'UniqueIdentifier',
+  'ObjectType',
+  'State',
+  'Name',
+  'NameValue',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'ObjectGroup',
+  'InitialDate',
+  'LastChangeDate',
+);
+
+/** The one value of a single-valued standard attribute. */
+export function single(attributes: readonly Attribute[], tagName: string): TtlvItem | undefined {
+  return standard(attributes, tagName)[0];
+}
+
+export function enumAttribute(attributes: readonly Attribute[], tagName: string): number | undefined {
+  const item = single(attributes, tagName);
+  return item?.type === ItemType.Enumeration ? item.value : undefined;
+}
+
+export function objectTypeOf(object: ManagedObject): number {
+  return enumAttribute(object.attributes, 'ObjectType') ?? 0;
+}
+
+export function stateOf(object: ManagedObject): number {
+  return enumAttribute(object.attributes, 'State') ?? 0;
+}
+
+/** Replaces every instance of a standard attribute with the given value (or removes it when undefined). */
+export function withAttribute(
+  attributes: readonly Attribute[],
+  value: TtlvItem | undefined,
+  tagValue?: number,
+): Attribute[] {
+  const t = value?.tag ?? tagValue;
+  const rest = attributes.filter((a) => !(a.kind === 'standard' && a.value.tag === t));
+  return value ? [...rest, { kind: 'standard', value }] : rest;
+}
+
+export function nowSeconds(ctx: RequestContext): bigint {
+  return BigInt(Math.floor(ctx.now().getTime() / 1000));
+}
+
+/** The attributes the server sets on every new object (KMIP 1.4 §3.1, §3.5, §3.22, §3.23, §3.38). */
+export function serverAttributes(
+  ctx: RequestContext,
+  uid: string,
+  objectType: number,
+  state: number,
+): Attribute[] {
+  const now = nowSeconds(ctx);
+  return [
+    { kind: 'standard', value: ttlv.textString(T.UniqueIdentifier, uid) },
+    { kind: 'standard', value: ttlv.enumeration(T.ObjectType, objectType) },
+    { kind: 'standard', value: ttlv.enumeration(T.State, state) },
+    { kind: 'standard', value: ttlv.dateTime(T.InitialDate, now) },
+    { kind: 'standard', value: ttlv.dateTime(T.LastChangeDate, now) },
+  ];
+}
+
+export function newUid(): string {
+  return randomUUID();
+}
+
+/** Values Locate filters on, from the attributes. */
+export function locateIndexOf(attributes: readonly Attribute[]): LocateIndex {
+  const names = standard(attributes, 'Name').flatMap((name) =>
+    name.type === ItemType.Structure
+      ? name.value.flatMap((c) => (c.tag === T.NameValue && c.type === ItemType.TextString ? [c.value] : []))
+      : [],
+  );
+  const algorithm = enumAttribute(attributes, 'CryptographicAlgorithm');
+  const length = single(attributes, 'CryptographicLength');
+  const groups = standard(attributes, 'ObjectGroup').flatMap((g) =>
+    g.type === ItemType.TextString ? [g.value] : [],
+  );
+  const custom = attributes.flatMap((a): [string, string][] =>
+    a.kind === 'custom' ? [[a.name, scalarText(a.value)]] : [],
+  );
+  return {
+    names,
+    groups,
+    custom,
+    ...(algorithm === undefined ? {} : { algorithm: String(algorithm) }),
+    ...(length?.type === ItemType.Integer ? { length: length.value } : {}),
+  };
+}
+
+/** A comparable text form of a scalar attribute value, for the custom-attribute index. */
+export function scalarText(item: TtlvItem): string {
+  switch (item.type) {
+    case ItemType.Structure:
+      return `struct:${Buffer.from(serializeAttributes([{ kind: 'standard', value: item }])).toString('hex')}`;
+    case ItemType.ByteString:
+      return `bytes:${Buffer.from(item.value).toString('hex')}`;
+    case ItemType.TextString:
+      return item.value;
+    case ItemType.Integer:
+    case ItemType.LongInteger:
+    case ItemType.BigInteger:
+    case ItemType.Enumeration:
+    case ItemType.Boolean:
+    case ItemType.DateTime:
+    case ItemType.Interval:
+    case ItemType.DateTimeExtended:
+      return String(item.value);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Store records
+
+interface MaterialRecord {
+  v: 1;
+  kind: Material['kind'];
+  kek?: string;
+  format?: SealedSecret['format'];
+  blob: string;
+}
+
+function serializeMaterial(material: Material): Uint8Array {
+  const record: MaterialRecord =
+    material.kind === 'clear-object'
+      ? { v: 1, kind: material.kind, blob: Buffer.from(material.bytes).toString('base64') }
+      : {
+          v: 1,
+          kind: material.kind,
+          kek: material.sealed.kekId,
+          format: material.sealed.format,
+          blob: Buffer.from(material.sealed.blob).toString('base64'),
+        };
+  return Buffer.from(JSON.stringify(record));
+}
+
+function parseMaterial(bytes: Uint8Array): Material {
+  const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as MaterialRecord;
+  const blob = Buffer.from(record.blob, 'base64');
+  if (record.kind === 'clear-object') return { kind: 'clear-object', bytes: blob };
+  return { kind: record.kind, sealed: { kekId: record.kek ?? '', format: record.format ?? 'opaque', blob } };
+}
+
+export function toStored(object: ManagedObject, revision: number): StoredObject {
+  const registry = registryFor('2.1');
+  const typeName =
+    registry.enumName(T.ObjectType, enumAttribute(object.attributes, 'ObjectType') ?? 0) ?? 'Unknown';
+  const stateName = registry.enumName(T.State, enumAttribute(object.attributes, 'State') ?? 0) ?? 'Unknown';
+  return {
+    uid: object.uid,
+    revision,
+    owner: object.owner,
+    objectType: typeName,
+    state: stateName,
+    index: locateIndexOf(object.attributes),
+    attributes: serializeAttributes(object.attributes),
+    ...(object.material ? { material: serializeMaterial(object.material) } : {}),
+  };
+}
+
+export function fromStored(stored: StoredObject): ManagedObject {
+  return {
+    uid: stored.uid,
+    revision: stored.revision,
+    owner: stored.owner,
+    attributes: deserializeAttributes(stored.attributes),
+    material: stored.material ? parseMaterial(stored.material) : undefined,
+  };
+}
+
+/** The Unique Identifier a request names, or the ID placeholder (KMIP 1.4 §3.1 "ID Placeholder"). */
+export function resolveUid(uid: string | undefined, ctx: RequestContext): string {
+  const resolved = uid ?? ctx.idPlaceholder.current;
+  if (resolved === undefined) {
+    throw errors.invalidField(
+      'Unique Identifier is missing and no earlier batch item set the ID placeholder',
+    );
+  }
+  return resolved;
+}
+
+/**
+ * Loads an object the principal may see. Another owner's object is Item Not Found, exactly like an object that does
+ * not exist, so that a client learns nothing of objects it may not see (DESIGN.md "Identity, access, audit").
+ */
+export async function loadObject(uid: string, ctx: RequestContext): Promise<ManagedObject> {
+  const stored = await ctx.store.get(uid);
+  if (!stored || (stored.owner !== ctx.principal.name && !ctx.principal.admin)) {
+    throw errors.itemNotFound(`no object with Unique Identifier ${uid}`);
+  }
+  ctx.touched.push(uid);
+  return fromStored(stored);
+}
+
+/** Writes a changed object, with Last Change Date set (KMIP 1.4 §3.38). */
+export async function saveObject(
+  object: ManagedObject,
+  attributes: readonly Attribute[],
+  ctx: RequestContext,
+  change: { readonly dropMaterial?: boolean } = {},
+): Promise<ManagedObject> {
+  const material = change.dropMaterial === true ? undefined : object.material;
+  const changed = withAttribute(attributes, ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)));
+  const next: ManagedObject = { ...object, attributes: changed, material, revision: object.revision + 1 };
+  await ctx.store.commit({
+    put: [{ object: toStored(next, next.revision), expectedRevision: object.revision }],
+  });
+  return next;
+}
+
+/** Stores a new object and makes its UID the ID placeholder for the rest of the message. */
+export async function createObject(
+  object: Omit<ManagedObject, 'revision'>,
+  ctx: RequestContext,
+): Promise<ManagedObject> {
+  const created: ManagedObject = { ...object, revision: 1 };
+  await ctx.store.commit({ put: [{ object: toStored(created, 1), expectedRevision: 0 }] });
+  ctx.idPlaceholder.current = created.uid;
+  ctx.touched.push(created.uid);
+  return created;
+}
+
+/** Attribute-list helpers shared by the attribute operations. */
+export function instancesOf(attributes: readonly Attribute[], key: string): Attribute[] {
+  return attributes.filter((a) => attributeKey(a) === key);
+}
+
+export const uidTag = tag('UniqueIdentifier');

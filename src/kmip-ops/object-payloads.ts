@@ -1,0 +1,310 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { decodeTtlv } from '../ttlv/decode.js';
+import { encodeTtlv } from '../ttlv/encode.js';
+import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types.js';
+import { Fields } from '../kmip/fields.js';
+import { registryFor } from '../kmip/registry.js';
+import { enumValue, enumValues, tags } from '../kmip/vocabulary.js';
+import type { RequestContext } from './context.js';
+import { errors } from './errors.js';
+import { ObjectType, type ManagedObject, type Material } from './managed-object.js';
+
+/**
+ * The object structures of Register and Get (KMIP 1.4 §2.2, 2.1 §2.2): Symmetric Key, Public Key, Private Key,
+ * Secret Data, Opaque Object, Certificate, Split Key, PGP Key, each around a Key Block or a value. Secret ones are
+ * kept sealed as registered, so Get gives back the same bytes; Get converts between key formats where the
+ * conversion is defined.
+ */
+
+const T = tags(
+  'SymmetricKey',
+  'PublicKey',
+  'PrivateKey',
+  'SecretData',
+  'OpaqueObject',
+  'Certificate',
+  'SplitKey',
+  'PGPKey',
+  'KeyBlock',
+  'KeyFormatType',
+  'KeyValue',
+  'KeyMaterial',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'CertificateType',
+  'CertificateValue',
+  'CertificateLength',
+  'Key',
+  'KeyWrappingData',
+);
+
+export const KeyFormat = enumValues(
+  'KeyFormatType',
+  'Raw',
+  'Opaque',
+  'PKCS_1',
+  'PKCS_8',
+  'X_509',
+  'TransparentSymmetricKey',
+);
+
+const Algorithm = enumValues('CryptographicAlgorithm', 'AES', 'DES', 'DES3', 'RSA', 'DSA', 'ECDSA', 'EC');
+
+const structureTagByType = new Map<number, number>([
+  [ObjectType.SymmetricKey, T.SymmetricKey],
+  [ObjectType.PublicKey, T.PublicKey],
+  [ObjectType.PrivateKey, T.PrivateKey],
+  [ObjectType.SecretData, T.SecretData],
+  [ObjectType.OpaqueObject, T.OpaqueObject],
+  [ObjectType.Certificate, T.Certificate],
+  [ObjectType.SplitKey, T.SplitKey],
+  [ObjectType.PGPKey, T.PGPKey],
+]);
+
+/** Public keys and certificates are not secret (DESIGN.md: "may be stored in clear"). */
+const clearTypes = new Set([ObjectType.PublicKey, ObjectType.Certificate]);
+
+export function structureTag(objectType: number, ctx: RequestContext): number {
+  const t = structureTagByType.get(objectType);
+  if (t === undefined || !registryFor(ctx.version).tag(t)) {
+    throw errors.invalidField(`Object Type ${objectType} cannot be registered in KMIP ${ctx.version}`);
+  }
+  return t;
+}
+
+/** The object structure of a Register request, checked for the fields its type needs. */
+export function readObjectStructure(payload: Fields, objectType: number, ctx: RequestContext): StructureItem {
+  const t = structureTag(objectType, ctx);
+  const name = registryFor(ctx.version).tag(t)?.xmlName ?? 'object';
+  const item = payload.required(name);
+  const fields = new Fields(item, ctx.version, `${payload.path}/${name}`);
+  if (t === T.Certificate) {
+    fields.requiredEnumeration('CertificateType');
+    fields.required('CertificateValue');
+    fields.bytes('CertificateValue');
+  } else if (t === T.OpaqueObject) {
+    fields.requiredEnumeration('OpaqueDataType');
+    fields.required('OpaqueDataValue');
+  } else {
+    const block = fields.requiredStruct('KeyBlock');
+    block.requiredEnumeration('KeyFormatType');
+    if (!block.optional('KeyWrappingData')) block.requiredStruct('KeyValue').required('KeyMaterial');
+  }
+  return fields.item;
+}
+
+function child(item: TtlvItem | undefined, t: number): TtlvItem | undefined {
+  return item?.type === ItemType.Structure ? item.value.find((c) => c.tag === t) : undefined;
+}
+
+/** Attributes an object structure implies (KMIP 1.4 §2.1.3 Key Block, §3.4 Cryptographic Algorithm ...). */
+export function impliedAttributes(structure: StructureItem): TtlvItem[] {
+  const out: TtlvItem[] = [];
+  const block = child(structure, T.KeyBlock);
+  const algorithm = child(block, T.CryptographicAlgorithm);
+  const length = child(block, T.CryptographicLength);
+  if (algorithm) out.push(algorithm);
+  if (length) out.push(length);
+  if (structure.tag === T.Certificate) {
+    const type = child(structure, T.CertificateType);
+    if (type) out.push(type);
+    const value = child(structure, T.CertificateValue);
+    if (value?.type === ItemType.ByteString) out.push(ttlv.integer(T.CertificateLength, value.value.length));
+  }
+  return out;
+}
+
+/** Seals (or, for public objects, keeps in clear) the object structure as registered. */
+export async function materialForRegister(
+  structure: StructureItem,
+  objectType: number,
+  owner: string,
+  ctx: RequestContext,
+): Promise<Material> {
+  const bytes = encodeTtlv(structure);
+  if (clearTypes.has(objectType)) return { kind: 'clear-object', bytes: Uint8Array.from(bytes) };
+  try {
+    return { kind: 'sealed-object', sealed: await ctx.keys.seal(owner, bytes, 'opaque') };
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** The object structure for a Get response, in the requested Key Format Type where one is asked for. */
+export async function objectForGet(
+  object: ManagedObject,
+  objectType: number,
+  ctx: RequestContext,
+  requestedFormat: number | undefined,
+): Promise<TtlvItem> {
+  const material = object.material;
+  if (!material) throw errors.generalFailure(`object ${object.uid} has no key value`);
+  let structure: TtlvItem;
+  if (material.kind === 'clear-object') {
+    structure = decodeTtlv(material.bytes);
+  } else {
+    const plain = await ctx.keys.unseal(object.owner, material.sealed);
+    try {
+      structure =
+        material.kind === 'sealed-object'
+          ? decodeTtlv(plain)
+          : generatedKeyStructure(objectType, material.sealed.format, Uint8Array.from(plain), object, ctx);
+    } finally {
+      plain.fill(0);
+    }
+  }
+  return convertFormat(stripKeyValueAttributes(structure, ctx), requestedFormat, ctx);
+}
+
+/** A Key Block around key bytes the token generated (Raw for secret keys, PKCS#8 for private keys). */
+function generatedKeyStructure(
+  objectType: number,
+  format: string,
+  key: Uint8Array,
+  object: ManagedObject,
+  ctx: RequestContext,
+): TtlvItem {
+  const structureT = structureTag(objectType, ctx);
+  const attrs = object.attributes.flatMap((a) =>
+    a.kind === 'standard' &&
+    (a.value.tag === T.CryptographicAlgorithm || a.value.tag === T.CryptographicLength)
+      ? [a.value]
+      : [],
+  );
+  const keyFormat = format === 'pkcs8' ? KeyFormat.PKCS_8 : KeyFormat.Raw;
+  return ttlv.structure(structureT, [
+    ttlv.structure(T.KeyBlock, [
+      ttlv.enumeration(T.KeyFormatType, keyFormat),
+      ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, key)]),
+      ...attrs,
+    ]),
+  ]);
+}
+
+/** KMIP 2.x Key Values hold only Key Material (1.x could carry attributes there, 1.4 §2.1.4). */
+function stripKeyValueAttributes(structure: TtlvItem, ctx: RequestContext): TtlvItem {
+  if (!ctx.version.startsWith('2.') || structure.type !== ItemType.Structure) return structure;
+  return mapKeyBlock(structure, (block) =>
+    block.map((c) =>
+      c.tag === T.KeyValue && c.type === ItemType.Structure
+        ? ttlv.structure(
+            T.KeyValue,
+            c.value.filter((k) => k.tag === T.KeyMaterial),
+          )
+        : c,
+    ),
+  );
+}
+
+function mapKeyBlock(
+  structure: StructureItem,
+  fn: (children: readonly TtlvItem[]) => TtlvItem[],
+): StructureItem {
+  return ttlv.structure(
+    structure.tag,
+    structure.value.map((c) =>
+      c.tag === T.KeyBlock && c.type === ItemType.Structure ? ttlv.structure(T.KeyBlock, fn(c.value)) : c,
+    ),
+  );
+}
+
+/**
+ * Converts the key in a Key Block to the requested Key Format Type (KMIP 1.4 §4.11 Get: "Key Format Type"):
+ * Raw <-> Transparent Symmetric Key; RSA private PKCS#1 <-> PKCS#8; public PKCS#1 <-> X.509 SubjectPublicKeyInfo.
+ */
+function convertFormat(structure: TtlvItem, requested: number | undefined, ctx: RequestContext): TtlvItem {
+  if (requested === undefined || structure.type !== ItemType.Structure) return structure;
+  const block = child(structure, T.KeyBlock);
+  const current = child(block, T.KeyFormatType);
+  if (!block || current?.type !== ItemType.Enumeration) {
+    throw errors.keyFormatTypeNotSupported('this object has no Key Block to convert');
+  }
+  if (current.value === requested) return structure;
+  if (child(block, T.KeyWrappingData)) {
+    throw errors.keyFormatTypeNotSupported('a wrapped key cannot be converted to another Key Format Type');
+  }
+  const material = child(child(block, T.KeyValue), T.KeyMaterial);
+  const algorithm = child(block, T.CryptographicAlgorithm);
+  const newMaterial = convertMaterial(structure.tag, current.value, requested, material, algorithm);
+  if (!newMaterial) {
+    const from = registryFor(ctx.version).enumName(T.KeyFormatType, current.value) ?? current.value;
+    const to = registryFor(ctx.version).enumName(T.KeyFormatType, requested) ?? requested;
+    throw errors.keyFormatTypeNotSupported(`cannot convert this key from ${String(from)} to ${String(to)}`);
+  }
+  return mapKeyBlock(structure, (children) =>
+    children.map((c) => {
+      if (c.tag === T.KeyFormatType) return ttlv.enumeration(T.KeyFormatType, requested);
+      if (c.tag === T.KeyValue && c.type === ItemType.Structure) {
+        return ttlv.structure(
+          T.KeyValue,
+          c.value.map((k) => (k.tag === T.KeyMaterial ? newMaterial : k)),
+        );
+      }
+      return c;
+    }),
+  );
+}
+
+function convertMaterial(
+  objectTag: number,
+  from: number,
+  to: number,
+  material: TtlvItem | undefined,
+  algorithm: TtlvItem | undefined,
+): TtlvItem | undefined {
+  if (objectTag === T.SymmetricKey) {
+    if (
+      from === KeyFormat.Raw &&
+      to === KeyFormat.TransparentSymmetricKey &&
+      material?.type === ItemType.ByteString
+    ) {
+      return ttlv.structure(T.KeyMaterial, [ttlv.byteString(T.Key, material.value)]);
+    }
+    if (from === KeyFormat.TransparentSymmetricKey && to === KeyFormat.Raw) {
+      const key = child(material, T.Key);
+      return key?.type === ItemType.ByteString ? ttlv.byteString(T.KeyMaterial, key.value) : undefined;
+    }
+    return undefined;
+  }
+  if (material?.type !== ItemType.ByteString) return undefined;
+  const der = Buffer.from(material.value);
+  const rsa = algorithm?.type === ItemType.Enumeration && algorithm.value === Algorithm.RSA;
+  try {
+    if (objectTag === T.PrivateKey) {
+      const fromType =
+        from === KeyFormat.PKCS_1 && rsa ? 'pkcs1' : from === KeyFormat.PKCS_8 ? 'pkcs8' : undefined;
+      const toType = to === KeyFormat.PKCS_1 && rsa ? 'pkcs1' : to === KeyFormat.PKCS_8 ? 'pkcs8' : undefined;
+      if (!fromType || !toType) return undefined;
+      const key = createPrivateKey({ key: der, format: 'der', type: fromType });
+      return ttlv.byteString(T.KeyMaterial, key.export({ format: 'der', type: toType }));
+    }
+    if (objectTag === T.PublicKey) {
+      const fromType =
+        from === KeyFormat.PKCS_1 && rsa ? 'pkcs1' : from === KeyFormat.X_509 ? 'spki' : undefined;
+      const toType = to === KeyFormat.PKCS_1 && rsa ? 'pkcs1' : to === KeyFormat.X_509 ? 'spki' : undefined;
+      if (!fromType || !toType) return undefined;
+      const key = createPublicKey({ key: der, format: 'der', type: fromType });
+      return ttlv.byteString(T.KeyMaterial, key.export({ format: 'der', type: toType }));
+    }
+  } catch (error) {
+    throw errors.keyFormatTypeNotSupported(
+      'the stored key could not be converted: it does not parse in its format',
+      error,
+    );
+  }
+  return undefined;
+}
+
+/** A certificate's Cryptographic Algorithm of its public key, where node:crypto can read it. */
+export function certificateKeyAlgorithm(der: Uint8Array): number | undefined {
+  try {
+    const type = new X509Certificate(der).publicKey.asymmetricKeyType;
+    return type === 'rsa'
+      ? enumValue('CryptographicAlgorithm', 'RSA')
+      : type === 'ec'
+        ? Algorithm.ECDSA
+        : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+import { kmipVersions } from '../kmip/registry.js';
+import type { AnyHandler, RequestContext } from './context.js';
+import { activate } from './ops/activate.js';
+import { addAttribute } from './ops/add-attribute.js';
+import { create } from './ops/create.js';
+import { createKeyPair } from './ops/create-key-pair.js';
+import { deleteAttribute } from './ops/delete-attribute.js';
+import { destroy } from './ops/destroy.js';
+import { discoverVersions } from './ops/discover-versions.js';
+import { get } from './ops/get.js';
+import { getAttributeList } from './ops/get-attribute-list.js';
+import { getAttributes } from './ops/get-attributes.js';
+import { locate } from './ops/locate.js';
+import { modifyAttribute } from './ops/modify-attribute.js';
+import { queryHandler } from './ops/query.js';
+import { register } from './ops/register.js';
+import { revoke } from './ops/revoke.js';
+import { setAttribute } from './ops/set-attribute.js';
+
+/** Every operation this server implements: the one table the dispatcher and Query both read. */
+export function allOperations(): AnyHandler[] {
+  const handlers: AnyHandler[] = [
+    create,
+    createKeyPair,
+    register,
+    get,
+    getAttributes,
+    getAttributeList,
+    addAttribute,
+    modifyAttribute,
+    deleteAttribute,
+    setAttribute,
+    locate,
+    activate,
+    revoke,
+    destroy,
+    discoverVersions,
+  ];
+  const query = queryHandler((ctx: RequestContext) =>
+    [...handlers, query].filter((h) => sinceOk(h, ctx)).map((h) => h.operation),
+  );
+  handlers.push(query);
+  return handlers;
+}
+
+function sinceOk(h: AnyHandler, ctx: RequestContext): boolean {
+  return kmipVersions.indexOf(h.since) <= kmipVersions.indexOf(ctx.version);
+}

@@ -1,0 +1,39 @@
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { tags } from '../../kmip/vocabulary.js';
+import { handler } from '../context.js';
+import { errors } from '../errors.js';
+import {
+  loadObject,
+  nowSeconds,
+  resolveUid,
+  saveObject,
+  single,
+  State,
+  stateOf,
+  withAttribute,
+} from '../managed-object.js';
+
+const T = tags('UniqueIdentifier', 'State', 'ActivationDate');
+
+/** Activate (KMIP 1.4 §4.19): Pre-Active -> Active, Activation Date now unless one is set. */
+export const activate = handler({
+  operation: 'Activate',
+  since: '1.0',
+  decodeRequest(payload) {
+    return payload?.text('UniqueIdentifier');
+  },
+  async execute(uid: string | undefined, ctx) {
+    const object = await loadObject(resolveUid(uid, ctx), ctx);
+    if (stateOf(object) !== State.PreActive)
+      throw errors.wrongState(`object ${object.uid} is not Pre-Active`);
+    let attributes = withAttribute(object.attributes, ttlv.enumeration(T.State, State.Active));
+    if (!single(attributes, 'ActivationDate')) {
+      attributes = withAttribute(attributes, ttlv.dateTime(T.ActivationDate, nowSeconds(ctx)));
+    }
+    await saveObject(object, attributes, ctx);
+    return object.uid;
+  },
+  encodeResponse(uid: string): TtlvItem[] {
+    return [ttlv.textString(T.UniqueIdentifier, uid)];
+  },
+});

@@ -1,0 +1,50 @@
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { attributeKey, attributeName, encodeAttribute1x, type Attribute } from '../../kmip/attributes.js';
+import { tags } from '../../kmip/vocabulary.js';
+import { checkWritable, oneAttribute } from '../attribute-references.js';
+import { handler } from '../context.js';
+import { errors } from '../errors.js';
+import { instancesOf, loadObject, resolveUid, saveObject } from '../managed-object.js';
+import { isMultiValued } from '../template.js';
+
+const T = tags('UniqueIdentifier');
+
+/**
+ * Add Attribute (KMIP 1.4 §4.14, 2.1 §6.1.3): a new instance; a second instance of a single-valued attribute is
+ * refused. Several in one batch (vSphere adds three custom attributes at once) each see the previous ones.
+ */
+export const addAttribute = handler({
+  operation: 'AddAttribute',
+  since: '1.0',
+  decodeRequest(payload, ctx) {
+    if (!payload) throw errors.invalidField('Add Attribute needs a request payload');
+    const field = ctx.version.startsWith('2.')
+      ? payload.requiredStruct('NewAttribute')
+      : payload.requiredStruct('Attribute');
+    if (!ctx.version.startsWith('2.') && field.integer('AttributeIndex') !== undefined) {
+      throw errors.invalidField(
+        'Add Attribute must not give an Attribute Index: the server assigns it (KMIP 1.4 §4.14)',
+      );
+    }
+    return { uid: payload.text('UniqueIdentifier'), attribute: oneAttribute(field, ctx) };
+  },
+  async execute(request: { uid: string | undefined; attribute: Attribute }, ctx) {
+    const object = await loadObject(resolveUid(request.uid, ctx), ctx);
+    checkWritable(request.attribute, ctx);
+    const existing = instancesOf(object.attributes, attributeKey(request.attribute));
+    if (existing.length > 0 && !isMultiValued(request.attribute)) {
+      const name = attributeName(request.attribute, ctx.version) ?? attributeKey(request.attribute);
+      throw errors.attributeSingleValued(`${name} already exists and may have one instance only`);
+    }
+    await saveObject(object, [...object.attributes, request.attribute], ctx);
+    return { uid: object.uid, attribute: request.attribute, index: existing.length };
+  },
+  encodeResponse(response: { uid: string; attribute: Attribute; index: number }, ctx): TtlvItem[] {
+    const out: TtlvItem[] = [ttlv.textString(T.UniqueIdentifier, response.uid)];
+    if (!ctx.version.startsWith('2.')) {
+      const echoed = encodeAttribute1x(response.attribute, ctx.version, response.index);
+      if (echoed) out.push(echoed);
+    }
+    return out;
+  },
+});

@@ -1,0 +1,207 @@
+import { createPublicKey } from 'node:crypto';
+import { encodeTtlv } from '../../ttlv/encode.js';
+import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import type { Attribute } from '../../kmip/attributes.js';
+import { registryFor } from '../../kmip/registry.js';
+import { enumValues, tags } from '../../kmip/vocabulary.js';
+import type { KeyPairSpec } from '../../hsm/hsm.js';
+import { handler, type RequestContext } from '../context.js';
+import { errors } from '../errors.js';
+import {
+  enumAttribute,
+  newUid,
+  ObjectType,
+  serverAttributes,
+  single,
+  toStored,
+  type ManagedObject,
+} from '../managed-object.js';
+import { KeyFormat } from '../object-payloads.js';
+import { clientAttributes } from '../template.js';
+import { activationState, UsageMask } from './create.js';
+
+const T = tags(
+  'PrivateKeyUniqueIdentifier',
+  'PublicKeyUniqueIdentifier',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'CryptographicUsageMask',
+  'CryptographicDomainParameters',
+  'RecommendedCurve',
+  'Link',
+  'LinkType',
+  'LinkedObjectIdentifier',
+  'PublicKey',
+  'KeyBlock',
+  'KeyFormatType',
+  'KeyValue',
+  'KeyMaterial',
+);
+const Algorithm = enumValues('CryptographicAlgorithm', 'RSA', 'DSA', 'ECDSA', 'EC');
+const Curve = enumValues('RecommendedCurve', 'P_256', 'P_384', 'P_521');
+const LinkType = enumValues('LinkType', 'PublicKeyLink', 'PrivateKeyLink');
+
+interface PairRequest {
+  readonly common: Attribute[];
+  readonly privateOnly: Attribute[];
+  readonly publicOnly: Attribute[];
+}
+
+const curveByValue = new Map<number, 'P-256' | 'P-384' | 'P-521'>([
+  [Curve.P_256, 'P-256'],
+  [Curve.P_384, 'P-384'],
+  [Curve.P_521, 'P-521'],
+]);
+const curveByLength = new Map<number, 'P-256' | 'P-384' | 'P-521'>([
+  [256, 'P-256'],
+  [384, 'P-384'],
+  [521, 'P-521'],
+]);
+
+/** The token's key-pair spec for the request's algorithm, length and curve. */
+function pairSpec(attributes: readonly Attribute[], ctx: RequestContext): KeyPairSpec {
+  const algorithm = enumAttribute(attributes, 'CryptographicAlgorithm');
+  const length = single(attributes, 'CryptographicLength');
+  const bits = length?.type === ItemType.Integer ? length.value : undefined;
+  if (algorithm === Algorithm.RSA || algorithm === Algorithm.DSA) {
+    if (bits === undefined)
+      throw errors.invalidField('Create Key Pair needs a Cryptographic Length for RSA and DSA');
+    const max = algorithm === Algorithm.RSA ? 4096 : 3072;
+    if (bits < 1024 || bits > max || bits % 8 !== 0) {
+      throw errors.invalidField(`${bits} is not a supported Cryptographic Length (1024-${max})`);
+    }
+    return algorithm === Algorithm.RSA ? { algorithm: 'RSA', bits } : { algorithm: 'DSA', bits };
+  }
+  if (algorithm === Algorithm.ECDSA || algorithm === Algorithm.EC) {
+    const params = single(attributes, 'CryptographicDomainParameters');
+    const recommended =
+      params?.type === ItemType.Structure
+        ? params.value.find((c) => c.tag === T.RecommendedCurve)
+        : single(attributes, 'RecommendedCurve');
+    const curve =
+      recommended?.type === ItemType.Enumeration
+        ? curveByValue.get(recommended.value)
+        : bits === undefined
+          ? undefined
+          : curveByLength.get(bits);
+    if (!curve)
+      throw errors.invalidField(
+        'Create Key Pair for EC needs curve P-256, P-384 or P-521 (Recommended Curve or length)',
+      );
+    return { algorithm: 'EC', curve };
+  }
+  const name =
+    algorithm === undefined
+      ? 'none'
+      : (registryFor(ctx.version).enumName(T.CryptographicAlgorithm, algorithm) ?? String(algorithm));
+  throw errors.invalidField(`Create Key Pair makes RSA, DSA and EC key pairs, not ${name}`);
+}
+
+function withDefaults(attributes: Attribute[], bits: number, mask: number): Attribute[] {
+  const out = [...attributes];
+  if (!single(out, 'CryptographicUsageMask'))
+    out.push({ kind: 'standard', value: ttlv.integer(T.CryptographicUsageMask, mask) });
+  if (!single(out, 'CryptographicLength'))
+    out.push({ kind: 'standard', value: ttlv.integer(T.CryptographicLength, bits) });
+  return out;
+}
+
+function link(type: number, uid: string): Attribute {
+  return {
+    kind: 'standard',
+    value: ttlv.structure(T.Link, [
+      ttlv.enumeration(T.LinkType, type),
+      ttlv.textString(T.LinkedObjectIdentifier, uid),
+    ]),
+  };
+}
+
+/**
+ * Create Key Pair (KMIP 1.4 §4.2): generated inside the token without stalling other requests; the private key is
+ * sealed, the public key kept in clear (PKCS#1 for RSA, X.509 SubjectPublicKeyInfo otherwise). Usage masks default
+ * when the request has none (Barbican sends none). Each key links to the other; the ID placeholder becomes the
+ * private key.
+ */
+export const createKeyPair = handler({
+  operation: 'CreateKeyPair',
+  since: '1.0',
+  decodeRequest(payload, ctx): PairRequest {
+    const v2 = ctx.version.startsWith('2.');
+    return {
+      common: clientAttributes(payload?.struct(v2 ? 'CommonAttributes' : 'CommonTemplateAttribute'), ctx),
+      privateOnly: clientAttributes(
+        payload?.struct(v2 ? 'PrivateKeyAttributes' : 'PrivateKeyTemplateAttribute'),
+        ctx,
+      ),
+      publicOnly: clientAttributes(
+        payload?.struct(v2 ? 'PublicKeyAttributes' : 'PublicKeyTemplateAttribute'),
+        ctx,
+      ),
+    };
+  },
+  async execute(request: PairRequest, ctx) {
+    const privateAttrs = [...request.common, ...request.privateOnly];
+    const publicAttrs = [...request.common, ...request.publicOnly];
+    const spec = pairSpec(privateAttrs, ctx);
+    const owner = ctx.principal.name;
+    const pair = await ctx.keys.hsm.generateKeyPair(await ctx.keys.kekFor(owner), spec);
+    const publicKey = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
+    const bits = spec.algorithm === 'EC' ? Number(spec.curve.slice(2)) : spec.bits;
+    const rsa = spec.algorithm === 'RSA';
+    const publicDer = rsa
+      ? publicKey.export({ format: 'der', type: 'pkcs1' })
+      : Buffer.from(pair.publicKeySpki);
+    const privateUid = newUid();
+    const publicUid = newUid();
+    const algorithmItem = single(privateAttrs, 'CryptographicAlgorithm');
+    const signOnly = spec.algorithm !== 'RSA';
+    const privateMask = signOnly ? UsageMask.Sign : UsageMask.Sign | UsageMask.Decrypt;
+    const publicMask = signOnly ? UsageMask.Verify : UsageMask.Verify | UsageMask.Encrypt;
+    const privateObject: ManagedObject = {
+      uid: privateUid,
+      revision: 1,
+      owner,
+      attributes: [
+        ...serverAttributes(ctx, privateUid, ObjectType.PrivateKey, activationState(privateAttrs, ctx)),
+        ...withDefaults(privateAttrs, bits, privateMask),
+        link(LinkType.PublicKeyLink, publicUid),
+      ],
+      material: { kind: 'sealed-key', sealed: pair.privateKey },
+    };
+    const structure = ttlv.structure(T.PublicKey, [
+      ttlv.structure(T.KeyBlock, [
+        ttlv.enumeration(T.KeyFormatType, rsa ? KeyFormat.PKCS_1 : KeyFormat.X_509),
+        ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, publicDer)]),
+        ...(algorithmItem ? [algorithmItem] : []),
+        ttlv.integer(T.CryptographicLength, bits),
+      ]),
+    ]);
+    const publicObject: ManagedObject = {
+      uid: publicUid,
+      revision: 1,
+      owner,
+      attributes: [
+        ...serverAttributes(ctx, publicUid, ObjectType.PublicKey, activationState(publicAttrs, ctx)),
+        ...withDefaults(publicAttrs, bits, publicMask),
+        link(LinkType.PrivateKeyLink, privateUid),
+      ],
+      material: { kind: 'clear-object', bytes: Uint8Array.from(encodeTtlv(structure)) },
+    };
+    // Both keys in one atomic commit: a client never sees half a pair.
+    await ctx.store.commit({
+      put: [
+        { object: toStored(privateObject, 1), expectedRevision: 0 },
+        { object: toStored(publicObject, 1), expectedRevision: 0 },
+      ],
+    });
+    ctx.touched.push(privateUid, publicUid);
+    ctx.idPlaceholder.current = privateUid;
+    return { privateUid, publicUid };
+  },
+  encodeResponse(response: { privateUid: string; publicUid: string }): TtlvItem[] {
+    return [
+      ttlv.textString(T.PrivateKeyUniqueIdentifier, response.privateUid),
+      ttlv.textString(T.PublicKeyUniqueIdentifier, response.publicUid),
+    ];
+  },
+});

@@ -1,0 +1,168 @@
+import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import type { Attribute } from '../../kmip/attributes.js';
+import { registryFor } from '../../kmip/registry.js';
+import { enumValues, tags } from '../../kmip/vocabulary.js';
+import type { SecretKeyAlgorithm } from '../../hsm/hsm.js';
+import { handler, type RequestContext } from '../context.js';
+import { errors } from '../errors.js';
+import {
+  createObject,
+  enumAttribute,
+  newUid,
+  nowSeconds,
+  ObjectType,
+  serverAttributes,
+  single,
+  State,
+} from '../managed-object.js';
+import { attributeContainer, clientAttributes } from '../template.js';
+
+const T = tags(
+  'ObjectType',
+  'UniqueIdentifier',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'CryptographicUsageMask',
+);
+const Algorithm = enumValues(
+  'CryptographicAlgorithm',
+  'AES',
+  'DES',
+  'DES3',
+  'HMAC_SHA1',
+  'HMAC_SHA224',
+  'HMAC_SHA256',
+  'HMAC_SHA384',
+  'HMAC_SHA512',
+);
+export const UsageMask = enumValues(
+  'CryptographicUsageMask',
+  'Sign',
+  'Verify',
+  'Encrypt',
+  'Decrypt',
+  'WrapKey',
+  'UnwrapKey',
+  'MACGenerate',
+  'MACVerify',
+);
+
+/** Key lengths each algorithm allows, in bits (FIPS 197 for AES; DES 64 with parity; 3DES two- or three-key). */
+const secretKeys = new Map<
+  number,
+  { hsm: SecretKeyAlgorithm; lengths: (bits: number) => boolean; mask: number }
+>([
+  [
+    Algorithm.AES,
+    {
+      hsm: 'AES',
+      lengths: (b) => b === 128 || b === 192 || b === 256,
+      mask: UsageMask.Encrypt | UsageMask.Decrypt,
+    },
+  ],
+  [
+    Algorithm.DES,
+    { hsm: 'DES', lengths: (b) => b === 56 || b === 64, mask: UsageMask.Encrypt | UsageMask.Decrypt },
+  ],
+  [
+    Algorithm.DES3,
+    {
+      hsm: 'DES3',
+      lengths: (b) => b === 112 || b === 168 || b === 128 || b === 192,
+      mask: UsageMask.Encrypt | UsageMask.Decrypt,
+    },
+  ],
+  ...(
+    [
+      [Algorithm.HMAC_SHA1, 'HMAC-SHA1'],
+      [Algorithm.HMAC_SHA224, 'HMAC-SHA224'],
+      [Algorithm.HMAC_SHA256, 'HMAC-SHA256'],
+      [Algorithm.HMAC_SHA384, 'HMAC-SHA384'],
+      [Algorithm.HMAC_SHA512, 'HMAC-SHA512'],
+    ] as const
+  ).map(
+    ([alg, hsm]) =>
+      [
+        alg,
+        {
+          hsm,
+          lengths: (b: number) => b >= 8 && b <= 4096 && b % 8 === 0,
+          mask: UsageMask.MACGenerate | UsageMask.MACVerify,
+        },
+      ] as const,
+  ),
+]);
+
+/**
+ * Pre-Active, or Active when the client gives an Activation Date that is not in the future (KMIP 1.4 §3.24:
+ * "If the Activation Date ... is set to ... the current time or earlier, the object SHALL be Active").
+ */
+export function activationState(attributes: readonly Attribute[], ctx: RequestContext): number {
+  const activation = single(attributes, 'ActivationDate');
+  return activation?.type === ItemType.DateTime && activation.value <= nowSeconds(ctx)
+    ? State.Active
+    : State.PreActive;
+}
+
+interface CreateRequest {
+  readonly objectType: number;
+  readonly attributes: Attribute[];
+}
+
+/** Create (KMIP 1.4 §4.1): a symmetric key generated inside the token. */
+export const create = handler({
+  operation: 'Create',
+  since: '1.0',
+  decodeRequest(payload, ctx): CreateRequest {
+    if (!payload) throw errors.invalidField('Create needs a request payload');
+    const objectType = payload.requiredEnumeration('ObjectType');
+    if (objectType !== ObjectType.SymmetricKey) {
+      const name = registryFor(ctx.version).enumName(T.ObjectType, objectType) ?? String(objectType);
+      throw errors.invalidField(`Create makes Symmetric Keys; ${name} is made with other operations`);
+    }
+    return {
+      objectType,
+      attributes: clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx),
+    };
+  },
+  async execute(request: CreateRequest, ctx) {
+    const algorithm = enumAttribute(request.attributes, 'CryptographicAlgorithm');
+    const lengthItem = single(request.attributes, 'CryptographicLength');
+    if (algorithm === undefined)
+      throw errors.invalidField('Create needs a Cryptographic Algorithm attribute');
+    const spec = secretKeys.get(algorithm);
+    const algorithmName =
+      registryFor(ctx.version).enumName(T.CryptographicAlgorithm, algorithm) ?? String(algorithm);
+    if (!spec) throw errors.invalidField(`this server does not generate ${algorithmName} keys`);
+    if (lengthItem?.type !== ItemType.Integer)
+      throw errors.invalidField('Create needs a Cryptographic Length attribute');
+    const bits = lengthItem.value;
+    if (!spec.lengths(bits))
+      throw errors.invalidField(`${bits} is not a valid Cryptographic Length for ${algorithmName}`);
+    const attributes: Attribute[] = [...request.attributes];
+    if (!single(attributes, 'CryptographicUsageMask')) {
+      attributes.push({ kind: 'standard', value: ttlv.integer(T.CryptographicUsageMask, spec.mask) });
+    }
+    const uid = newUid();
+    const owner = ctx.principal.name;
+    const kek = await ctx.keys.kekFor(owner);
+    const sealed = await ctx.keys.hsm.generateSecretKey(kek, spec.hsm, bits);
+    const state = activationState(attributes, ctx);
+    await createObject(
+      {
+        uid,
+        owner,
+        attributes: [...serverAttributes(ctx, uid, request.objectType, state), ...attributes],
+        material: { kind: 'sealed-key', sealed },
+      },
+      ctx,
+    );
+    return { uid, objectType: request.objectType };
+  },
+  encodeResponse(response: { uid: string; objectType: number }): TtlvItem[] {
+    return [
+      ttlv.enumeration(T.ObjectType, response.objectType),
+      ttlv.textString(T.UniqueIdentifier, response.uid),
+    ];
+  },
+});

@@ -1,0 +1,81 @@
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { encodeTtlv } from '../../ttlv/encode.js';
+import { attributeKey, encodeAttribute1x, type Attribute } from '../../kmip/attributes.js';
+import { tags } from '../../kmip/vocabulary.js';
+import { checkWritable, keyOfName, keyOfReference, oneAttribute } from '../attribute-references.js';
+import { handler } from '../context.js';
+import { errors } from '../errors.js';
+import { loadObject, resolveUid, saveObject } from '../managed-object.js';
+
+const T = tags('UniqueIdentifier');
+
+interface DeleteRequest {
+  readonly uid: string | undefined;
+  readonly key: string;
+  readonly index: number;
+  readonly current: Attribute | undefined;
+}
+
+/** Delete Attribute (KMIP 1.4 §4.16, 2.1 §6.1.14): removes one instance (1.x by index, 2.x by value or reference). */
+export const deleteAttribute = handler({
+  operation: 'DeleteAttribute',
+  since: '1.0',
+  decodeRequest(payload, ctx): DeleteRequest {
+    if (!payload) throw errors.invalidField('Delete Attribute needs a request payload');
+    const uid = payload.text('UniqueIdentifier');
+    if (!ctx.version.startsWith('2.')) {
+      return {
+        uid,
+        key: keyOfName(payload.requiredText('AttributeName'), ctx.version),
+        index: payload.integer('AttributeIndex') ?? 0,
+        current: undefined,
+      };
+    }
+    const current = payload.struct('CurrentAttribute');
+    if (current) {
+      const attribute = oneAttribute(current, ctx);
+      return { uid, key: attributeKey(attribute), index: 0, current: attribute };
+    }
+    return {
+      uid,
+      key: keyOfReference(payload.required('AttributeReference'), ctx.version),
+      index: 0,
+      current: undefined,
+    };
+  },
+  async execute(request: DeleteRequest, ctx) {
+    const object = await loadObject(resolveUid(request.uid, ctx), ctx);
+    const positions = object.attributes.flatMap((a, i) => (attributeKey(a) === request.key ? [i] : []));
+    const target = request.current
+      ? positions.find((i) => {
+          const a = object.attributes[i];
+          return (
+            a !== undefined &&
+            request.current !== undefined &&
+            Buffer.from(encodeTtlv(a.value)).equals(encodeTtlv(request.current.value))
+          );
+        })
+      : positions[request.index];
+    const deleted = target === undefined ? undefined : object.attributes[target];
+    if (target === undefined || deleted === undefined) {
+      throw positions.length === 0
+        ? errors.attributeNotFound('the object has no such attribute')
+        : errors.indexOutOfBounds('the object has no such instance of the attribute');
+    }
+    checkWritable(deleted, ctx);
+    await saveObject(
+      object,
+      object.attributes.filter((_, i) => i !== target),
+      ctx,
+    );
+    return { uid: object.uid, deleted, index: positions.indexOf(target) };
+  },
+  encodeResponse(response: { uid: string; deleted: Attribute; index: number }, ctx): TtlvItem[] {
+    const out: TtlvItem[] = [ttlv.textString(T.UniqueIdentifier, response.uid)];
+    if (!ctx.version.startsWith('2.')) {
+      const echoed = encodeAttribute1x(response.deleted, ctx.version, response.index);
+      if (echoed) out.push(echoed);
+    }
+    return out;
+  },
+});

@@ -1,0 +1,45 @@
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { tags } from '../../kmip/vocabulary.js';
+import { handler } from '../context.js';
+import { errors } from '../errors.js';
+import {
+  loadObject,
+  nowSeconds,
+  resolveUid,
+  saveObject,
+  State,
+  stateOf,
+  withAttribute,
+} from '../managed-object.js';
+
+const T = tags('UniqueIdentifier', 'State', 'DestroyDate');
+
+/**
+ * Destroy (KMIP 1.4 §4.21, Table 348): the key material is deleted; the object's metadata stays, in state Destroyed
+ * (or Destroyed Compromised), so that its history remains visible. An Active object must be revoked first.
+ */
+export const destroy = handler({
+  operation: 'Destroy',
+  since: '1.0',
+  decodeRequest(payload) {
+    return payload?.text('UniqueIdentifier');
+  },
+  async execute(uid: string | undefined, ctx) {
+    const object = await loadObject(resolveUid(uid, ctx), ctx);
+    const state = stateOf(object);
+    if (state === State.Destroyed || state === State.DestroyedCompromised) {
+      throw errors.wrongStateForDestroy(`object ${object.uid} has already been destroyed`);
+    }
+    if (state === State.Active) {
+      throw errors.wrongStateForDestroy(`object ${object.uid} is Active: revoke it before destroying it`);
+    }
+    const next = state === State.Compromised ? State.DestroyedCompromised : State.Destroyed;
+    let attributes = withAttribute(object.attributes, ttlv.enumeration(T.State, next));
+    attributes = withAttribute(attributes, ttlv.dateTime(T.DestroyDate, nowSeconds(ctx)));
+    await saveObject(object, attributes, ctx, { dropMaterial: true });
+    return object.uid;
+  },
+  encodeResponse(uid: string): TtlvItem[] {
+    return [ttlv.textString(T.UniqueIdentifier, uid)];
+  },
+});

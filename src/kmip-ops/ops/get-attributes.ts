@@ -1,0 +1,36 @@
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { attributeKey, encodeAttributes, type Attribute } from '../../kmip/attributes.js';
+import { tags } from '../../kmip/vocabulary.js';
+import { keyOfName, keyOfReference } from '../attribute-references.js';
+import { handler } from '../context.js';
+import { loadObject, resolveUid } from '../managed-object.js';
+
+const T = tags('UniqueIdentifier');
+
+/**
+ * Get Attributes (KMIP 1.4 §4.12, 2.1 §6.1.23): the named attributes, or all of them; only those the request's
+ * version defines (a 1.0 client never sees a 2.x attribute).
+ */
+export const getAttributes = handler({
+  operation: 'GetAttributes',
+  since: '1.0',
+  decodeRequest(payload, ctx) {
+    const keys = ctx.version.startsWith('2.')
+      ? (payload?.all('AttributeReference') ?? []).map((r) => keyOfReference(r, ctx.version))
+      : (payload?.texts('AttributeName') ?? []).map((n) => keyOfName(n, ctx.version));
+    return { uid: payload?.text('UniqueIdentifier'), keys };
+  },
+  async execute(request: { uid: string | undefined; keys: string[] }, ctx) {
+    const object = await loadObject(resolveUid(request.uid, ctx), ctx);
+    const wanted = new Set(request.keys);
+    const attributes =
+      wanted.size === 0 ? object.attributes : object.attributes.filter((a) => wanted.has(attributeKey(a)));
+    return { uid: object.uid, attributes };
+  },
+  encodeResponse(response: { uid: string; attributes: readonly Attribute[] }, ctx): TtlvItem[] {
+    return [
+      ttlv.textString(T.UniqueIdentifier, response.uid),
+      ...encodeAttributes(response.attributes, ctx.version),
+    ];
+  },
+});

@@ -1,0 +1,156 @@
+import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { encodeTtlv } from '../../ttlv/encode.js';
+import { attributeKey, readAttributeContainer, type Attribute } from '../../kmip/attributes.js';
+import { registryFor } from '../../kmip/registry.js';
+import { enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
+import type { LocateQuery } from '../../store/store.js';
+import { handler, type RequestContext } from '../context.js';
+import { errors } from '../errors.js';
+import { fromStored, instancesOf, scalarText } from '../managed-object.js';
+
+const T = tags(
+  'ObjectType',
+  'State',
+  'Name',
+  'NameValue',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'ObjectGroup',
+  'UniqueIdentifier',
+  'LocatedItems',
+  'Attributes',
+);
+const StorageStatus = enumValues('StorageStatusMask', 'OnLineStorage', 'ArchivalStorage');
+
+interface LocateRequest {
+  readonly attributes: Attribute[];
+  readonly maximumItems: number | undefined;
+  readonly offsetItems: number | undefined;
+  readonly onlineOnly: boolean;
+  readonly archivalOnly: boolean;
+}
+
+/**
+ * Builds the store query from the filters the indexes hold; the rest are checked on each candidate (an attribute
+ * matches when the object has an instance with the same value).
+ */
+function splitFilters(attributes: readonly Attribute[]): { query: LocateQuery; rest: Attribute[] } {
+  const registry = registryFor('2.1');
+  let query: LocateQuery = {};
+  const rest: Attribute[] = [];
+  const custom: [string, string][] = [];
+  for (const a of attributes) {
+    const v = a.value;
+    if (a.kind === 'custom') {
+      custom.push([a.name, scalarText(v)]);
+    } else if (v.tag === T.ObjectType && v.type === ItemType.Enumeration && query.objectType === undefined) {
+      query = { ...query, objectType: registry.enumName(T.ObjectType, v.value) ?? String(v.value) };
+    } else if (v.tag === T.State && v.type === ItemType.Enumeration && query.state === undefined) {
+      query = { ...query, state: registry.enumName(T.State, v.value) ?? String(v.value) };
+    } else if (v.tag === T.Name && v.type === ItemType.Structure && query.name === undefined) {
+      const value = v.value.find((c) => c.tag === T.NameValue);
+      if (value?.type === ItemType.TextString) query = { ...query, name: value.value };
+      else rest.push(a);
+    } else if (
+      v.tag === T.CryptographicAlgorithm &&
+      v.type === ItemType.Enumeration &&
+      query.algorithm === undefined
+    ) {
+      query = { ...query, algorithm: String(v.value) };
+    } else if (v.tag === T.CryptographicLength && v.type === ItemType.Integer && query.length === undefined) {
+      query = { ...query, length: v.value };
+    } else if (v.tag === T.ObjectGroup && v.type === ItemType.TextString && query.group === undefined) {
+      query = { ...query, group: v.value };
+    } else {
+      rest.push(a);
+    }
+  }
+  return { query: custom.length > 0 ? { ...query, custom } : query, rest };
+}
+
+function sameValue(a: TtlvItem, b: TtlvItem): boolean {
+  return Buffer.from(encodeTtlv(a)).equals(encodeTtlv(b));
+}
+
+async function find(
+  request: LocateRequest,
+  ctx: RequestContext,
+): Promise<{ uids: string[]; total: number | undefined }> {
+  // Every object here is on-line: a search of archival storage alone finds nothing.
+  if (request.archivalOnly) return { uids: [], total: 0 };
+  const owners = ctx.principal.admin ? undefined : [ctx.principal.name];
+  const { query, rest } = splitFilters(request.attributes);
+  const offset = request.offsetItems ?? 0;
+  const limit = request.maximumItems;
+  const countAll = versionHasTag(ctx.version, T.LocatedItems);
+  if (rest.length === 0) {
+    const base = { ...query, ...(owners ? { owners } : {}) };
+    if (!countAll) {
+      const uids = await ctx.store.locate({ ...base, offset, ...(limit === undefined ? {} : { limit }) });
+      return { uids, total: undefined };
+    }
+    const all = await ctx.store.locate(base);
+    return { uids: all.slice(offset, limit === undefined ? undefined : offset + limit), total: all.length };
+  }
+  const candidates = await ctx.store.locate({ ...query, ...(owners ? { owners } : {}) });
+  const matches: string[] = [];
+  for (const uid of candidates) {
+    const stored = await ctx.store.get(uid);
+    if (!stored) continue;
+    const object = fromStored(stored);
+    const ok = rest.every((filter) =>
+      instancesOf(object.attributes, attributeKey(filter)).some((have) =>
+        sameValue(have.value, filter.value),
+      ),
+    );
+    if (ok) matches.push(uid);
+  }
+  return {
+    uids: matches.slice(offset, limit === undefined ? undefined : offset + limit),
+    total: countAll ? matches.length : undefined,
+  };
+}
+
+/**
+ * Locate (KMIP 1.4 §4.9): from the store's indexes, never a scan; only objects the caller may see; Maximum Items
+ * and (1.3+) Offset Items; Located Items (1.3+) counts every match. One match becomes the ID placeholder, several
+ * empty it (§4.9).
+ */
+export const locate = handler({
+  operation: 'Locate',
+  since: '1.0',
+  decodeRequest(payload, ctx): LocateRequest {
+    const attributes = payload
+      ? ctx.version.startsWith('2.')
+        ? payload.struct('Attributes')
+          ? readAttributeContainer(payload.requiredStruct('Attributes'))
+          : []
+        : payload.structs('Attribute').length > 0
+          ? readAttributeContainer(payload)
+          : []
+      : [];
+    const mask = payload?.integer('StorageStatusMask');
+    const maximumItems = payload?.integer('MaximumItems');
+    const offsetItems = payload?.integer('OffsetItems');
+    if ((maximumItems ?? 0) < 0 || (offsetItems ?? 0) < 0)
+      throw errors.invalidField('Maximum Items and Offset Items must not be negative');
+    return {
+      attributes,
+      maximumItems,
+      offsetItems,
+      onlineOnly: mask !== undefined && (mask & StorageStatus.ArchivalStorage) === 0,
+      archivalOnly: mask !== undefined && (mask & StorageStatus.OnLineStorage) === 0,
+    };
+  },
+  async execute(request: LocateRequest, ctx) {
+    const found = await find(request, ctx);
+    ctx.idPlaceholder.current = found.uids.length === 1 ? found.uids[0] : undefined;
+    return found;
+  },
+  encodeResponse(response: { uids: string[]; total: number | undefined }): TtlvItem[] {
+    const out: TtlvItem[] = [];
+    if (response.total !== undefined) out.push(ttlv.integer(T.LocatedItems, response.total));
+    for (const uid of response.uids) out.push(ttlv.textString(T.UniqueIdentifier, uid));
+    return out;
+  },
+});

@@ -1,0 +1,112 @@
+import { attributeKey, attributeName, readAttributeContainer, type Attribute } from '../kmip/attributes.js';
+import type { Fields } from '../kmip/fields.js';
+import { tag } from '../kmip/vocabulary.js';
+import type { RequestContext } from './context.js';
+import { errors } from './errors.js';
+
+/**
+ * The attributes a client supplies with Create, Create Key Pair, Register and the attribute operations, and the
+ * rules on them (KMIP 1.4 §3 attribute rule tables: "Initially set by", "Modifiable by client", "Multiple instances
+ * permitted").
+ */
+
+/** Attributes only the server sets (KMIP 1.4 §3: "Initially set by: Server"). */
+const serverOnly = new Set(
+  [
+    'UniqueIdentifier',
+    'ObjectType',
+    'State',
+    'InitialDate',
+    'LastChangeDate',
+    'DestroyDate',
+    'CompromiseDate',
+    'CompromiseOccurrenceDate',
+    'RevocationReason',
+    'ArchiveDate',
+    'Digest',
+    'Fresh',
+    'LeaseTime',
+    'OriginalCreationDate',
+    'KeyValuePresent',
+    'CertificateLength',
+    'AlwaysSensitive',
+    'NeverExtractable',
+  ].flatMap((name) => {
+    try {
+      return [tag(name)];
+    } catch {
+      return [];
+    }
+  }),
+);
+
+/** Attributes that may have several instances (KMIP 1.4 §3: "Multiple instances permitted: Yes"). */
+const multiValued = new Set(
+  [
+    'Name',
+    'ObjectGroup',
+    'Link',
+    'ApplicationSpecificInformation',
+    'AlternativeName',
+    'KeyValueLocation',
+    'CryptographicParameters',
+    'CryptographicDomainParameters',
+    'Digest',
+    'CertificateIdentifier',
+    'X_509CertificateIdentifier',
+  ].flatMap((name) => {
+    try {
+      return [tag(name)];
+    } catch {
+      return [];
+    }
+  }),
+);
+
+/** Attributes a client may set at creation but never change afterwards (KMIP 1.4 §3: "Modifiable by client: No"). */
+const fixedAfterCreation = new Set(
+  ['CryptographicAlgorithm', 'CryptographicLength', 'CertificateType', 'CryptographicDomainParameters'].map(
+    (n) => tag(n),
+  ),
+);
+
+/** Whether a client may add, modify or delete the attribute on an existing object. */
+export function isReadOnly(attribute: Attribute): boolean {
+  return (
+    isServerOnly(attribute) || (attribute.kind === 'standard' && fixedAfterCreation.has(attribute.value.tag))
+  );
+}
+
+export function isServerOnly(attribute: Attribute): boolean {
+  return attribute.kind === 'standard' && serverOnly.has(attribute.value.tag);
+}
+
+export function isMultiValued(attribute: Attribute): boolean {
+  return attribute.kind === 'custom' || multiValued.has(attribute.value.tag);
+}
+
+/** Reads and checks the client's attributes from a container field (1.x Template-Attribute or 2.x Attributes). */
+export function clientAttributes(container: Fields | undefined, ctx: RequestContext): Attribute[] {
+  if (!container) return [];
+  const attributes = readAttributeContainer(container);
+  const seen = new Set<string>();
+  for (const attribute of attributes) {
+    const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
+    if (isServerOnly(attribute)) {
+      throw errors.invalidField(`${name} is set by the server and cannot be given by the client`);
+    }
+    const key = attributeKey(attribute);
+    if (seen.has(key) && !isMultiValued(attribute)) {
+      throw errors.invalidField(
+        `${name} may have one instance only, but the request gives it more than once`,
+      );
+    }
+    seen.add(key);
+  }
+  return attributes;
+}
+
+/** The request's attribute container, by its 1.x and 2.x names ("TemplateAttribute" / "Attributes"). */
+export function attributeContainer(payload: Fields, name1x: string, name2x: string): Fields | undefined {
+  return payload.version.startsWith('2.') ? payload.struct(name2x) : payload.struct(name1x);
+}
