@@ -40,7 +40,17 @@ export interface GeneratedKeyPair {
   readonly privateKey: SealedSecret;
 }
 
-/** Why a token call failed; `code` is stable for callers and tests, `detail` is for the log only. */
+/**
+ * Why a token call failed; `code` is stable for callers and tests, `detail` is for the log only (it names the
+ * PKCS#11 call and its CKR_* value, never a PIN or key bytes):
+ * - not-initialised: no usable module or token, a closed Hsm, or a second SoftHSM2 data directory in one process;
+ * - login-failed: wrong, missing or locked PIN;
+ * - unsupported: an algorithm, size or mechanism the token does not offer, or a request over a size limit;
+ * - bad-key: a SealedKek that cannot be used (foreign or altered blob, master key unknown or retired), or a
+ *   master key operation that is not allowed (retiring the current master);
+ * - unseal-failed: a SealedSecret that does not open under the KEK given (another KEK, altered or foreign blob);
+ * - token-error: anything else the token reported.
+ */
 export type HsmErrorCode =
   'not-initialised' | 'login-failed' | 'unsupported' | 'bad-key' | 'unseal-failed' | 'token-error';
 
@@ -62,9 +72,12 @@ export interface Hsm {
   currentMasterLabel(): string;
   /** Makes a new master key current; the previous ones stay usable for unwrapping until retired. */
   rotateMaster(): Promise<string>;
-  /** Rewraps a KEK under the current master key, inside the token. */
+  /** Rewraps a KEK under the current master key, inside the token; a KEK already under it comes back as it is. */
   rewrapKek(kek: SealedKek): Promise<SealedKek>;
-  /** Destroys a master key that no KEK uses any more. */
+  /**
+   * Destroys a master key that no KEK uses any more; KEKs still wrapped by it fail with 'bad-key' from then on.
+   * The current master cannot be retired ('bad-key').
+   */
   retireMaster(label: string): Promise<void>;
 
   /** Generates a secret key inside the token and returns it sealed (its plaintext never leaves the token). */

@@ -1,0 +1,760 @@
+/**
+ * The Hsm over a PKCS#11 token (SoftHSM2 by default, any module in production), as DESIGN.md "Keys behind the
+ * token" describes. The hierarchy as built:
+ *
+ *   master  token object  CKK_AES 256, CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, not CKA_EXTRACTABLE, not
+ *                          CKA_MODIFIABLE, CKA_WRAP/CKA_UNWRAP only; label "kmipd-master-<n>", the highest n current.
+ *   KEK     session obj.  CKK_AES 256 from CKM_AES_KEY_GEN, sensitive, extractable only so the master can wrap it;
+ *                          stored as CKM_AES_KEY_WRAP_PAD(master, KEK) (PKCS#11 v2.40 curr. mech. §2.14;
+ *                          see envelope.ts for how SoftHSM2 pads).
+ *                          Unwrapped on first use into a session object that is *not* extractable, and kept as a
+ *                          handle (an LRU of kekCacheSize) so that a hot owner does not unwrap at every call.
+ *   secret  session obj.  generated in the token (or imported from client bytes as CKK_GENERIC_SECRET), wrapped
+ *                          with CKM_AES_KEY_WRAP_PAD under the KEK, and destroyed. Private keys are wrapped as the
+ *                          token's PKCS#8 encoding.
+ *
+ * Unseal unwraps a secret as a CKK_GENERIC_SECRET session object that may be read (not sensitive, extractable),
+ * reads CKA_VALUE, destroys the object and zeroes the buffer; see envelope.ts for the framing that makes every
+ * byte string round-trip exactly. Every crypto call uses a pkcs11js *Async variant (a libuv worker thread), and
+ * every call borrows one session of a small pool, so a multi-second RSA generation never stalls the event loop
+ * or the other calls.
+ */
+import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import { dsaSpki, ecPointFromAttribute } from './der.js';
+import {
+  decodeKekBlob,
+  decodeSecretBlob,
+  encodeKekBlob,
+  encodeSecretBlob,
+  frame,
+  unframe,
+} from './envelope.js';
+import {
+  HsmError,
+  type GeneratedKeyPair,
+  type Hsm,
+  type KeyPairSpec,
+  type SealedKek,
+  type SealedSecret,
+  type SecretKeyAlgorithm,
+} from './hsm.js';
+import {
+  bigintToBytes,
+  checkKeyPairSpec,
+  checkRandomLength,
+  checkSealInput,
+  curves,
+  secretKeyShape,
+  type CheckedKeyPairSpec,
+  type SecretKeyKind,
+} from './key-specs.js';
+import { call, callAsync, ck, type Handle, type Pkcs11, type Template } from './pkcs11-module.js';
+import { Gate, SessionPool } from './session-pool.js';
+import { openToken, type TokenOptions, type TokenReport } from './token.js';
+
+export interface Pkcs11HsmOptions {
+  readonly token: TokenOptions;
+  /** Logged-in sessions in the pool (default 6): the number of token calls that can run at once. */
+  readonly sessions?: number;
+  /**
+   * Key pair generations at once (default 2). Each holds a session and a libuv worker thread (4 by default,
+   * UV_THREADPOOL_SIZE) for up to seconds; the cap keeps both free for seal, unseal and the store.
+   */
+  readonly keyPairConcurrency?: number;
+  /** Unwrapped KEK handles kept in the token (default 1024). */
+  readonly kekCacheSize?: number;
+  /** Master key labels are this prefix and a number (default "kmipd-master-"). */
+  readonly masterLabelPrefix?: string;
+}
+
+/** What opening found or made, for the start-up banner. Holds no secret. */
+export interface Pkcs11HsmReport {
+  readonly token: TokenReport;
+  readonly masterLabel: string;
+  /** True when this start created the first master key. */
+  readonly masterCreated: boolean;
+  /** Which optional algorithms the token offers. */
+  readonly supports: { readonly des: boolean; readonly dsa: boolean; readonly ec: boolean };
+}
+
+/** The only wrapping mechanism used: AES key wrap with padding (RFC 5649), which takes any key length. */
+const KWP = { mechanism: ck.CKM_AES_KEY_WRAP_PAD };
+
+/** Output room for a wrapped private key: RSA-4096 PKCS#8 is about 2.4 KB, plus the 8-byte RFC 5649 overhead. */
+const PRIVATE_KEY_WRAP_ROOM = 8192;
+/** RFC 5649 output is the input rounded up to 8 bytes plus one 8-byte semiblock; 16 covers both. */
+const WRAP_OVERHEAD = 16;
+const MASTER_BYTES = 32;
+const KEK_BYTES = 32;
+
+const secretKeyMechanisms: Readonly<
+  Record<SecretKeyKind, { mechanism: number; keyType: number; name: string }>
+> = {
+  AES: { mechanism: ck.CKM_AES_KEY_GEN, keyType: ck.CKK_AES, name: 'CKM_AES_KEY_GEN' },
+  DES: { mechanism: ck.CKM_DES_KEY_GEN, keyType: ck.CKK_DES, name: 'CKM_DES_KEY_GEN' },
+  DES2: { mechanism: ck.CKM_DES2_KEY_GEN, keyType: ck.CKK_DES2, name: 'CKM_DES2_KEY_GEN' },
+  DES3: { mechanism: ck.CKM_DES3_KEY_GEN, keyType: ck.CKK_DES3, name: 'CKM_DES3_KEY_GEN' },
+  // HMAC keys are generic secrets: SoftHSM2 2.6.1 refuses CKK_SHA*_HMAC with CKM_GENERIC_SECRET_KEY_GEN
+  // (CKR_TEMPLATE_INCONSISTENT), and the bytes are the same.
+  GENERIC: {
+    mechanism: ck.CKM_GENERIC_SECRET_KEY_GEN,
+    keyType: ck.CKK_GENERIC_SECRET,
+    name: 'CKM_GENERIC_SECRET_KEY_GEN',
+  },
+};
+
+const keyPairMechanisms: Readonly<
+  Record<CheckedKeyPairSpec['algorithm'], { mechanism: number; name: string }>
+> = {
+  RSA: { mechanism: ck.CKM_RSA_PKCS_KEY_PAIR_GEN, name: 'CKM_RSA_PKCS_KEY_PAIR_GEN' },
+  EC: { mechanism: ck.CKM_EC_KEY_PAIR_GEN, name: 'CKM_EC_KEY_PAIR_GEN' },
+  DSA: { mechanism: ck.CKM_DSA_KEY_PAIR_GEN, name: 'CKM_DSA_KEY_PAIR_GEN' },
+};
+
+/** Attributes every key object made here shares: a session object, only visible after login. */
+const sessionKey: Template = [
+  { type: ck.CKA_TOKEN, value: false },
+  { type: ck.CKA_PRIVATE, value: true },
+];
+
+/** A key that may do nothing but wrap and unwrap (PKCS#11 v2.40 §4.10, secret key objects). */
+const wrapOnly: Template = [
+  { type: ck.CKA_WRAP, value: true },
+  { type: ck.CKA_UNWRAP, value: true },
+  { type: ck.CKA_ENCRYPT, value: false },
+  { type: ck.CKA_DECRYPT, value: false },
+  { type: ck.CKA_SIGN, value: false },
+  { type: ck.CKA_VERIFY, value: false },
+  { type: ck.CKA_DERIVE, value: false },
+];
+
+const aesKey = (extractable: boolean): Template => [
+  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+  ...sessionKey,
+  { type: ck.CKA_SENSITIVE, value: true },
+  { type: ck.CKA_EXTRACTABLE, value: extractable },
+  ...wrapOnly,
+];
+
+/** A generic secret session object; `readable` lets CKA_VALUE be read (PKCS#11 v2.40 §5.7 C_GetAttributeValue). */
+const genericSecret = (readable: boolean): Template => [
+  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
+  ...sessionKey,
+  { type: ck.CKA_SENSITIVE, value: !readable },
+  { type: ck.CKA_EXTRACTABLE, value: true },
+];
+
+interface KekEntry {
+  readonly masterLabel: string;
+  readonly handle: Promise<Handle>;
+  resolved: Handle | undefined;
+  users: number;
+  /** Evicted or retired: destroy when the last user is done. */
+  dropped: boolean;
+}
+
+/** Opens the token (creating it in the embedded case), the session pool and the master key. */
+export async function openPkcs11Hsm(options: Pkcs11HsmOptions): Promise<Pkcs11Hsm> {
+  const token = openToken(options.token);
+  const size = options.sessions ?? 6;
+  if (!Number.isInteger(size) || size < 1 || size > 64) {
+    throw new HsmError('not-initialised', 'sessions must be 1 to 64');
+  }
+  const mechanisms = new Set(call('C_GetMechanismList', () => token.pkcs11.C_GetMechanismList(token.slot)));
+  for (const [mechanism, name] of [
+    [ck.CKM_AES_KEY_GEN, 'CKM_AES_KEY_GEN'],
+    [ck.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD'],
+  ] as const) {
+    if (!mechanisms.has(mechanism))
+      throw new HsmError('unsupported', `the token lacks ${name}, which the key hierarchy needs`);
+  }
+  const sessions: Handle[] = [];
+  try {
+    for (let i = 0; i < size; i += 1) sessions.push(token.openSession());
+  } catch (error) {
+    for (const session of sessions) token.closeSession(session);
+    throw error;
+  }
+  const pool = new SessionPool(sessions, (session) => {
+    token.closeSession(session);
+  });
+  const hsm = new Pkcs11Hsm(token.pkcs11, pool, mechanisms, options);
+  try {
+    await hsm.start(token.report);
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  return hsm;
+}
+
+export class Pkcs11Hsm implements Hsm {
+  private readonly masters = new Map<string, Handle>();
+  private current = '';
+  private startReport: Pkcs11HsmReport | undefined;
+  private readonly keks = new Map<string, KekEntry>();
+  private readonly kekCacheSize: number;
+  private readonly keyPairGate: Gate;
+  /** Rotation and retirement one at a time, so two rotations never pick the same label. */
+  private readonly adminGate = new Gate(1);
+  private readonly prefix: string;
+
+  /** Use openPkcs11Hsm(). */
+  constructor(
+    private readonly pkcs11: Pkcs11,
+    private readonly pool: SessionPool,
+    private readonly mechanisms: ReadonlySet<number>,
+    options: Pkcs11HsmOptions,
+  ) {
+    this.kekCacheSize = Math.max(0, options.kekCacheSize ?? 1024);
+    this.keyPairGate = new Gate(Math.max(1, Math.min(options.keyPairConcurrency ?? 2, pool.size)));
+    this.prefix = options.masterLabelPrefix ?? 'kmipd-master-';
+  }
+
+  /** What the start found or made (token, master key, optional algorithms). */
+  get report(): Pkcs11HsmReport {
+    if (this.startReport === undefined) throw new HsmError('not-initialised', 'the HSM has not started');
+    return this.startReport;
+  }
+
+  /** Finds the master keys in the token, creating the first one on a new token. Called once by openPkcs11Hsm. */
+  async start(token: TokenReport): Promise<void> {
+    let created = false;
+    await this.pool.use(async (session) => {
+      for (const [label, handle] of this.findMasters(session)) this.masters.set(label, handle);
+      if (this.masters.size === 0) {
+        await this.createMaster(session, `${this.prefix}1`);
+        created = true;
+      }
+    });
+    this.current = this.latestMaster();
+    const has = (mechanism: number): boolean => this.mechanisms.has(mechanism);
+    this.startReport = {
+      token,
+      masterLabel: this.current,
+      masterCreated: created,
+      supports: {
+        des: has(ck.CKM_DES_KEY_GEN) && has(ck.CKM_DES3_KEY_GEN),
+        dsa: has(ck.CKM_DSA_KEY_PAIR_GEN) && has(ck.CKM_DSA_PARAMETER_GEN),
+        ec: has(ck.CKM_EC_KEY_PAIR_GEN),
+      },
+    };
+  }
+
+  currentMasterLabel(): string {
+    return this.current;
+  }
+
+  async createKek(): Promise<SealedKek> {
+    const masterLabel = this.current;
+    const master = this.masterHandle(masterLabel);
+    return this.pool.use(async (session) => {
+      const kek = await callAsync('C_GenerateKey KEK', () =>
+        this.pkcs11.C_GenerateKeyAsync(session, { mechanism: ck.CKM_AES_KEY_GEN }, [
+          ...aesKey(true),
+          { type: ck.CKA_VALUE_LEN, value: KEK_BYTES },
+        ]),
+      );
+      try {
+        const wrapped = await callAsync('C_WrapKey KEK', () =>
+          this.pkcs11.C_WrapKeyAsync(session, KWP, master, kek, Buffer.alloc(KEK_BYTES + WRAP_OVERHEAD)),
+        );
+        return { id: randomUUID(), masterLabel, blob: encodeKekBlob(wrapped) };
+      } finally {
+        this.destroy(session, kek);
+      }
+    });
+  }
+
+  async rotateMaster(): Promise<string> {
+    return this.adminGate.run(() =>
+      this.pool.use(async (session) => {
+        const label = `${this.prefix}${String(this.masterNumber(this.latestMaster()) + 1)}`;
+        await this.createMaster(session, label);
+        this.current = label;
+        return label;
+      }),
+    );
+  }
+
+  async rewrapKek(kek: SealedKek): Promise<SealedKek> {
+    const target = this.current;
+    if (kek.masterLabel === target) return kek;
+    const from = this.masterHandle(kek.masterLabel);
+    const to = this.masterHandle(target);
+    const wrapped = decodeKekBlob(kek.blob);
+    return this.pool.use(async (session) => {
+      // Extractable for this one wrap under the new master; it never leaves the token in clear.
+      const key = await callAsync(
+        'C_UnwrapKey KEK',
+        () => this.pkcs11.C_UnwrapKeyAsync(session, KWP, from, asBuffer(wrapped), aesKey(true)),
+        { unwrap: 'bad-key' },
+      );
+      try {
+        const rewrapped = await callAsync('C_WrapKey KEK', () =>
+          this.pkcs11.C_WrapKeyAsync(session, KWP, to, key, Buffer.alloc(KEK_BYTES + WRAP_OVERHEAD)),
+        );
+        return { id: kek.id, masterLabel: target, blob: encodeKekBlob(rewrapped) };
+      } finally {
+        this.destroy(session, key);
+      }
+    });
+  }
+
+  async retireMaster(label: string): Promise<void> {
+    await this.adminGate.run(() =>
+      this.pool.use((session) => {
+        if (label === this.current) throw new HsmError('bad-key', `${label} is the current master key`);
+        const handle = this.masterHandle(label);
+        call('C_DestroyObject master', () => {
+          this.pkcs11.C_DestroyObject(session, handle);
+        });
+        this.masters.delete(label);
+        // KEKs unwrapped under the retired master must stop working now, not when the cache forgets them.
+        for (const [key, entry] of this.keks) {
+          if (entry.masterLabel === label) this.dropKek(session, key, entry);
+        }
+      }),
+    );
+  }
+
+  async generateSecretKey(
+    kek: SealedKek,
+    algorithm: SecretKeyAlgorithm,
+    bits: number,
+  ): Promise<SealedSecret> {
+    const shape = secretKeyShape(algorithm, bits);
+    const { mechanism, keyType, name } = secretKeyMechanisms[shape.kind];
+    this.requireMechanism(mechanism, name);
+    const template: Template = [
+      { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+      { type: ck.CKA_KEY_TYPE, value: keyType },
+      ...sessionKey,
+      { type: ck.CKA_SENSITIVE, value: true },
+      { type: ck.CKA_EXTRACTABLE, value: true },
+      // DES key types fix their length; AES and generic secret key generation need CKA_VALUE_LEN.
+      ...(shape.kind === 'AES' || shape.kind === 'GENERIC'
+        ? [{ type: ck.CKA_VALUE_LEN, value: shape.bytes }]
+        : []),
+    ];
+    return this.pool.use((session) =>
+      this.withKek(session, kek, async (wrappingKey) => {
+        const key = await callAsync(`C_GenerateKey ${algorithm}`, () =>
+          this.pkcs11.C_GenerateKeyAsync(session, { mechanism }, template),
+        );
+        try {
+          const wrapped = await callAsync('C_WrapKey secret', () =>
+            this.pkcs11.C_WrapKeyAsync(
+              session,
+              KWP,
+              wrappingKey,
+              key,
+              Buffer.alloc(shape.bytes + WRAP_OVERHEAD),
+            ),
+          );
+          return { kekId: kek.id, format: 'raw', blob: encodeSecretBlob('sized', shape.bytes, wrapped) };
+        } finally {
+          this.destroy(session, key);
+        }
+      }),
+    );
+  }
+
+  async generateKeyPair(kek: SealedKek, spec: KeyPairSpec): Promise<GeneratedKeyPair> {
+    const checked = checkKeyPairSpec(spec);
+    const { mechanism, name } = keyPairMechanisms[checked.algorithm];
+    this.requireMechanism(mechanism, name);
+    if (checked.algorithm === 'DSA') this.requireMechanism(ck.CKM_DSA_PARAMETER_GEN, 'CKM_DSA_PARAMETER_GEN');
+    return this.keyPairGate.run(() =>
+      this.pool.use((session) =>
+        this.withKek(session, kek, async (wrappingKey) => {
+          const domain =
+            checked.algorithm === 'DSA' ? await this.dsaDomain(session, checked.bits) : undefined;
+          const publicTemplate: Template = [
+            { type: ck.CKA_TOKEN, value: false },
+            { type: ck.CKA_PRIVATE, value: false },
+            ...publicKeyAttributes(checked, domain),
+          ];
+          const privateTemplate: Template = [
+            ...sessionKey,
+            { type: ck.CKA_SENSITIVE, value: true },
+            { type: ck.CKA_EXTRACTABLE, value: true },
+          ];
+          const pair = await callAsync(`C_GenerateKeyPair ${checked.algorithm}`, () =>
+            this.pkcs11.C_GenerateKeyPairAsync(session, { mechanism }, publicTemplate, privateTemplate),
+          );
+          try {
+            const publicKeySpki = this.publicKeySpki(session, pair.publicKey, checked, domain);
+            const wrapped = await callAsync('C_WrapKey private key', () =>
+              this.pkcs11.C_WrapKeyAsync(
+                session,
+                KWP,
+                wrappingKey,
+                pair.privateKey,
+                Buffer.alloc(PRIVATE_KEY_WRAP_ROOM),
+              ),
+            );
+            return {
+              publicKeySpki,
+              privateKey: { kekId: kek.id, format: 'pkcs8', blob: encodeSecretBlob('der', 0, wrapped) },
+            };
+          } finally {
+            this.destroy(session, pair.privateKey);
+            this.destroy(session, pair.publicKey);
+          }
+        }),
+      ),
+    );
+  }
+
+  async seal(kek: SealedKek, plaintext: Uint8Array, format: SealedSecret['format']): Promise<SealedSecret> {
+    checkSealInput(plaintext);
+    return this.pool.use((session) =>
+      this.withKek(session, kek, async (wrappingKey) => {
+        const inner = frame(plaintext);
+        let object: Handle;
+        try {
+          object = call('C_CreateObject secret', () =>
+            this.pkcs11.C_CreateObject(session, [
+              ...genericSecret(false),
+              { type: ck.CKA_VALUE, value: inner },
+            ]),
+          );
+        } finally {
+          inner.fill(0);
+        }
+        try {
+          const wrapped = await callAsync('C_WrapKey secret', () =>
+            this.pkcs11.C_WrapKeyAsync(
+              session,
+              KWP,
+              wrappingKey,
+              object,
+              Buffer.alloc(inner.length + WRAP_OVERHEAD),
+            ),
+          );
+          return { kekId: kek.id, format, blob: encodeSecretBlob('framed', 0, wrapped) };
+        } finally {
+          this.destroy(session, object);
+        }
+      }),
+    );
+  }
+
+  async unseal(kek: SealedKek, sealed: SealedSecret): Promise<Uint8Array> {
+    if (sealed.kekId !== kek.id)
+      throw new HsmError('unseal-failed', 'the secret was sealed under another KEK');
+    const decoded = decodeSecretBlob(sealed.blob);
+    return this.pool.use((session) =>
+      this.withKek(session, kek, async (wrappingKey) => {
+        const object = await callAsync(
+          'C_UnwrapKey secret',
+          () =>
+            this.pkcs11.C_UnwrapKeyAsync(
+              session,
+              KWP,
+              wrappingKey,
+              asBuffer(decoded.wrapped),
+              genericSecret(true),
+            ),
+          { unwrap: 'unseal-failed' },
+        );
+        try {
+          const inner = call('C_GetAttributeValue secret', () =>
+            this.pkcs11.C_GetAttributeValue(session, object, [{ type: ck.CKA_VALUE }]),
+          )[0]?.value;
+          if (inner === undefined) throw new HsmError('token-error', 'C_GetAttributeValue gave no CKA_VALUE');
+          try {
+            return unframe(decoded, inner);
+          } finally {
+            inner.fill(0);
+          }
+        } finally {
+          this.destroy(session, object);
+        }
+      }),
+    );
+  }
+
+  async random(length: number): Promise<Uint8Array> {
+    checkRandomLength(length);
+    if (length === 0) return new Uint8Array(0);
+    return this.pool.use((session) =>
+      Uint8Array.from(
+        call('C_GenerateRandom', () => this.pkcs11.C_GenerateRandom(session, Buffer.alloc(length))),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    // Closing the sessions destroyed every session object, the cached KEKs with them.
+    this.keks.clear();
+  }
+
+  /**
+   * Runs `fn` with the KEK unwrapped into a session object, from the cache when it is there. Entries are counted
+   * while in use, so an eviction or a retirement destroys the object only once no call holds it. Any session of
+   * the application may use a session object (a session object belongs to the application,
+   * PKCS#11 v2.40 Usage Guide), so one unwrap serves the whole pool.
+   */
+  private async withKek<T>(session: Handle, kek: SealedKek, fn: (handle: Handle) => Promise<T>): Promise<T> {
+    const key = `${kek.masterLabel}\n${kek.id}\n${Buffer.from(kek.blob).toString('base64')}`;
+    let entry = this.keks.get(key);
+    if (entry === undefined) {
+      const master = this.masterHandle(kek.masterLabel);
+      const wrapped = asBuffer(decodeKekBlob(kek.blob));
+      const fresh: KekEntry = {
+        masterLabel: kek.masterLabel,
+        // Not extractable: a cached KEK can wrap and unwrap secrets, never be wrapped out again.
+        handle: callAsync(
+          'C_UnwrapKey KEK',
+          () => this.pkcs11.C_UnwrapKeyAsync(session, KWP, master, wrapped, aesKey(false)),
+          { unwrap: 'bad-key' },
+        ),
+        resolved: undefined,
+        users: 0,
+        dropped: false,
+      };
+      entry = fresh;
+      this.keks.set(key, fresh);
+    } else {
+      // Least recently used first: move the hit to the end of the Map's insertion order.
+      this.keks.delete(key);
+      this.keks.set(key, entry);
+    }
+    entry.users += 1;
+    this.evictKeks(session);
+    try {
+      let handle: Handle;
+      try {
+        handle = await entry.handle;
+      } catch (error) {
+        if (this.keks.get(key) === entry) this.keks.delete(key);
+        throw error;
+      }
+      entry.resolved = handle;
+      return await fn(handle);
+    } finally {
+      entry.users -= 1;
+      if (entry.dropped && entry.users === 0 && entry.resolved !== undefined)
+        this.destroy(session, entry.resolved);
+    }
+  }
+
+  private evictKeks(session: Handle): void {
+    for (const [key, entry] of this.keks) {
+      if (this.keks.size <= this.kekCacheSize) break;
+      this.dropKek(session, key, entry);
+    }
+  }
+
+  private dropKek(session: Handle, key: string, entry: KekEntry): void {
+    this.keks.delete(key);
+    entry.dropped = true;
+    if (entry.users === 0 && entry.resolved !== undefined) this.destroy(session, entry.resolved);
+  }
+
+  private async dsaDomain(session: Handle, bits: number): Promise<DsaDomain> {
+    // CKM_DSA_PARAMETER_GEN (PKCS#11 v2.40 curr. mech., DSA) makes a domain parameters object; the prime sizes
+    // follow FIPS 186-4 (SoftHSM2 picks N from L).
+    const params = await callAsync('C_GenerateKey DSA parameters', () =>
+      this.pkcs11.C_GenerateKeyAsync(session, { mechanism: ck.CKM_DSA_PARAMETER_GEN }, [
+        { type: ck.CKA_CLASS, value: ck.CKO_DOMAIN_PARAMETERS },
+        { type: ck.CKA_KEY_TYPE, value: ck.CKK_DSA },
+        { type: ck.CKA_TOKEN, value: false },
+        { type: ck.CKA_PRIME_BITS, value: bits },
+      ]),
+    );
+    try {
+      const [p, q, g] = this.attributes(session, params, [ck.CKA_PRIME, ck.CKA_SUBPRIME, ck.CKA_BASE]);
+      return { p, q, g };
+    } finally {
+      this.destroy(session, params);
+    }
+  }
+
+  /** The public key as DER SubjectPublicKeyInfo, parsed and re-exported by node:crypto so that it is known good. */
+  private publicKeySpki(
+    session: Handle,
+    publicKey: Handle,
+    spec: CheckedKeyPairSpec,
+    domain: DsaDomain | undefined,
+  ): Uint8Array {
+    const spki = (jwk: JsonWebKey): Uint8Array =>
+      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' });
+    switch (spec.algorithm) {
+      case 'RSA': {
+        const [n, e] = this.attributes(session, publicKey, [ck.CKA_MODULUS, ck.CKA_PUBLIC_EXPONENT]);
+        return spki({ kty: 'RSA', n: base64urlUInt(n), e: base64urlUInt(e) });
+      }
+      case 'EC': {
+        const { fieldBytes } = curves[spec.curve];
+        const [attribute] = this.attributes(session, publicKey, [ck.CKA_EC_POINT]);
+        const point = ecPointFromAttribute(attribute, fieldBytes);
+        return spki({
+          kty: 'EC',
+          crv: spec.curve,
+          // Full-length coordinates, leading zeros kept (RFC 7518 §6.2.1.2).
+          x: Buffer.from(point.subarray(1, 1 + fieldBytes)).toString('base64url'),
+          y: Buffer.from(point.subarray(1 + fieldBytes)).toString('base64url'),
+        });
+      }
+      case 'DSA': {
+        if (domain === undefined) throw new HsmError('token-error', 'DSA key without domain parameters');
+        const [y] = this.attributes(session, publicKey, [ck.CKA_VALUE]);
+        const der = Buffer.from(dsaSpki(domain.p, domain.q, domain.g, y));
+        return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({
+          type: 'spki',
+          format: 'der',
+        });
+      }
+    }
+  }
+
+  /** Reads public attributes; a missing one is a token fault. */
+  private attributes<const N extends readonly number[]>(
+    session: Handle,
+    object: Handle,
+    types: N,
+  ): { [K in keyof N]: Buffer } {
+    const results = call('C_GetAttributeValue', () =>
+      this.pkcs11.C_GetAttributeValue(
+        session,
+        object,
+        types.map((type) => ({ type })),
+      ),
+    );
+    return types.map((type) => {
+      const value = results.find((result) => result.type === type)?.value;
+      if (value === undefined)
+        throw new HsmError('token-error', `C_GetAttributeValue gave no attribute ${String(type)}`);
+      return value;
+    }) as { [K in keyof N]: Buffer };
+  }
+
+  private findMasters(session: Handle): Map<string, Handle> {
+    const found = new Map<string, Handle>();
+    call('C_FindObjectsInit', () => {
+      this.pkcs11.C_FindObjectsInit(session, [
+        { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+        { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+        { type: ck.CKA_TOKEN, value: true },
+      ]);
+    });
+    const handles: Handle[] = [];
+    try {
+      for (;;) {
+        const batch = call('C_FindObjects', () => this.pkcs11.C_FindObjects(session, 64));
+        if (batch.length === 0) break;
+        handles.push(...batch);
+      }
+    } finally {
+      call('C_FindObjectsFinal', () => {
+        this.pkcs11.C_FindObjectsFinal(session);
+      });
+    }
+    for (const handle of handles) {
+      const [labelBytes] = this.attributes(session, handle, [ck.CKA_LABEL]);
+      const label = labelBytes.toString('utf8');
+      if (!this.isMasterLabel(label)) continue;
+      if (found.has(label)) throw new HsmError('token-error', `two master keys are labelled ${label}`);
+      found.set(label, handle);
+    }
+    return found;
+  }
+
+  private async createMaster(session: Handle, label: string): Promise<void> {
+    const handle = await callAsync('C_GenerateKey master', () =>
+      this.pkcs11.C_GenerateKeyAsync(session, { mechanism: ck.CKM_AES_KEY_GEN }, [
+        { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+        { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+        { type: ck.CKA_VALUE_LEN, value: MASTER_BYTES },
+        { type: ck.CKA_TOKEN, value: true },
+        { type: ck.CKA_PRIVATE, value: true },
+        { type: ck.CKA_SENSITIVE, value: true },
+        { type: ck.CKA_EXTRACTABLE, value: false },
+        { type: ck.CKA_MODIFIABLE, value: false },
+        { type: ck.CKA_LABEL, value: label },
+        ...wrapOnly,
+      ]),
+    );
+    this.masters.set(label, handle);
+  }
+
+  private isMasterLabel(label: string): boolean {
+    return label.startsWith(this.prefix) && /^[1-9][0-9]*$/.test(label.slice(this.prefix.length));
+  }
+
+  private masterNumber(label: string): number {
+    return Number(label.slice(this.prefix.length));
+  }
+
+  private latestMaster(): string {
+    let latest: string | undefined;
+    for (const label of this.masters.keys()) {
+      if (latest === undefined || this.masterNumber(label) > this.masterNumber(latest)) latest = label;
+    }
+    if (latest === undefined) throw new HsmError('not-initialised', 'the token holds no master key');
+    return latest;
+  }
+
+  private masterHandle(label: string): Handle {
+    const handle = this.masters.get(label);
+    if (handle === undefined)
+      throw new HsmError('bad-key', `master key ${label} is not in the token (retired?)`);
+    return handle;
+  }
+
+  private requireMechanism(mechanism: number, name: string): void {
+    if (!this.mechanisms.has(mechanism)) throw new HsmError('unsupported', `the token lacks ${name}`);
+  }
+
+  /** Best effort: a session object that cannot be destroyed now still disappears when its session closes. */
+  private destroy(session: Handle, object: Handle): void {
+    try {
+      this.pkcs11.C_DestroyObject(session, object);
+    } catch {
+      // See above; the call's own result matters more than this clean-up.
+    }
+  }
+}
+
+interface DsaDomain {
+  readonly p: Buffer;
+  readonly q: Buffer;
+  readonly g: Buffer;
+}
+
+function publicKeyAttributes(spec: CheckedKeyPairSpec, domain: DsaDomain | undefined): Template {
+  switch (spec.algorithm) {
+    case 'RSA':
+      return [
+        { type: ck.CKA_MODULUS_BITS, value: spec.bits },
+        { type: ck.CKA_PUBLIC_EXPONENT, value: bigintToBytes(spec.publicExponent) },
+      ];
+    case 'EC':
+      return [{ type: ck.CKA_EC_PARAMS, value: Buffer.from(curves[spec.curve].oid) }];
+    case 'DSA':
+      if (domain === undefined) throw new HsmError('token-error', 'DSA key pair without domain parameters');
+      return [
+        { type: ck.CKA_PRIME, value: domain.p },
+        { type: ck.CKA_SUBPRIME, value: domain.q },
+        { type: ck.CKA_BASE, value: domain.g },
+      ];
+  }
+}
+
+/** JWK wants unsigned big-endian integers without leading zero bytes (RFC 7518 §6.3.1, §2 Base64urlUInt). */
+function base64urlUInt(bytes: Uint8Array): string {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  return Buffer.from(bytes.subarray(start)).toString('base64url');
+}
+
+/** pkcs11js takes Buffers; this views a Uint8Array's memory without copying it. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
