@@ -3,6 +3,10 @@
 // project has not been built (or KMIPD_FROM_SOURCE=1 is set, for development).
 import { existsSync } from 'node:fs';
 
+// RSA key generation, the token's async calls and LevelDB share libuv's thread pool (4 threads by default): more
+// threads keep seconds-long RSA generations from queueing everything else. Read by libuv on first use, so set first.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 if (process.env.KMIPD_FROM_SOURCE !== '1' && existsSync(compiled)) {
   await import(compiled.href);

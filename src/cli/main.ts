@@ -4,10 +4,12 @@
  */
 import { decodeCommand } from './decode.js';
 import { encodeCommand } from './encode.js';
+import { hsmCommand } from './hsm.js';
+import { pkiCommand } from './pki.js';
 import { startCommand } from './start.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [encodeCommand, decodeCommand, startCommand];
+const commands: readonly Command[] = [startCommand, pkiCommand, hsmCommand, encodeCommand, decodeCommand];
 
 function usage(): string {
   const lines = commands.map((command) => `  kmipd ${command.usage}\n      ${command.summary}`);

@@ -1,0 +1,124 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLoggers, type Loggers } from '../audit/loggers.js';
+import type { Hsm } from '../hsm/hsm.js';
+import { openPkcs11Hsm, type Pkcs11Hsm, type Pkcs11HsmReport } from '../hsm/pkcs11-hsm.js';
+import { Dispatcher } from '../kmip-ops/dispatch.js';
+import { KeyService } from '../kmip-ops/keys.js';
+import { allOperations } from '../kmip-ops/operations.js';
+import { ensureLabPki, type LabPkiPaths } from '../pki/lab-pki.js';
+import { KmipServer } from '../server/server.js';
+import { openLevelStore } from '../store/level-store.js';
+import type { ObjectStore } from '../store/store.js';
+import type { ApplianceConfig } from './config.js';
+
+/**
+ * The composition root: data directory, lab PKI (or the given one), token, store, logs, operations and listener,
+ * wired together. Everything the embedded default needs is made on first start and reused afterwards.
+ */
+export interface Appliance {
+  readonly address: { host: string; port: number };
+  /** What this start made or found, in words, for the banner. */
+  readonly made: readonly string[];
+  readonly pki: LabPkiPaths | undefined;
+  readonly hsmReport: Pkcs11HsmReport;
+  readonly loggers: Loggers;
+  stop(): Promise<void>;
+}
+
+/** The token of the configuration: the embedded SoftHSM2 one in DATA/hsm, or the given PKCS#11 module. */
+export function openHsm(config: ApplianceConfig): Promise<Pkcs11Hsm> {
+  return openPkcs11Hsm({
+    token:
+      config.pkcs11Module === undefined
+        ? { kind: 'softhsm', dataDir: config.dataDir, tokenLabel: config.tokenLabel }
+        : {
+            kind: 'external',
+            modulePath: config.pkcs11Module,
+            tokenLabel: config.tokenLabel,
+            userPin: process.env['KMIPD_HSM_USER_PIN'] ?? '',
+          },
+  });
+}
+
+/** The LevelDB store in DATA/store. */
+export function openStore(config: ApplianceConfig): Promise<ObjectStore> {
+  return openLevelStore(join(config.dataDir, 'store'));
+}
+
+export async function startAppliance(
+  config: ApplianceConfig,
+  options: { console?: boolean; now?: () => Date } = {},
+): Promise<Appliance> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const made: string[] = [];
+  const loggers = createLoggers({
+    dataDir: config.dataDir,
+    level: config.logLevel,
+    console: options.console ?? true,
+  });
+  let pki: LabPkiPaths | undefined;
+  let tls: { cert: Buffer; key: Buffer; ca: Buffer };
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined && config.clientCa !== undefined) {
+    tls = {
+      cert: await readFile(config.tlsCert),
+      key: await readFile(config.tlsKey),
+      ca: await readFile(config.clientCa),
+    };
+  } else {
+    const lab = await ensureLabPki(join(config.dataDir, 'certs'));
+    made.push(...lab.made);
+    pki = lab.paths;
+    tls = {
+      cert: await readFile(pki.serverCert),
+      key: await readFile(pki.serverKey),
+      ca: await readFile(pki.ca),
+    };
+  }
+  let hsm: Hsm | undefined;
+  let store: ObjectStore | undefined;
+  try {
+    const pkcs11 = await openHsm(config);
+    hsm = pkcs11;
+    const hsmReport = pkcs11.report;
+    if (hsmReport.token.created)
+      made.push(`SoftHSM2 token '${hsmReport.token.tokenLabel}' in ${hsmReport.token.hsmDir ?? '?'}`);
+    if (hsmReport.masterCreated) made.push(`master key ${hsmReport.masterLabel} inside the token`);
+    store = await openStore(config);
+    const services = {
+      store,
+      keys: new KeyService(pkcs11, store),
+      log: loggers.log,
+      now: options.now ?? (() => new Date()),
+    };
+    const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
+    const server = new KmipServer({
+      host: config.host,
+      port: config.port,
+      tls,
+      dispatcher,
+      log: loggers.log,
+      limits: config.limits,
+    });
+    const address = await server.listen();
+    const openedStore = store;
+    return {
+      address,
+      made,
+      pki,
+      hsmReport,
+      loggers,
+      async stop() {
+        await server.close();
+        await openedStore.close();
+        await pkcs11.close();
+        await loggers.close();
+      },
+    };
+  } catch (error) {
+    await store?.close().catch(() => undefined);
+    await hsm?.close().catch(() => undefined);
+    await loggers.close();
+    throw error;
+  }
+}

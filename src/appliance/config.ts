@@ -1,0 +1,101 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ServerLimits } from '../server/limits.js';
+
+/**
+ * The appliance's settings, from (highest first) command-line flags, environment variables (KMIPD_*), a JSON
+ * config file (--config FILE, or DATA/kmipd.json when it exists), and the embedded defaults.
+ */
+export interface ApplianceConfig {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** An existing PKI instead of the lab one: all three or none. */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly clientCa: string | undefined;
+  /** A PKCS#11 module other than the embedded SoftHSM2 (then KMIPD_HSM_USER_PIN gives the PIN). */
+  readonly pkcs11Module: string | undefined;
+  readonly tokenLabel: string;
+  readonly logLevel: string;
+  readonly limits: Partial<ServerLimits>;
+}
+
+export const defaults = {
+  dataDir: './data',
+  host: '127.0.0.1',
+  port: 5696,
+  tokenLabel: 'kmipd',
+  logLevel: 'info',
+} as const;
+
+/** The settings a user can give, each by flag, environment variable and config-file key. */
+export const settings = [
+  { key: 'dataDir', flag: 'data', env: 'KMIPD_DATA' },
+  { key: 'host', flag: 'host', env: 'KMIPD_HOST' },
+  { key: 'port', flag: 'port', env: 'KMIPD_PORT' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'KMIPD_TLS_CERT' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'KMIPD_TLS_KEY' },
+  { key: 'clientCa', flag: 'client-ca', env: 'KMIPD_CLIENT_CA' },
+  { key: 'pkcs11Module', flag: 'pkcs11-module', env: 'KMIPD_PKCS11_MODULE' },
+  { key: 'tokenLabel', flag: 'token-label', env: 'KMIPD_TOKEN_LABEL' },
+  { key: 'logLevel', flag: 'log-level', env: 'KMIPD_LOG_LEVEL' },
+] as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Raw = Partial<Record<(typeof settings)[number]['key'] | 'limits', unknown>>;
+
+export function resolveConfig(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  configFile?: string,
+): ApplianceConfig {
+  const fromFlagsAndEnv: Record<string, string | undefined> = {};
+  for (const s of settings) fromFlagsAndEnv[s.key] = flags[s.flag] ?? env[s.env];
+  const dataDir = resolve(fromFlagsAndEnv['dataDir'] ?? defaults.dataDir);
+  const file =
+    configFile ?? (existsSync(join(dataDir, 'kmipd.json')) ? join(dataDir, 'kmipd.json') : undefined);
+  let fromFile: Raw = {};
+  if (file !== undefined) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Raw;
+    } catch (error) {
+      throw new ConfigError(`config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const pick = (key: (typeof settings)[number]['key']): string | undefined => {
+    const value = fromFlagsAndEnv[key] ?? fromFile[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number')
+      throw new ConfigError(`${key} must be a string`);
+    return String(value);
+  };
+  const port = Number(pick('port') ?? defaults.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`port ${String(pick('port'))} is not a TCP port`);
+  const tlsCert = pick('tlsCert');
+  const tlsKey = pick('tlsKey');
+  const clientCa = pick('clientCa');
+  const given = [tlsCert, tlsKey, clientCa].filter((v) => v !== undefined).length;
+  if (given !== 0 && given !== 3) {
+    throw new ConfigError(
+      '--tls-cert, --tls-key and --client-ca go together: give all three, or none for the lab PKI',
+    );
+  }
+  const limits = (fromFile.limits ?? {}) as Partial<ServerLimits>;
+  return {
+    dataDir,
+    host: pick('host') ?? defaults.host,
+    port,
+    tlsCert,
+    tlsKey,
+    clientCa,
+    pkcs11Module: pick('pkcs11Module'),
+    tokenLabel: pick('tokenLabel') ?? defaults.tokenLabel,
+    logLevel: pick('logLevel') ?? defaults.logLevel,
+    limits,
+  };
+}
