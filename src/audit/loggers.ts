@@ -81,7 +81,9 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
         [operational, auditLogger].map(
           (logger) =>
             new Promise<void>((resolve) => {
-              logger.on('finish', () => { resolve(); });
+              logger.on('finish', () => {
+                resolve();
+              });
               logger.end();
             }),
         ),

@@ -165,12 +165,17 @@ function generatedKeyStructure(
   ctx: RequestContext,
 ): TtlvItem {
   const structureT = structureTag(objectType, ctx);
-  const attrs = object.attributes.flatMap((a) =>
-    a.kind === 'standard' &&
-    (a.value.tag === T.CryptographicAlgorithm || a.value.tag === T.CryptographicLength)
-      ? [a.value]
-      : [],
+  const algorithm = object.attributes.flatMap((a) =>
+    a.kind === 'standard' && a.value.tag === T.CryptographicAlgorithm ? [a.value] : [],
   );
+  const length = object.attributes.find(
+    (a) => a.kind === 'standard' && a.value.tag === T.CryptographicLength,
+  );
+  // A secret key block states the length of the bytes it holds: a DES key asked for as 56 bits is 8 bytes with
+  // parity, and clients (PyKMIP, Barbican) check Cryptographic Length against the Key Material.
+  const blockLength =
+    format === 'raw' ? [ttlv.integer(T.CryptographicLength, key.length * 8)] : length ? [length.value] : [];
+  const attrs = [...algorithm, ...blockLength];
   const keyFormat = format === 'pkcs8' ? KeyFormat.PKCS_8 : KeyFormat.Raw;
   return ttlv.structure(structureT, [
     ttlv.structure(T.KeyBlock, [

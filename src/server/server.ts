@@ -91,7 +91,11 @@ export class KmipServer {
   /** Stops accepting, lets every connection finish the requests it has read, then closes them. */
   async close(): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
+    const closed = new Promise<void>((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
     await Promise.all([...this.connections].map((c) => c.drainAndClose()));
     await closed;
   }
