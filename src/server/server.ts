@@ -45,6 +45,8 @@ export class KmipServer {
   private readonly server: tls.Server;
   private readonly limits: ServerLimits;
   private readonly connections = new Set<Connection>();
+  /** Open TCP connections, handshaking or not. */
+  private sockets = 0;
   private closing = false;
 
   constructor(private readonly options: ServerOptions) {
@@ -66,9 +68,13 @@ export class KmipServer {
         client: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
         cause: describeTlsError(error),
       });
+      // node:tls reports a handshake timeout here but leaves the socket open: close it, or the slot stays taken.
+      socket.destroy();
     });
+    // Counted from the TCP connection, not the end of the handshake: a peer that is still (or never) handshaking
+    // holds a socket and memory too.
     this.server.on('connection', (socket: Socket) => {
-      if (this.connections.size >= this.limits.maxConnections || this.closing) {
+      if (this.sockets >= this.limits.maxConnections || this.closing) {
         options.log.warn('connection refused', {
           client: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
           cause: this.closing
@@ -76,7 +82,12 @@ export class KmipServer {
             : `limit of ${this.limits.maxConnections} connections reached`,
         });
         socket.destroy();
+        return;
       }
+      this.sockets += 1;
+      socket.once('close', () => {
+        this.sockets -= 1;
+      });
     });
   }
 
@@ -156,7 +167,7 @@ class Connection {
       this.receive(chunk);
     });
     socket.on('timeout', () => {
-      this.options.log.info('connection closed', {
+      this.options.log.warn('connection closed', {
         client: peer.address,
         cause: `idle for ${limits.idleTimeoutMs} ms`,
       });
