@@ -48,7 +48,10 @@ test.serial('objects of two owners survive a restart and a master-key rotation',
 
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => out.push(chunk)) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string): boolean => {
+      out.push(chunk);
+      return true;
+    }) as typeof process.stdout.write;
     let code: number;
     try {
       code = await hsmCommand.run(['rotate-master', '--data', dataDir]);
