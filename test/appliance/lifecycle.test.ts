@@ -51,7 +51,7 @@ test.serial('objects of two owners survive a restart and a master-key rotation',
     process.stdout.write = ((chunk: string): boolean => {
       out.push(chunk);
       return true;
-    }) as typeof process.stdout.write;
+    });
     let code: number;
     try {
       code = await hsmCommand.run(['rotate-master', '--data', dataDir]);
