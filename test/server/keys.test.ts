@@ -1,0 +1,160 @@
+/**
+ * Key generation and key formats over real TLS: EC and DSA pairs with KMIP 2.1 attributes, the links between the
+ * halves of a pair, and Get with a requested Key Format Type converting exactly as node:crypto does.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import test from 'ava';
+import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
+import { requestXml, TestKmipClient, valueOf } from '../support/kmip-client.js';
+
+let server: TestAppliance;
+let client: TestKmipClient;
+
+test.before(async () => {
+  server = await startTestAppliance();
+  client = await TestKmipClient.connect(server.host, server.port, server);
+});
+test.after.always(async () => {
+  client.close();
+  await server.dispose();
+});
+
+const item = (operation: string, payload: string): string =>
+  `<BatchItem><Operation type="Enumeration" value="${operation}"/><RequestPayload>${payload}</RequestPayload></BatchItem>`;
+const uidXml = (uid: string): string => `<UniqueIdentifier type="TextString" value="${uid}"/>`;
+
+for (const [curve, spki] of [
+  ['P_256', '3059301306072a8648ce3d020106082a8648ce3d030107'],
+  ['P_384', '3076301006072a8648ce3d020106052b81040022'],
+  ['P_521', '30819b301006072a8648ce3d020106052b81040023'],
+] as const) {
+  test.serial(
+    `Create Key Pair EC ${curve} at KMIP 2.1: linked halves, X.509 public key, PKCS#8 private key`,
+    async (t) => {
+      const xml = await client.requestXml(
+        requestXml(
+          '2.1',
+          item(
+            'CreateKeyPair',
+            `<CommonAttributes>
+            <CryptographicAlgorithm type="Enumeration" value="EC"/>
+            <RecommendedCurve type="Enumeration" value="${curve}"/>
+          </CommonAttributes>`,
+          ),
+        ),
+      );
+      const privateUid = valueOf(xml, 'PrivateKeyUniqueIdentifier') ?? '';
+      const publicUid = valueOf(xml, 'PublicKeyUniqueIdentifier') ?? '';
+      t.truthy(privateUid, xml);
+      const pub = await client.requestXml(requestXml('2.1', item('Get', uidXml(publicUid))));
+      const der = Buffer.from(valueOf(pub, 'KeyMaterial') ?? '', 'hex');
+      t.true(der.toString('hex').startsWith(spki), 'SubjectPublicKeyInfo with the named curve');
+      t.regex(pub, /<KeyFormatType type="Enumeration" value="X_509"\/>/);
+      const priv = await client.requestXml(requestXml('2.1', item('Get', uidXml(privateUid))));
+      const privateKey = createPrivateKey({
+        key: Buffer.from(valueOf(priv, 'KeyMaterial') ?? '', 'hex'),
+        format: 'der',
+        type: 'pkcs8',
+      });
+      t.deepEqual(
+        createPublicKey(privateKey).export({ format: 'der', type: 'spki' }),
+        der,
+        'the private key belongs to the public key',
+      );
+      const attributes = await client.requestXml(
+        requestXml('2.1', item('GetAttributes', uidXml(privateUid))),
+      );
+      t.regex(
+        attributes,
+        new RegExp(
+          `<LinkType type="Enumeration" value="PublicKeyLink"/>\\s*<LinkedObjectIdentifier type="TextString" value="${publicUid}"/>`,
+        ),
+      );
+      t.regex(attributes, /<CryptographicUsageMask type="Integer" value="Sign"\/>/, 'mask defaulted');
+    },
+  );
+}
+
+test.serial('Create Key Pair DSA-2048 at KMIP 1.4', async (t) => {
+  const xml = await client.requestXml(
+    requestXml(
+      '1.4',
+      item(
+        'CreateKeyPair',
+        `<CommonTemplateAttribute>
+          <Attribute><AttributeName type="TextString" value="Cryptographic Algorithm"/><AttributeValue type="Enumeration" value="DSA"/></Attribute>
+          <Attribute><AttributeName type="TextString" value="Cryptographic Length"/><AttributeValue type="Integer" value="2048"/></Attribute>
+        </CommonTemplateAttribute>`,
+      ),
+    ),
+  );
+  const pub = await client.requestXml(
+    requestXml('1.4', item('Get', uidXml(valueOf(xml, 'PublicKeyUniqueIdentifier') ?? ''))),
+  );
+  const key = createPublicKey({
+    key: Buffer.from(valueOf(pub, 'KeyMaterial') ?? '', 'hex'),
+    format: 'der',
+    type: 'spki',
+  });
+  t.is(key.asymmetricKeyType, 'dsa');
+  t.is(key.asymmetricKeyDetails?.modulusLength, 2048);
+});
+
+test.serial('Get converts between key formats where defined, and says so where not', async (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pkcs1 = privateKey.export({ format: 'der', type: 'pkcs1' });
+  const registered = await client.requestXml(
+    requestXml(
+      '1.4',
+      item(
+        'Register',
+        `<ObjectType type="Enumeration" value="PrivateKey"/><TemplateAttribute/>
+        <PrivateKey><KeyBlock><KeyFormatType type="Enumeration" value="PKCS_1"/>
+          <KeyValue><KeyMaterial type="ByteString" value="${pkcs1.toString('hex')}"/></KeyValue>
+          <CryptographicAlgorithm type="Enumeration" value="RSA"/><CryptographicLength type="Integer" value="2048"/>
+        </KeyBlock></PrivateKey>`,
+      ) +
+        item(
+          'Register',
+          `<ObjectType type="Enumeration" value="PublicKey"/><TemplateAttribute/>
+        <PublicKey><KeyBlock><KeyFormatType type="Enumeration" value="PKCS_1"/>
+          <KeyValue><KeyMaterial type="ByteString" value="${publicKey.export({ format: 'der', type: 'pkcs1' }).toString('hex')}"/></KeyValue>
+          <CryptographicAlgorithm type="Enumeration" value="RSA"/><CryptographicLength type="Integer" value="2048"/>
+        </KeyBlock></PublicKey>`,
+        ) +
+        item(
+          'Register',
+          `<ObjectType type="Enumeration" value="SymmetricKey"/><TemplateAttribute/>
+        <SymmetricKey><KeyBlock><KeyFormatType type="Enumeration" value="Raw"/>
+          <KeyValue><KeyMaterial type="ByteString" value="000102030405060708090a0b0c0d0e0f"/></KeyValue>
+          <CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="128"/>
+        </KeyBlock></SymmetricKey>`,
+        ),
+    ),
+  );
+  const [privateUid, publicUid, symmetricUid] = [0, 1, 2].map(
+    (i) => valueOf(registered, 'UniqueIdentifier', i) ?? '',
+  );
+  const getAs = (uid: string, format: string): Promise<string> =>
+    client.requestXml(
+      requestXml('1.4', item('Get', `${uidXml(uid)}<KeyFormatType type="Enumeration" value="${format}"/>`)),
+    );
+  t.is(
+    valueOf(await getAs(privateUid, 'PKCS_8'), 'KeyMaterial'),
+    privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex'),
+  );
+  t.is(
+    valueOf(await getAs(privateUid, 'PKCS_1'), 'KeyMaterial'),
+    pkcs1.toString('hex'),
+    'as registered: byte-exact',
+  );
+  t.is(
+    valueOf(await getAs(publicUid, 'X_509'), 'KeyMaterial'),
+    publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
+  );
+  const transparent = await getAs(symmetricUid, 'TransparentSymmetricKey');
+  t.regex(transparent, /<KeyMaterial>\s*<Key type="ByteString" value="000102030405060708090a0b0c0d0e0f"\/>/);
+  const refused = await getAs(privateUid, 'Raw');
+  t.regex(refused, /KeyFormatTypeNotSupported/);
+  t.regex(refused, /cannot convert this key from PKCS_1 to Raw/);
+});
