@@ -26,10 +26,17 @@ export interface Services {
   readonly now: () => Date;
 }
 
+/** Where a request came from, for the audit trail. */
+export interface RequestOrigin {
+  readonly client?: string;
+  readonly certificateFingerprint?: string;
+}
+
 /** One request's context. The ID placeholder belongs to one message (KMIP 1.4 §3.1 / 2.1 §4.52, "ID Placeholder"). */
 export interface RequestContext extends Services {
   readonly version: KmipVersion;
   readonly principal: Principal;
+  readonly origin: RequestOrigin;
   readonly correlationId: string;
   readonly idPlaceholder: { current: string | undefined };
   /** UIDs the current batch item touched, for the audit trail. */

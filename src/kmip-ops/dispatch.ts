@@ -15,13 +15,16 @@ import {
 } from '../kmip/message.js';
 import { kmipVersions, registryFor, type KmipVersion } from '../kmip/registry.js';
 import { enumName, tag } from '../kmip/vocabulary.js';
-import type { AnyHandler, Principal, RequestContext, Services } from './context.js';
+import type { AnyHandler, Principal, RequestContext, RequestOrigin, Services } from './context.js';
 import { errors, KmipError, toKmipError } from './errors.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
 export interface AuditEvent {
   readonly correlationId: string;
   readonly principal: string;
+  /** The client's address and certificate fingerprint, when the request came over the network. */
+  readonly client?: string;
+  readonly certificateFingerprint?: string;
   readonly operation: string;
   readonly version: KmipVersion;
   readonly objects: readonly string[];
@@ -68,6 +71,7 @@ export class Dispatcher {
   async handle(
     message: TtlvItem,
     principal: Principal,
+    origin: RequestOrigin = {},
     maxBatchCount = Number.POSITIVE_INFINITY,
   ): Promise<TtlvItem> {
     const correlationId = randomUUID();
@@ -123,6 +127,7 @@ export class Dispatcher {
     for (const item of request.items) {
       const ctx: RequestContext = {
         ...services,
+        origin,
         version,
         principal,
         correlationId,
@@ -211,7 +216,12 @@ export class Dispatcher {
     outcome: 'success' | 'failure',
     error?: KmipError,
   ): void {
+    const { origin } = ctx;
     this.options.audit?.({
+      ...(origin.client === undefined ? {} : { client: origin.client }),
+      ...(origin.certificateFingerprint === undefined
+        ? {}
+        : { certificateFingerprint: origin.certificateFingerprint }),
       correlationId: ctx.correlationId,
       principal: ctx.principal.name,
       operation,

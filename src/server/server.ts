@@ -226,7 +226,13 @@ class Connection {
       });
       return dispatcher.invalidMessage(`the request is not valid TTLV: ${request.message}`);
     }
-    return dispatcher.handle(request, this.peer.principal, this.limits.maxBatchCount);
+    const origin = {
+      client: this.peer.address,
+      ...(this.peer.certificateFingerprint === undefined
+        ? {}
+        : { certificateFingerprint: this.peer.certificateFingerprint }),
+    };
+    return dispatcher.handle(request, this.peer.principal, origin, this.limits.maxBatchCount);
   }
 
   async drainAndClose(): Promise<void> {

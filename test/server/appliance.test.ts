@@ -346,6 +346,21 @@ test.serial('no secret is ever at rest in clear under the data directory', async
     files.some((f) => f.includes('store')),
     'the store has files',
   );
+  // The audit trail has one event per batch item, naming who, from where, what and the outcome.
+  const audit = readFileSync(join(server.dataDir, 'logs', 'audit.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const registers = audit.filter((e) => e['action'] === 'Register');
+  t.true(registers.length >= 2);
+  t.like(registers.at(-1), {
+    outcome: 'success',
+    initiator: { id: 'admin' },
+    target: { ids: [valueOf(registered, 'UniqueIdentifier', 1)] },
+  });
+  const initiator = (registers.at(-1)?.['initiator'] ?? {}) as Record<string, unknown>;
+  t.regex(String(initiator['host']), /^127\.0\.0\.1:\d+$/, 'client address');
+  t.regex(String(initiator['credential']), /^[0-9a-f]{64}$/, 'certificate fingerprint');
   for (const file of files) {
     const bytes = readFileSync(file);
     t.false(bytes.includes(key), `${file} holds the key in clear`);

@@ -132,9 +132,8 @@ test.serial('Get converts between key formats where defined, and says so where n
         ),
     ),
   );
-  const [privateUid, publicUid, symmetricUid] = [0, 1, 2].map(
-    (i) => valueOf(registered, 'UniqueIdentifier', i) ?? '',
-  );
+  const uidAt = (i: number): string => valueOf(registered, 'UniqueIdentifier', i) ?? '';
+  const [privateUid, publicUid, symmetricUid] = [uidAt(0), uidAt(1), uidAt(2)];
   const getAs = (uid: string, format: string): Promise<string> =>
     client.requestXml(
       requestXml('1.4', item('Get', `${uidXml(uid)}<KeyFormatType type="Enumeration" value="${format}"/>`)),
