@@ -2,6 +2,7 @@ import type { TtlvItem } from '../ttlv/types.js';
 import type { Fields } from '../kmip/fields.js';
 import type { KmipVersion } from '../kmip/registry.js';
 import type { ObjectStore } from '../store/store.js';
+import type { Access, Principal } from './access.js';
 import type { KeyService } from './keys.js';
 
 /** The operational log, as the operations use it: structured fields, never key material. */
@@ -9,13 +10,6 @@ export interface OpsLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** Who is asking: the principal from the client certificate (and Credential), and what it may do. */
-export interface Principal {
-  readonly name: string;
-  /** An administrator sees and manages every owner's objects. */
-  readonly admin: boolean;
 }
 
 /** The services a request reaches, handed in per request (no globals, DESIGN.md "The path of one request"). */
@@ -33,10 +27,14 @@ export interface RequestOrigin {
 }
 
 /** One request's context. The ID placeholder belongs to one message (KMIP 1.4 §3.1 / 2.1 §4.52, "ID Placeholder"). */
+export type { Principal } from './access.js';
+
 export interface RequestContext extends Services {
   readonly version: KmipVersion;
   readonly principal: Principal;
   readonly origin: RequestOrigin;
+  /** What the operation being run does (its handler's `access`), for the object-level check in loadObject. */
+  readonly access: Access;
   readonly correlationId: string;
   readonly idPlaceholder: { current: string | undefined };
   /** UIDs the current batch item touched, for the audit trail. */
@@ -52,6 +50,8 @@ export interface OperationHandler<Request, Response> {
   readonly operation: string;
   /** The first KMIP version that defines the operation. */
   readonly since: KmipVersion;
+  /** What it does, for the role check (src/kmip-ops/access.ts). */
+  readonly access: Access;
   decodeRequest(payload: Fields | undefined, ctx: RequestContext): Request;
   execute(request: Request, ctx: RequestContext): Promise<Response>;
   encodeResponse(response: Response, ctx: RequestContext): TtlvItem[];

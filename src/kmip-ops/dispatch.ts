@@ -11,11 +11,13 @@ import {
   responsePayload,
   ResultStatus,
   type ProtocolVersion,
+  type RequestHeader,
   type ResponseBatchItem,
 } from '../kmip/message.js';
 import { kmipVersions, registryFor, type KmipVersion } from '../kmip/registry.js';
 import { enumName, tag } from '../kmip/vocabulary.js';
 import type { AnyHandler, Principal, RequestContext, RequestOrigin, Services } from './context.js';
+import { checkOperationAllowed } from './access.js';
 import { errors, KmipError, toKmipError } from './errors.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
@@ -32,6 +34,9 @@ export interface AuditEvent {
   readonly reason?: string;
   readonly message?: string;
 }
+
+/** Decides the principal of a request from its header (Credential), or throws a KmipError refusing it. */
+export type Authenticator = (header: RequestHeader) => Promise<Principal>;
 
 export interface DispatcherOptions {
   readonly handlers: readonly AnyHandler[];
@@ -67,10 +72,22 @@ export class Dispatcher {
     return this.failMessage({ major: 1, minor: 0 }, '1.0', timeStamp, errors.invalidMessage(reason));
   }
 
+  /**
+   * The answer to a request from a client refused before its request was read (a certificate problem found after
+   * the TLS handshake): the error, in the request's version where it can be read.
+   */
+  refuse(message: TtlvItem, error: KmipError): TtlvItem {
+    const timeStamp = BigInt(Math.floor(this.options.services.now().getTime() / 1000));
+    const declared = peekProtocolVersion(message);
+    const version = (declared && answerVersion(declared)) ?? '1.0';
+    const [major, minor] = version.split('.').map(Number);
+    return this.failMessage({ major: major ?? 1, minor: minor ?? 0 }, version, timeStamp, error);
+  }
+
   /** Handles one decoded request message and returns the response message. Never throws. */
   async handle(
     message: TtlvItem,
-    principal: Principal,
+    who: Principal | Authenticator,
     origin: RequestOrigin = {},
     maxBatchCount = Number.POSITIVE_INFINITY,
   ): Promise<TtlvItem> {
@@ -101,6 +118,13 @@ export class Dispatcher {
       return this.failMessage(protocolVersion, version, timeStamp, invalid);
     }
     const { header } = request;
+    let principal: Principal;
+    try {
+      principal = typeof who === 'function' ? await who(header) : who;
+    } catch (error) {
+      // The authenticator names the refusal as a KmipError (Authentication Not Successful); anything else is ours.
+      return this.failMessage(protocolVersion, version, timeStamp, toKmipError(error).error);
+    }
     if (request.items.length > maxBatchCount) {
       return this.failMessage(
         protocolVersion,
@@ -128,6 +152,7 @@ export class Dispatcher {
       const ctx: RequestContext = {
         ...services,
         origin,
+        access: 'info',
         version,
         principal,
         correlationId,
@@ -170,8 +195,9 @@ export class Dispatcher {
     operation: number,
     payload: TtlvItem | undefined,
     path: string,
-    ctx: RequestContext,
+    itemCtx: RequestContext,
   ): Promise<ResponseBatchItem> {
+    let ctx = itemCtx;
     const name = enumName(ctx.version, operationTag, operation);
     const handler = this.handlers.get(name);
     try {
@@ -179,6 +205,8 @@ export class Dispatcher {
       if (kmipVersions.indexOf(handler.since) > kmipVersions.indexOf(ctx.version)) {
         throw errors.operationNotSupported(`operation ${name} is not part of KMIP ${ctx.version}`);
       }
+      checkOperationAllowed(ctx.principal, handler.access, name);
+      ctx = { ...ctx, access: handler.access };
       const fields = payload ? new Fields(payload, ctx.version, `${path}/RequestPayload`) : undefined;
       const request = handler.decodeRequest(fields, ctx);
       const response = await handler.execute(request, ctx);

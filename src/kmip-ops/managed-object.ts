@@ -12,6 +12,7 @@ import { enumValues, tag, tags } from '../kmip/vocabulary.js';
 import type { SealedSecret } from '../hsm/hsm.js';
 import type { LocateIndex, StoredObject } from '../store/store.js';
 import type { RequestContext } from './context.js';
+import { objectAccess } from './access.js';
 import { errors } from './errors.js';
 
 /**
@@ -246,8 +247,10 @@ export function resolveUid(uid: string | undefined, ctx: RequestContext): string
  */
 export async function loadObject(uid: string, ctx: RequestContext): Promise<ManagedObject> {
   const stored = await ctx.store.get(uid);
-  if (!stored || (stored.owner !== ctx.principal.name && !ctx.principal.admin)) {
-    throw errors.itemNotFound(`no object with Unique Identifier ${uid}`);
+  const access = stored ? objectAccess(ctx.principal, stored.owner, ctx.access) : 'hidden';
+  if (!stored || access === 'hidden') throw errors.itemNotFound(`no object with Unique Identifier ${uid}`);
+  if (access === 'denied') {
+    throw errors.permissionDenied(`${ctx.principal.name} may see object ${uid} but not ${ctx.access === 'manage' ? 'change it' : 'read its key material'}`);
   }
   ctx.touched.push(uid);
   return fromStored(stored);

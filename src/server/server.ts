@@ -1,4 +1,3 @@
-import { createHash, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
@@ -7,8 +6,19 @@ import { encodeTtlv } from '../ttlv/encode.js';
 import { TtlvError } from '../ttlv/errors.js';
 import { TtlvFramer } from '../ttlv/framer.js';
 import type { TtlvItem } from '../ttlv/types.js';
-import type { OpsLogger, Principal } from '../kmip-ops/context.js';
-import type { Dispatcher } from '../kmip-ops/dispatch.js';
+import type { RequestHeader } from '../kmip/message.js';
+import type { Principal } from '../kmip-ops/access.js';
+import type { OpsLogger } from '../kmip-ops/context.js';
+import type { AuditEvent, Dispatcher } from '../kmip-ops/dispatch.js';
+import { errors } from '../kmip-ops/errors.js';
+import {
+  defaultIdentityOptions,
+  IdentityRefusal,
+  requestPrincipal,
+  sessionIdentity,
+  type CertificateSummary,
+  type IdentityOptions,
+} from '../identity/identity.js';
 import { defaultLimits, type ServerLimits } from './limits.js';
 
 export interface TlsMaterial {
@@ -24,26 +34,36 @@ export interface ServerOptions {
   readonly tls: TlsMaterial;
   readonly dispatcher: Dispatcher;
   readonly log: OpsLogger;
+  readonly audit?: (event: AuditEvent) => void;
+  readonly identity?: IdentityOptions;
   readonly limits?: Partial<ServerLimits>;
 }
 
 /** What the server knows of a connection's peer, for identity and the audit trail. */
-export interface Peer {
+interface Peer {
   readonly address: string;
-  readonly principal: Principal;
-  readonly certificateFingerprint: string | undefined;
+  readonly session: { readonly name: string; readonly certificate: CertificateSummary } | undefined;
 }
 
 /**
+ * How long a refused client may take to send its first request, which is then answered with the reason before
+ * the connection closes; a client that sends nothing is closed after this.
+ */
+const refusalGraceMs = 5_000;
+
+/**
  * The mutual-TLS KMIP listener (KMIP 1.4 §10 / KMIP Profiles "Basic Authentication Suite": TLS with client
- * certificates, port 5696). Each connection reads whole messages through the framer and serves them one after
- * another; connections run concurrently. A body that does not decode is answered with Invalid Message and the
- * connection goes on; a header that is not KMIP, or over the size limit, closes the connection (the stream has lost
- * its framing). Every refusal is logged with its cause.
+ * certificates, port 5696). The handshake accepts any client certificate so that a refusal can be diagnosed by
+ * name: an absent, untrusted, expired, not yet valid or wrongly used certificate is logged (subject, issuer, serial,
+ * validity, cause), audited, and answered with Authentication Not Successful naming the cause before the
+ * connection closes; no request of such a client reaches an operation. Each connection reads whole messages
+ * through the framer and serves them in order; connections run concurrently. A body that does not decode is
+ * answered with Invalid Message; a header that is not KMIP, or over the size limit, closes the connection.
  */
 export class KmipServer {
   private readonly server: tls.Server;
   private readonly limits: ServerLimits;
+  private readonly identity: IdentityOptions;
   private readonly connections = new Set<Connection>();
   /** Open TCP connections, handshaking or not. */
   private sockets = 0;
@@ -51,12 +71,14 @@ export class KmipServer {
 
   constructor(private readonly options: ServerOptions) {
     this.limits = { ...defaultLimits, ...options.limits };
+    this.identity = options.identity ?? defaultIdentityOptions;
     this.server = tls.createServer({
       cert: options.tls.cert,
       key: options.tls.key,
       ca: options.tls.ca,
       requestCert: true,
-      rejectUnauthorized: true,
+      // Verified below instead, so that a refusal can say why (node:tls would only drop the connection).
+      rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
       handshakeTimeout: this.limits.handshakeTimeoutMs,
     });
@@ -112,33 +134,73 @@ export class KmipServer {
   }
 
   private accept(socket: tls.TLSSocket): void {
-    const cert = socket.getPeerX509Certificate();
-    const principal = cert ? principalOf(cert) : undefined;
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    if (!principal) {
-      this.options.log.warn('connection refused', {
-        client: address,
-        cause: 'client certificate has no subject CN',
-      });
-      socket.destroy();
-      return;
+    let session: Peer['session'];
+    let refusal: IdentityRefusal | undefined;
+    try {
+      session = sessionIdentity(
+        {
+          authorized: socket.authorized,
+          authorizationError: verificationCode(socket.authorizationError),
+          certificate: socket.getPeerX509Certificate(),
+        },
+        this.identity,
+      );
+    } catch (error) {
+      if (!(error instanceof IdentityRefusal)) throw error;
+      refusal = error;
+      this.refused(address, undefined, error);
     }
-    const peer: Peer = {
-      address,
-      principal: { name: principal, admin: false },
-      certificateFingerprint: cert ? createHash('sha256').update(cert.raw).digest('hex') : undefined,
-    };
-    const connection = new Connection(socket, peer, this.options, this.limits, () =>
-      this.connections.delete(connection),
-    );
+    const peer: Peer = { address, session };
+    const connection = new Connection(socket, peer, this, refusal, () => this.connections.delete(connection));
     this.connections.add(connection);
+  }
+
+  /** Logs and audits a refused client (the cause, and the certificate when there is one). */
+  refused(address: string, name: string | undefined, refusal: IdentityRefusal): void {
+    this.options.log.warn('client refused', {
+      client: address,
+      cause: refusal.refusal,
+      detail: refusal.detail,
+      ...(refusal.certificate ? { certificate: refusal.certificate } : {}),
+    });
+    this.options.audit?.({
+      correlationId: '-',
+      principal: name ?? refusal.certificate?.subject ?? '-',
+      client: address,
+      ...(refusal.certificate ? { certificateFingerprint: refusal.certificate.fingerprint } : {}),
+      operation: 'Authenticate',
+      version: '1.0',
+      objects: [],
+      outcome: 'failure',
+      reason: `AuthenticationNotSuccessful/${refusal.refusal}`,
+      message: refusal.detail,
+    });
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.options.dispatcher;
+  }
+
+  get log(): OpsLogger {
+    return this.options.log;
+  }
+
+  get serverLimits(): ServerLimits {
+    return this.limits;
+  }
+
+  get identityOptions(): IdentityOptions {
+    return this.identity;
   }
 }
 
-/** The principal of a client certificate: its subject CN (issue 4 makes the field configurable). */
-function principalOf(cert: X509Certificate): string | undefined {
-  const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
-  return cn === undefined || cn === '' ? undefined : cn;
+/** node:tls gives the verification failure as an Error with an OpenSSL code, or (older versions) a string. */
+function verificationCode(error: unknown): string | undefined {
+  if (error === null || error === undefined) return undefined;
+  if (typeof error === 'string') return error;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.message : 'unknown';
 }
 
 function describeTlsError(error: Error & { code?: string }): string {
@@ -152,29 +214,34 @@ class Connection {
   private queued = 0;
   private closed = false;
   private draining = false;
+  /** Set when a request's identity was refused: answer it, then close. */
+  private closeAfterResponse = false;
 
   constructor(
     private readonly socket: tls.TLSSocket,
     private readonly peer: Peer,
-    private readonly options: ServerOptions,
-    private readonly limits: ServerLimits,
+    private readonly server: KmipServer,
+    private readonly refusal: IdentityRefusal | undefined,
     private readonly onClose: () => void,
   ) {
+    const limits = server.serverLimits;
     this.framer = new TtlvFramer({ maxMessageBytes: limits.maxMessageBytes });
-    socket.setTimeout(limits.idleTimeoutMs);
+    socket.setTimeout(refusal ? refusalGraceMs : limits.idleTimeoutMs);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.receive(chunk);
     });
     socket.on('timeout', () => {
-      this.options.log.warn('connection closed', {
-        client: peer.address,
-        cause: `idle for ${limits.idleTimeoutMs} ms`,
-      });
+      if (!refusal) {
+        server.log.warn('connection closed', {
+          client: peer.address,
+          cause: `idle for ${limits.idleTimeoutMs} ms`,
+        });
+      }
       socket.destroy();
     });
     socket.on('error', (error: Error) => {
-      this.options.log.info('connection error', { client: peer.address, cause: error.message });
+      server.log.info('connection error', { client: peer.address, cause: error.message });
     });
     socket.on('close', () => {
       this.closed = true;
@@ -188,7 +255,7 @@ class Connection {
         // The framer's view is valid only now: decode before the next chunk can overwrite it.
         let decoded: TtlvItem | TtlvError;
         try {
-          decoded = decodeTtlv(message, { maxBytes: this.limits.maxMessageBytes });
+          decoded = decodeTtlv(message, { maxBytes: this.server.serverLimits.maxMessageBytes });
         } catch (error) {
           if (!(error instanceof TtlvError)) throw error;
           decoded = error;
@@ -197,7 +264,7 @@ class Connection {
       });
     } catch (error) {
       const cause = error instanceof TtlvError ? error.message : String(error);
-      this.options.log.warn('connection closed', {
+      this.server.log.warn('connection closed', {
         client: this.peer.address,
         cause: `not a KMIP stream: ${cause}`,
       });
@@ -206,33 +273,53 @@ class Connection {
   }
 
   private enqueue(request: TtlvItem | TtlvError): void {
+    const { maxQueuedRequests } = this.server.serverLimits;
     this.queued += 1;
-    if (this.queued >= this.limits.maxQueuedRequests) this.socket.pause();
+    if (this.queued >= maxQueuedRequests) this.socket.pause();
     this.queue = this.queue.then(async () => {
+      if (this.closeAfterResponse) return;
       const response = await this.serve(request);
       if (!this.closed) this.socket.write(encodeTtlv(response));
       this.queued -= 1;
-      if (this.queued < this.limits.maxQueuedRequests && !this.draining) this.socket.resume();
+      if (this.mustClose()) {
+        this.socket.end();
+        return;
+      }
+      if (this.queued < maxQueuedRequests && !this.draining) this.socket.resume();
     });
   }
 
   private async serve(request: TtlvItem | TtlvError): Promise<TtlvItem> {
-    const { dispatcher, log } = this.options;
+    const { dispatcher, log } = this.server;
     if (request instanceof TtlvError) {
-      log.warn('request refused', {
-        client: this.peer.address,
-        principal: this.peer.principal.name,
-        cause: request.message,
-      });
+      log.warn('request refused', { client: this.peer.address, cause: request.message });
       return dispatcher.invalidMessage(`the request is not valid TTLV: ${request.message}`);
     }
-    const origin = {
-      client: this.peer.address,
-      ...(this.peer.certificateFingerprint === undefined
-        ? {}
-        : { certificateFingerprint: this.peer.certificateFingerprint }),
+    const session = this.peer.session;
+    if (this.refusal || !session) {
+      this.closeAfterResponse = true;
+      return dispatcher.refuse(
+        request,
+        errors.authenticationNotSuccessful(this.refusal?.detail ?? 'no client identity'),
+      );
+    }
+    const authenticate = async (header: RequestHeader): Promise<Principal> => {
+      try {
+        return await requestPrincipal(session, header.credentials, this.server.identityOptions);
+      } catch (error) {
+        if (!(error instanceof IdentityRefusal)) throw error;
+        this.server.refused(this.peer.address, session.name, error);
+        this.closeAfterResponse = true;
+        throw errors.authenticationNotSuccessful(error.detail);
+      }
     };
-    return dispatcher.handle(request, this.peer.principal, origin, this.limits.maxBatchCount);
+    const origin = { client: this.peer.address, certificateFingerprint: session.certificate.fingerprint };
+    return dispatcher.handle(request, authenticate, origin, this.server.serverLimits.maxBatchCount);
+  }
+
+  /** Read through a method: the flag is set inside serve(), which flow analysis cannot see across the await. */
+  private mustClose(): boolean {
+    return this.closeAfterResponse;
   }
 
   async drainAndClose(): Promise<void> {

@@ -19,6 +19,7 @@ const T = tags('UniqueIdentifier', 'State', 'ActivationDate');
 export const activate = handler({
   operation: 'Activate',
   since: '1.0',
+  access: 'manage',
   decodeRequest(payload) {
     return payload?.text('UniqueIdentifier');
   },

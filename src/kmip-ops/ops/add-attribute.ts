@@ -16,6 +16,7 @@ const T = tags('UniqueIdentifier');
 export const addAttribute = handler({
   operation: 'AddAttribute',
   since: '1.0',
+  access: 'manage',
   decodeRequest(payload, ctx) {
     if (!payload) throw errors.invalidField('Add Attribute needs a request payload');
     const field = ctx.version.startsWith('2.')

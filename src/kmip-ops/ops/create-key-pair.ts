@@ -125,6 +125,7 @@ function link(type: number, uid: string): Attribute {
 export const createKeyPair = handler({
   operation: 'CreateKeyPair',
   since: '1.0',
+  access: 'create',
   decodeRequest(payload, ctx): PairRequest {
     const v2 = ctx.version.startsWith('2.');
     return {

@@ -113,6 +113,7 @@ interface CreateRequest {
 export const create = handler({
   operation: 'Create',
   since: '1.0',
+  access: 'create',
   decodeRequest(payload, ctx): CreateRequest {
     if (!payload) throw errors.invalidField('Create needs a request payload');
     const objectType = payload.requiredEnumeration('ObjectType');

@@ -20,6 +20,7 @@ interface DeleteRequest {
 export const deleteAttribute = handler({
   operation: 'DeleteAttribute',
   since: '1.0',
+  access: 'manage',
   decodeRequest(payload, ctx): DeleteRequest {
     if (!payload) throw errors.invalidField('Delete Attribute needs a request payload');
     const uid = payload.text('UniqueIdentifier');

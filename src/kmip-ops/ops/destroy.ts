@@ -21,6 +21,7 @@ const T = tags('UniqueIdentifier', 'State', 'DestroyDate');
 export const destroy = handler({
   operation: 'Destroy',
   since: '1.0',
+  access: 'manage',
   decodeRequest(payload) {
     return payload?.text('UniqueIdentifier');
   },

@@ -18,6 +18,7 @@ const supported = [...kmipVersions].reverse().map((v) => {
 export const discoverVersions = handler({
   operation: 'DiscoverVersions',
   since: '1.1',
+  access: 'info',
   decodeRequest(payload) {
     return (payload?.structs('ProtocolVersion') ?? []).map((pv) => ({
       major: pv.integer('ProtocolVersionMajor') ?? -1,

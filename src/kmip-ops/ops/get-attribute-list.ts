@@ -11,6 +11,7 @@ const T = tags('UniqueIdentifier', 'AttributeName');
 export const getAttributeList = handler({
   operation: 'GetAttributeList',
   since: '1.0',
+  access: 'read-metadata',
   decodeRequest(payload) {
     return payload?.text('UniqueIdentifier');
   },

@@ -14,6 +14,7 @@ const T = tags('UniqueIdentifier');
 export const getAttributes = handler({
   operation: 'GetAttributes',
   since: '1.0',
+  access: 'read-metadata',
   decodeRequest(payload, ctx) {
     const keys = ctx.version.startsWith('2.')
       ? (payload?.all('AttributeReference') ?? []).map((r) => keyOfReference(r, ctx.version))

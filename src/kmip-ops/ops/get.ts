@@ -20,6 +20,7 @@ interface GetRequest {
 export const get = handler({
   operation: 'Get',
   since: '1.0',
+  access: 'read-material',
   decodeRequest(payload): GetRequest {
     return {
       uid: payload?.text('UniqueIdentifier'),

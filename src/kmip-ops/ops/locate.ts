@@ -4,6 +4,7 @@ import { attributeKey, readAttributeContainer, type Attribute } from '../../kmip
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
 import type { LocateQuery } from '../../store/store.js';
+import { visibleOwners } from '../access.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import { fromStored, instancesOf, scalarText } from '../managed-object.js';
@@ -78,7 +79,7 @@ async function find(
 ): Promise<{ uids: string[]; total: number | undefined }> {
   // Every object here is on-line: a search of archival storage alone finds nothing.
   if (request.archivalOnly) return { uids: [], total: 0 };
-  const owners = ctx.principal.admin ? undefined : [ctx.principal.name];
+  const owners = visibleOwners(ctx.principal, 'read-metadata');
   const { query, rest } = splitFilters(request.attributes);
   const offset = request.offsetItems ?? 0;
   const limit = request.maximumItems;
@@ -119,6 +120,7 @@ async function find(
 export const locate = handler({
   operation: 'Locate',
   since: '1.0',
+  access: 'read-metadata',
   decodeRequest(payload, ctx): LocateRequest {
     const attributes = payload
       ? ctx.version.startsWith('2.')

@@ -26,6 +26,7 @@ const same = (a: Attribute, b: Attribute): boolean =>
 export const modifyAttribute = handler({
   operation: 'ModifyAttribute',
   since: '1.0',
+  access: 'manage',
   decodeRequest(payload, ctx): ModifyRequest {
     if (!payload) throw errors.invalidField('Modify Attribute needs a request payload');
     const v2 = ctx.version.startsWith('2.');

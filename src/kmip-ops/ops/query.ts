@@ -32,6 +32,7 @@ export function queryHandler(operations: (ctx: RequestContext) => readonly strin
   return handler({
     operation: 'Query',
     since: '1.0',
+    access: 'info',
     decodeRequest(payload) {
       return new Set(payload?.enumerations('QueryFunction') ?? []);
     },

@@ -23,6 +23,7 @@ interface RegisterRequest {
 export const register = handler({
   operation: 'Register',
   since: '1.0',
+  access: 'create',
   decodeRequest(payload, ctx): RegisterRequest {
     if (!payload) throw errors.invalidField('Register needs a request payload');
     const objectType = payload.requiredEnumeration('ObjectType');

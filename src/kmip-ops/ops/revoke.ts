@@ -36,6 +36,7 @@ interface RevokeRequest {
 export const revoke = handler({
   operation: 'Revoke',
   since: '1.0',
+  access: 'manage',
   decodeRequest(payload): RevokeRequest {
     if (!payload) throw errors.invalidField('Revoke needs a request payload');
     const reason = payload.requiredStruct('RevocationReason');

@@ -13,6 +13,7 @@ const T = tags('UniqueIdentifier');
 export const setAttribute = handler({
   operation: 'SetAttribute',
   since: '2.0',
+  access: 'manage',
   decodeRequest(payload, ctx) {
     if (!payload) throw errors.invalidField('Set Attribute needs a request payload');
     return {
