@@ -147,7 +147,7 @@ export function sessionIdentity(
     );
   }
   // node:crypto types keyUsage (the extended key usages) as always present; it is undefined without the extension.
-  const extendedKeyUsage: readonly string[] | undefined = cert.keyUsage as readonly string[] | undefined;
+  const extendedKeyUsage: readonly string[] | undefined = cert.keyUsage;
   if (options.requireClientAuthEku && !(extendedKeyUsage ?? []).includes('1.3.6.1.5.5.7.3.2')) {
     throw new IdentityRefusal(
       'missing-client-auth',

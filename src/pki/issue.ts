@@ -22,6 +22,9 @@ export type KeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'ec-p256' | 'ec-p384';
 /** Extended key usages (RFC 5280 §4.2.1.12) that a TLS peer checks. */
 export type ExtendedKeyUsageName = 'serverAuth' | 'clientAuth';
 
+/** Any other key purpose, by its dotted OID: a signed CSR may ask for one, and a drill may want it. */
+export type ExtendedKeyUsageOid = `${number}.${string}`;
+
 /** Key usage bits (RFC 5280 §4.2.1.3). */
 export type KeyUsageName = keyof typeof x509.KeyUsageFlags;
 
@@ -40,7 +43,8 @@ export interface SubjectAltName {
 
 /** What to put in a certificate. Every field is explicit so that a drill can ask for exactly the wrong thing. */
 export interface CertificateProfile {
-  readonly subject: DistinguishedName;
+  /** A DistinguishedName built here, or a Name copied as it is (the subject of a CSR, RFC 2986 §4.1). */
+  readonly subject: DistinguishedName | x509.Name;
   /** Empty: no subjectAltName extension. */
   readonly sans: readonly SubjectAltName[];
   /**
@@ -48,7 +52,7 @@ export interface CertificateProfile {
    * accepts the certificate for both client and server authentication). To make a certificate that a TLS peer
    * refuses for lack of clientAuth, ask for ['serverAuth'] instead.
    */
-  readonly eku: readonly ExtendedKeyUsageName[];
+  readonly eku: readonly (ExtendedKeyUsageName | ExtendedKeyUsageOid)[];
   /** May lie in the future (a not-yet-valid drill). */
   readonly notBefore: Date;
   /** May lie in the past (an expired drill). */
@@ -157,6 +161,10 @@ function toJsonName(name: DistinguishedName): x509.JsonName {
   return rdns;
 }
 
+function ekuOid(usage: ExtendedKeyUsageName | ExtendedKeyUsageOid): string {
+  return usage === 'serverAuth' || usage === 'clientAuth' ? x509.ExtendedKeyUsage[usage] : usage;
+}
+
 /** The keyUsage bits of `names`; undefined for none. */
 function keyUsageFlags(names: readonly KeyUsageName[]): x509.KeyUsageFlags | undefined {
   const [first, ...rest] = names;
@@ -205,7 +213,7 @@ export async function signCertificate(
   if (usageFlags !== undefined) extensions.push(new x509.KeyUsagesExtension(usageFlags, true));
   if (profile.eku.length > 0) {
     extensions.push(
-      new x509.ExtendedKeyUsageExtension(profile.eku.map((usage) => x509.ExtendedKeyUsage[usage])),
+      new x509.ExtendedKeyUsageExtension(profile.eku.map(ekuOid)),
     );
   }
   // §4.2.1.6: critical only when the subject is empty, and ours always has a CN.
@@ -214,7 +222,7 @@ export async function signCertificate(
   }
   return x509.X509CertificateGenerator.create({
     serialNumber: profile.serialNumber ?? randomSerialNumber(),
-    subject: toJsonName(profile.subject),
+    subject: profile.subject instanceof x509.Name ? profile.subject : toJsonName(profile.subject),
     issuer: ca.certificate.subjectName,
     notBefore: profile.notBefore,
     notAfter: profile.notAfter,

@@ -10,7 +10,8 @@ import {
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import {
   CERTIFICATE_MODE,
@@ -30,7 +31,10 @@ import {
   validityFor,
   type CertificateAuthority,
   type CertificateProfile,
+  type IssuedCertificate,
+  type SubjectAltName,
 } from './issue.js';
+import { x509 } from './x509.js';
 
 /** Where each file of the lab PKI lives. */
 export interface LabPkiPaths {
@@ -96,21 +100,8 @@ export async function ensureLabPki(certsDir: string, options: LabPkiOptions = {}
   let ca: CertificateAuthority;
   let caIsNew = false;
   if (caPem === undefined) {
-    const created = await createCertificateAuthority({
-      // The random suffix (with the random serial) tells lab CAs of different installs apart: in logs, in the
-      // issuer of a refused client certificate, and in a trust store that holds more than one of them.
-      subject: {
-        commonName: `kmipd lab CA ${randomBytes(4).toString('hex')}`,
-        organizationName: 'kmipd lab',
-      },
-      ...validityFor(CA_VALIDITY_DAYS, now),
-      keyAlgorithm: 'rsa-3072',
-    });
-    // The key first: a crash in between leaves no ca.pem, so the next start makes a whole new CA.
-    await writeFileAtomic(paths.caKey, created.keyPem, PRIVATE_KEY_MODE);
-    await writeFileAtomic(paths.ca, created.certPem, CERTIFICATE_MODE);
+    ca = await makeLabCa(paths, now);
     made.push('lab CA (ca.pem)');
-    ca = created;
     caIsNew = true;
   } else if (caKeyPem === undefined) {
     throw new Error(
@@ -150,6 +141,177 @@ export async function ensureLabPki(certsDir: string, options: LabPkiOptions = {}
     },
   });
   return { made, paths };
+}
+
+/** Makes a new lab CA and writes it to `paths`, replacing whatever was there. */
+async function makeLabCa(paths: LabPkiPaths, now: Date): Promise<CertificateAuthority & IssuedCertificate> {
+  const created = await createCertificateAuthority({
+    // The random suffix (with the random serial) tells lab CAs of different installs apart: in logs, in the
+    // issuer of a refused client certificate, and in a trust store that holds more than one of them.
+    subject: {
+      commonName: `kmipd lab CA ${randomBytes(4).toString('hex')}`,
+      organizationName: 'kmipd lab',
+    },
+    ...validityFor(CA_VALIDITY_DAYS, now),
+    keyAlgorithm: 'rsa-3072',
+  });
+  // The key first: a crash in between leaves no ca.pem, so the next start makes a whole new CA.
+  await writeFileAtomic(paths.caKey, created.keyPem, PRIVATE_KEY_MODE);
+  await writeFileAtomic(paths.ca, created.certPem, CERTIFICATE_MODE);
+  return created;
+}
+
+/** What replacing a lab CA means, for refusals and for the report of a forced replacement. */
+export const REPLACING_CA_MEANS =
+  'every client must then trust the new ca.pem, and every certificate the old CA signed (the server and admin ' +
+  'certificates, each client certificate, each signed CSR) stops being accepted';
+
+export interface CreateLabCaOptions {
+  /** Replace an existing lab CA. The old ca.pem and ca.key are kept beside it under a dated name. */
+  readonly force?: boolean;
+  readonly now?: Date;
+}
+
+export type CreateLabCaResult =
+  | { readonly created: true; readonly ca: x509.X509Certificate; readonly replaced?: LabCaBackup }
+  | { readonly created: false; readonly reason: string; readonly existing?: x509.X509Certificate };
+
+/** Where a replaced CA was moved to. */
+export interface LabCaBackup {
+  readonly subject: string;
+  readonly cert: string;
+  readonly key: string | undefined;
+}
+
+/**
+ * Makes the lab CA of `certsDir` if there is none. An existing one (or half of one: a ca.pem without its key) is
+ * replaced only with `force`, since every client trusts it; the refusal says what is there and what replacing
+ * it means. The server and admin certificates are not touched here: ensureLabPki (at the next start) re-issues
+ * them, because they no longer chain to the lab CA.
+ */
+export async function createLabCa(certsDir: string, options: CreateLabCaOptions = {}): Promise<CreateLabCaResult> {
+  const paths = labPkiPaths(certsDir);
+  await ensureDirectory(certsDir, PRIVATE_DIR_MODE);
+  const now = options.now ?? new Date();
+  const [caPem, caKeyPem] = await Promise.all([readIfExists(paths.ca), readIfExists(paths.caKey)]);
+  let existing: x509.X509Certificate | undefined;
+  let replaced: LabCaBackup | undefined;
+  if (caPem !== undefined || caKeyPem !== undefined) {
+    let described: string;
+    try {
+      existing = caPem === undefined ? undefined : new x509.X509Certificate(caPem.toString());
+      described =
+        existing === undefined
+          ? `${paths.caKey} exists without ca.pem`
+          : `${paths.ca} holds ${existing.subject}, valid until ${existing.notAfter.toISOString()}` +
+            (caKeyPem === undefined ? ' (its key ca.key is missing)' : '');
+    } catch {
+      described = `${paths.ca} exists but is not a readable certificate`;
+    }
+    if (options.force !== true) {
+      return {
+        created: false,
+        reason: `a lab CA is already there: ${described}; not replaced. Replacing it (--force) makes a new CA: ${REPLACING_CA_MEANS}`,
+        ...(existing === undefined ? {} : { existing }),
+      };
+    }
+    // Kept, not deleted: a forced replacement by mistake can then be undone by moving the two files back.
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const backup = {
+      cert: join(certsDir, `ca-replaced-${stamp}.pem`),
+      key: join(certsDir, `ca-replaced-${stamp}.key`),
+    };
+    if (caPem !== undefined) await rename(paths.ca, backup.cert);
+    if (caKeyPem !== undefined) await rename(paths.caKey, backup.key);
+    replaced = {
+      subject: existing?.subject ?? '(unreadable)',
+      cert: caPem === undefined ? '(none)' : backup.cert,
+      key: caKeyPem === undefined ? undefined : backup.key,
+    };
+  }
+  const created = await makeLabCa(paths, now);
+  return { created: true, ca: created.certificate, ...(replaced === undefined ? {} : { replaced }) };
+}
+
+export interface ServerCertificateOptions {
+  /** The server's name: its CN, its first SAN (when it is a host name or address) and the base of its file names. */
+  readonly name: string;
+  /** More host names and IP addresses (RFC 5280 §4.2.1.6 dNSName, iPAddress). */
+  readonly sans?: readonly string[];
+  readonly outDir: string;
+  /** Default 730 days, never past the CA's own end. */
+  readonly validityDays?: number;
+}
+
+export interface ServerCertificateFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+  readonly names: readonly SubjectAltName[];
+  readonly notAfter: Date;
+}
+
+/**
+ * Why `name` is not a host name or IP address that can go into a subjectAltName, or undefined when it can. DNS
+ * names follow RFC 1123 §2.1 (letters, digits, hyphens; labels of 1-63; at most 253), with a wildcard allowed as
+ * the whole leftmost label only (RFC 6125 §6.4.3).
+ */
+export function hostNameProblem(name: string): string | undefined {
+  if (isIP(name) !== 0) return undefined;
+  if (name === '') return 'it is empty';
+  if (name.length > 253) return 'it is longer than 253 characters';
+  const labels = name.replace(/\.$/, '').split('.');
+  for (const [index, label] of labels.entries()) {
+    if (label === '*' && index === 0 && labels.length > 1) continue;
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) {
+      return `'${label}' is not a DNS label (letters, digits and inner hyphens, 1 to 63 characters) nor is the name an IP address`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Signs a server certificate with the lab CA of `certsDir` for `name` and `sans` and writes OUTDIR/<name>.pem,
+ * OUTDIR/<name>.key (0600) and OUTDIR/ca.pem. The lab CA must exist.
+ */
+export async function issueServerCertificate(
+  certsDir: string,
+  options: ServerCertificateOptions,
+): Promise<ServerCertificateFiles> {
+  const { name, outDir } = options;
+  const unsafe = unsafeFileNameReason(name);
+  if (unsafe !== undefined) throw new Error(`the name '${name}' cannot be used as a file name: ${unsafe}`);
+  for (const host of [name, ...(options.sans ?? [])]) {
+    const problem = hostNameProblem(host);
+    if (problem !== undefined) throw new Error(`'${host}' cannot go into the certificate: ${problem}`);
+  }
+  const paths = labPkiPaths(certsDir);
+  const reserved = resolve(outDir) === resolve(certsDir) ? ['ca', 'server', ADMIN_CN] : ['ca'];
+  if (reserved.includes(name)) {
+    throw new Error(`the name '${name}' would overwrite ${name}.pem of the lab PKI in ${outDir}`);
+  }
+  const days = options.validityDays ?? LEAF_VALIDITY_DAYS;
+  if (!Number.isInteger(days) || days < 1)
+    throw new Error(`validityDays must be a whole number >= 1, not ${days}`);
+  const [caPem, caKeyPem] = await Promise.all([readIfExists(paths.ca), readIfExists(paths.caKey)]);
+  if (caPem === undefined || caKeyPem === undefined) {
+    throw new Error(`no lab CA in ${certsDir} (ca.pem and ca.key): make it first with 'kmipd pki create-ca'`);
+  }
+  const now = new Date();
+  const ca = await loadLabCaFrom(paths, caPem, caKeyPem, now);
+  const names = unique([name, ...(options.sans ?? [])]).map(hostSan);
+  const issued = await issueCertificate(ca, {
+    subject: { commonName: name, organizationName: 'kmipd lab' },
+    sans: names,
+    eku: ['serverAuth'],
+    ...capValidity(validityFor(days, now), ca.certificate.notAfter),
+  });
+  const files = { cert: join(outDir, `${name}.pem`), key: join(outDir, `${name}.key`), ca: join(outDir, 'ca.pem') };
+  await mkdir(outDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(files.key, issued.keyPem, PRIVATE_KEY_MODE);
+  await writeFileAtomic(files.cert, issued.certPem, CERTIFICATE_MODE);
+  if (resolve(files.ca) !== resolve(paths.ca)) await writeFileAtomic(files.ca, caPem, CERTIFICATE_MODE);
+  return { ...files, names, notAfter: issued.certificate.notAfter };
 }
 
 interface LeafSpec {
