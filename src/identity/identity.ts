@@ -147,8 +147,9 @@ export function sessionIdentity(
     );
   }
   // node:crypto types keyUsage (the extended key usages) as always present; it is undefined without the extension.
-  const extendedKeyUsage: readonly string[] | undefined = cert.keyUsage;
-  if (options.requireClientAuthEku && !(extendedKeyUsage ?? []).includes('1.3.6.1.5.5.7.3.2')) {
+  const extendedKeyUsage: unknown = cert.keyUsage;
+  const clientAuth = Array.isArray(extendedKeyUsage) && extendedKeyUsage.includes('1.3.6.1.5.5.7.3.2');
+  if (options.requireClientAuthEku && !clientAuth) {
     throw new IdentityRefusal(
       'missing-client-auth',
       `${causeWords['missing-client-auth']}: this server requires the clientAuth extended key usage (subject ${summary.subject})`,
