@@ -1,6 +1,12 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { checkCsr, csrSummary, DEFAULT_CSR_VALIDITY_DAYS, DEFAULT_MIN_RSA_BITS, signCsr } from '../pki/csr.js';
+import {
+  checkCsr,
+  csrSummary,
+  DEFAULT_CSR_VALIDITY_DAYS,
+  DEFAULT_MIN_RSA_BITS,
+  signCsr,
+} from '../pki/csr.js';
 import { CERTIFICATE_MODE, readIfExists, unsafeFileNameReason, writeFileAtomic } from '../pki/files.js';
 import {
   createLabCa,
@@ -83,7 +89,9 @@ const createCa: PkiSubcommand = {
           'restart kmipd: it then re-issues its server and admin certificates from the new CA\n',
       );
     } else {
-      out('clients trust this CA: give them a copy of ca.pem (kmipd makes its server certificate when it starts)\n');
+      out(
+        'clients trust this CA: give them a copy of ca.pem (kmipd makes its server certificate when it starts)\n',
+      );
     }
     return 0;
   },
@@ -106,7 +114,8 @@ const issueServer: PkiSubcommand = {
     if (name === undefined) throw new UsageError('--name NAME is needed');
     if (outDir === undefined) throw new UsageError('--out OUTDIR is needed');
     const unsafe = unsafeFileNameReason(name);
-    if (unsafe !== undefined) throw new UsageError(`--name '${name}' cannot be used as a file name: ${unsafe}`);
+    if (unsafe !== undefined)
+      throw new UsageError(`--name '${name}' cannot be used as a file name: ${unsafe}`);
     const validityDays = wholeNumber('days', values.days, 'days');
     const files = await issueServerCertificate(certsDirOf(values), {
       name,
@@ -170,7 +179,9 @@ const issueClient: PkiSubcommand = {
 async function readPkiFile(path: string): Promise<Buffer> {
   const data = await readInput(path);
   if (data.length > MAX_PKI_FILE_BYTES) {
-    throw new PkiParseError(`${path} is ${data.length} bytes; a certificate or CSR is at most ${MAX_PKI_FILE_BYTES}`);
+    throw new PkiParseError(
+      `${path} is ${data.length} bytes; a certificate or CSR is at most ${MAX_PKI_FILE_BYTES}`,
+    );
   }
   return data;
 }
@@ -201,8 +212,18 @@ const signCsrCommand: PkiSubcommand = {
     const minRsaBits = wholeNumber('min-rsa-bits', values['min-rsa-bits'], 'bits') ?? DEFAULT_MIN_RSA_BITS;
     const certsDir = certsDirOf(values);
     const paths = labPkiPaths(certsDir);
-    if (Object.values(paths).some((path) => resolve(path) === resolve(outPath))) {
-      throw new UsageError(`--out ${outPath} is a file of the lab PKI itself; write the certificate elsewhere`);
+    const labFiles = [
+      paths.ca,
+      paths.caKey,
+      paths.serverCert,
+      paths.serverKey,
+      paths.adminCert,
+      paths.adminKey,
+    ];
+    if (labFiles.some((path) => resolve(path) === resolve(outPath))) {
+      throw new UsageError(
+        `--out ${outPath} is a file of the lab PKI itself; write the certificate elsewhere`,
+      );
     }
     const expectCn = values['expect-cn'];
 
@@ -221,7 +242,8 @@ const signCsrCommand: PkiSubcommand = {
       throw error;
     }
     if (check.violations.length > 0) {
-      const count = check.violations.length === 1 ? 'a policy violation' : `${check.violations.length} policy violations`;
+      const count =
+        check.violations.length === 1 ? 'a policy violation' : `${check.violations.length} policy violations`;
       process.stderr.write(
         `kmipd pki sign-csr: refused to sign ${csrPath} (${csrSummary(check)}), ${count}; nothing was written:\n` +
           check.violations.map((violation) => `  - ${violation}\n`).join(''),
@@ -252,7 +274,10 @@ const show: PkiSubcommand = {
     'a certificate or CSR (PEM or DER) in plain words; with --data or --ca-dir, whether it was signed by that ' +
     'lab CA',
   async run(args) {
-    const { values, positionals } = parseCommandLine(args, { ...CA_OPTIONS, 'expect-cn': { type: 'string' } });
+    const { values, positionals } = parseCommandLine(args, {
+      ...CA_OPTIONS,
+      'expect-cn': { type: 'string' },
+    });
     const [file, ...extra] = positionals;
     if (file === undefined) throw new UsageError('FILE is needed');
     noPositionals(extra);
@@ -308,6 +333,3 @@ export const pkiCommand: Command = {
     }
   },
 };
-
-/** For tests: read a file the way the subcommands do. */
-export { readFile as _readFileForTests };

@@ -212,9 +212,7 @@ export async function signCertificate(
   const usageFlags = keyUsageFlags(keyUsage);
   if (usageFlags !== undefined) extensions.push(new x509.KeyUsagesExtension(usageFlags, true));
   if (profile.eku.length > 0) {
-    extensions.push(
-      new x509.ExtendedKeyUsageExtension(profile.eku.map(ekuOid)),
-    );
+    extensions.push(new x509.ExtendedKeyUsageExtension(profile.eku.map(ekuOid)));
   }
   // §4.2.1.6: critical only when the subject is empty, and ours always has a CN.
   if (profile.sans.length > 0) {

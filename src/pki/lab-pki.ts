@@ -189,7 +189,10 @@ export interface LabCaBackup {
  * it means. The server and admin certificates are not touched here: ensureLabPki (at the next start) re-issues
  * them, because they no longer chain to the lab CA.
  */
-export async function createLabCa(certsDir: string, options: CreateLabCaOptions = {}): Promise<CreateLabCaResult> {
+export async function createLabCa(
+  certsDir: string,
+  options: CreateLabCaOptions = {},
+): Promise<CreateLabCaResult> {
   const paths = labPkiPaths(certsDir);
   await ensureDirectory(certsDir, PRIVATE_DIR_MODE);
   const now = options.now ?? new Date();
@@ -216,7 +219,10 @@ export async function createLabCa(certsDir: string, options: CreateLabCaOptions 
       };
     }
     // Kept, not deleted: a forced replacement by mistake can then be undone by moving the two files back.
-    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const backup = {
       cert: join(certsDir, `ca-replaced-${stamp}.pem`),
       key: join(certsDir, `ca-replaced-${stamp}.key`),
@@ -306,7 +312,11 @@ export async function issueServerCertificate(
     eku: ['serverAuth'],
     ...capValidity(validityFor(days, now), ca.certificate.notAfter),
   });
-  const files = { cert: join(outDir, `${name}.pem`), key: join(outDir, `${name}.key`), ca: join(outDir, 'ca.pem') };
+  const files = {
+    cert: join(outDir, `${name}.pem`),
+    key: join(outDir, `${name}.key`),
+    ca: join(outDir, 'ca.pem'),
+  };
   await mkdir(outDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   await writeFileAtomic(files.key, issued.keyPem, PRIVATE_KEY_MODE);
   await writeFileAtomic(files.cert, issued.certPem, CERTIFICATE_MODE);

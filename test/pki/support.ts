@@ -3,12 +3,13 @@
  * (requestCert + rejectUnauthorized, the lab CA as the only trust anchor) and a node:tls client, with what each
  * side saw.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { x509 } from '../../src/pki/x509.js';
+import { x509 } from '../../src/pki/x509.js';
 
 /**
  * The hash a certificate is signed with. @peculiar/x509 types it with the DOM's Algorithm, which this project's
@@ -144,4 +145,53 @@ export function connectClient(
       else resolve({ ok: false, error: failure ?? new Error(`closed after '${data}'`) });
     });
   });
+}
+
+export type CsrKey = 'rsa-1024' | 'rsa-2048' | 'ec-p256';
+
+export interface MadeCsr {
+  readonly csr: x509.Pkcs10CertificateRequest;
+  readonly pem: string;
+  readonly der: Buffer;
+}
+
+/** A PKCS#10 CSR made with @peculiar/x509, as a client's tooling would make it. */
+export async function makeCsr(options: {
+  readonly subject: string;
+  readonly key?: CsrKey;
+  readonly extensions?: x509.Extension[];
+}): Promise<MadeCsr> {
+  const key = options.key ?? 'rsa-2048';
+  const algorithm =
+    key === 'ec-p256'
+      ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: key === 'rsa-1024' ? 1024 : 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        };
+  const keys = await crypto.subtle.generateKey(algorithm, false, ['sign', 'verify']);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: options.subject,
+    keys,
+    signingAlgorithm: algorithm,
+    extensions: options.extensions ?? [],
+  });
+  return { csr, pem: csr.toString('pem'), der: Buffer.from(csr.rawData) };
+}
+
+/** `der` with one byte of its last bytes (the signature BIT STRING, RFC 2986 §4.2) inverted. */
+export function tamperSignature(der: Buffer): Buffer {
+  const copy = Buffer.from(der);
+  const last = copy.length - 1;
+  copy[last] = (copy[last] ?? 0) ^ 0xff;
+  return copy;
+}
+
+/** The openssl binary's path, or undefined (tests that need it skip with the reason printed). */
+export function opensslPath(): string | undefined {
+  const found = spawnSync('which', ['openssl'], { encoding: 'utf8' });
+  const path = found.stdout.trim();
+  return found.status === 0 && path !== '' ? path : undefined;
 }
