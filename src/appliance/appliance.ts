@@ -8,6 +8,7 @@ import { KeyService } from '../kmip-ops/keys.js';
 import { allOperations } from '../kmip-ops/operations.js';
 import { ensureLabPki, type LabPkiPaths } from '../pki/lab-pki.js';
 import { KmipServer } from '../server/server.js';
+import { loadUsers } from '../identity/users.js';
 import { openLevelStore } from '../store/level-store.js';
 import type { ObjectStore } from '../store/store.js';
 import type { ApplianceConfig } from './config.js';
@@ -92,13 +93,25 @@ export async function startAppliance(
       now: options.now ?? (() => new Date()),
     };
     const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
+    const settings = config.identity;
+    const users = settings.usersFile === undefined ? undefined : await loadUsers(settings.usersFile);
     const server = new KmipServer({
       host: config.host,
       port: config.port,
       tls,
       dispatcher,
       log: loggers.log,
+      audit: loggers.audit,
       limits: config.limits,
+      identity: {
+        field: settings.field,
+        principalMap: settings.principalMap,
+        requireClientAuthEku: settings.requireClientAuthEku,
+        clientCertMode: settings.clientCertMode,
+        passwordAuth: settings.passwordAuth,
+        users,
+        defaultRoles: settings.defaultRoles,
+      },
     });
     const address = await server.listen();
     const openedStore = store;

@@ -1,6 +1,13 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ServerLimits } from '../server/limits.js';
+import {
+  identityFields,
+  type ClientCertMode,
+  type IdentityField,
+  type PasswordAuth,
+} from '../identity/identity.js';
+import { allRoles, type Role } from '../kmip-ops/access.js';
 
 /**
  * The appliance's settings, from (highest first) command-line flags, environment variables (KMIPD_*), a JSON
@@ -19,6 +26,21 @@ export interface ApplianceConfig {
   readonly tokenLabel: string;
   readonly logLevel: string;
   readonly limits: Partial<ServerLimits>;
+  readonly identity: IdentitySettings;
+}
+
+/** Identity and access settings (issue 4): where the principal comes from and how Credentials are checked. */
+export interface IdentitySettings {
+  readonly field: IdentityField;
+  readonly requireClientAuthEku: boolean;
+  readonly clientCertMode: ClientCertMode;
+  readonly passwordAuth: PasswordAuth;
+  /** The users file: password hashes, roles, groups and grants. */
+  readonly usersFile: string | undefined;
+  /** Certificate names mapped to principals (config file key "principals"). */
+  readonly principalMap: ReadonlyMap<string, string>;
+  /** Roles of principals the users file does not list (config file key "defaultRoles"; default creator). */
+  readonly defaultRoles: readonly Role[];
 }
 
 export const defaults = {
@@ -40,13 +62,18 @@ export const settings = [
   { key: 'pkcs11Module', flag: 'pkcs11-module', env: 'KMIPD_PKCS11_MODULE' },
   { key: 'tokenLabel', flag: 'token-label', env: 'KMIPD_TOKEN_LABEL' },
   { key: 'logLevel', flag: 'log-level', env: 'KMIPD_LOG_LEVEL' },
+  { key: 'identityField', flag: 'identity-field', env: 'KMIPD_IDENTITY_FIELD' },
+  { key: 'clientCertMode', flag: 'client-cert-mode', env: 'KMIPD_CLIENT_CERT_MODE' },
+  { key: 'passwordAuth', flag: 'password-auth', env: 'KMIPD_PASSWORD_AUTH' },
+  { key: 'users', flag: 'users', env: 'KMIPD_USERS' },
+  { key: 'requireClientAuthEku', flag: 'require-client-auth-eku', env: 'KMIPD_REQUIRE_CLIENT_AUTH_EKU' },
 ] as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Raw = Partial<Record<(typeof settings)[number]['key'] | 'limits', unknown>>;
+type Raw = Partial<Record<(typeof settings)[number]['key'] | 'limits' | 'principals' | 'defaultRoles', unknown>>;
 
 export function resolveConfig(
   flags: Readonly<Record<string, string | undefined>>,
@@ -86,7 +113,36 @@ export function resolveConfig(
     );
   }
   const limits = (fromFile.limits ?? {}) as Partial<ServerLimits>;
+  const oneOf = <T extends string>(key: (typeof settings)[number]['key'], allowed: readonly T[], fallback: T): T => {
+    const value = pick(key) ?? fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, not '${value}'`);
+    }
+    return value as T;
+  };
+  const principals: unknown = fromFile.principals ?? {};
+  if (typeof principals !== 'object' || principals === null || Array.isArray(principals)) {
+    throw new ConfigError('principals must map certificate names to principal names');
+  }
+  const defaultRoles = fromFile.defaultRoles ?? ['creator'];
+  if (!Array.isArray(defaultRoles) || !defaultRoles.every((r): r is Role => allRoles.includes(r as Role))) {
+    throw new ConfigError(`defaultRoles must list roles among ${allRoles.join(', ')}`);
+  }
+  const requireEku = pick('requireClientAuthEku');
+  const identity: IdentitySettings = {
+    field: oneOf('identityField', identityFields, 'cn'),
+    requireClientAuthEku: requireEku === 'true' || requireEku === '1',
+    clientCertMode: oneOf<ClientCertMode>('clientCertMode', ['session', 'session-and-username'], 'session'),
+    passwordAuth: oneOf<PasswordAuth>('passwordAuth', ['none', 'optional', 'required'], 'none'),
+    usersFile: pick('users'),
+    principalMap: new Map(Object.entries(principals as Record<string, string>)),
+    defaultRoles,
+  };
+  if (identity.passwordAuth !== 'none' && identity.usersFile === undefined) {
+    throw new ConfigError(`--password-auth ${identity.passwordAuth} needs --users FILE`);
+  }
   return {
+    identity,
     dataDir,
     host: pick('host') ?? defaults.host,
     port,

@@ -7,9 +7,17 @@ import { encodeCommand } from './encode.js';
 import { hsmCommand } from './hsm.js';
 import { pkiCommand } from './pki.js';
 import { startCommand } from './start.js';
+import { usersCommand } from './users.js';
 import { UsageError, type Command } from './command.js';
 
-const commands: readonly Command[] = [startCommand, pkiCommand, hsmCommand, encodeCommand, decodeCommand];
+const commands: readonly Command[] = [
+  startCommand,
+  pkiCommand,
+  usersCommand,
+  hsmCommand,
+  encodeCommand,
+  decodeCommand,
+];
 
 function usage(): string {
   const lines = commands.map((command) => `  kmipd ${command.usage}\n      ${command.summary}`);

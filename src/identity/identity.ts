@@ -1,4 +1,4 @@
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import type { Credential } from '../kmip/message.js';
 import { enumValue } from '../kmip/vocabulary.js';
 import { principal, type Principal, type Role } from '../kmip-ops/access.js';
@@ -204,6 +204,11 @@ export async function requestPrincipal(
   session: { readonly name: string },
   credentials: readonly Credential[],
   options: IdentityOptions,
+  /**
+   * The connection's last verified Credential (a digest, never the password): a client that sends the same
+   * Credential with every request pays for one scrypt verification per connection, not one per request.
+   */
+  memo?: { verified: string | undefined },
 ): Promise<Principal> {
   const credential = credentials.find((c) => c.type === usernameAndPassword);
   const username = credential?.value?.text('Username');
@@ -227,9 +232,14 @@ export async function requestPrincipal(
     if (username === undefined || password === undefined) {
       throw new IdentityRefusal('credential-required', causeWords['credential-required']);
     }
-    const verdict = options.users ? await options.users.verifyPassword(username, password) : 'unknown-user';
-    if (verdict === 'unknown-user') throw new IdentityRefusal('unknown-user', `unknown user '${username}'`);
-    if (verdict !== 'ok') throw new IdentityRefusal('bad-password', `wrong password for user '${username}'`);
+    const digest = createHash('sha256').update(username).update('\0').update(password).digest('hex');
+    if (memo?.verified !== digest) {
+      const verdict = options.users ? await options.users.verifyPassword(username, password) : 'unknown-user';
+      if (verdict === 'unknown-user') throw new IdentityRefusal('unknown-user', `unknown user '${username}'`);
+      if (verdict !== 'ok')
+        throw new IdentityRefusal('bad-password', `wrong password for user '${username}'`);
+      if (memo) memo.verified = digest;
+    }
     name = username;
   }
   const listed = options.users?.rolesOf(name) ?? [];

@@ -216,6 +216,7 @@ class Connection {
   private draining = false;
   /** Set when a request's identity was refused: answer it, then close. */
   private closeAfterResponse = false;
+  private readonly credentialMemo: { verified: string | undefined } = { verified: undefined };
 
   constructor(
     private readonly socket: tls.TLSSocket,
@@ -305,7 +306,12 @@ class Connection {
     }
     const authenticate = async (header: RequestHeader): Promise<Principal> => {
       try {
-        return await requestPrincipal(session, header.credentials, this.server.identityOptions);
+        return await requestPrincipal(
+          session,
+          header.credentials,
+          this.server.identityOptions,
+          this.credentialMemo,
+        );
       } catch (error) {
         if (!(error instanceof IdentityRefusal)) throw error;
         this.server.refused(this.peer.address, session.name, error);

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAppliance, type Appliance } from '../../src/appliance/appliance.js';
-import { resolveConfig } from '../../src/appliance/config.js';
+import { resolveConfig, type IdentitySettings } from '../../src/appliance/config.js';
 import { issueClientCertificate } from '../../src/pki/lab-pki.js';
 import type { ServerLimits } from '../../src/server/limits.js';
 
@@ -27,12 +27,14 @@ export interface TestAppliance {
 }
 
 export async function startTestAppliance(
-  options: { dataDir?: string; limits?: Partial<ServerLimits> } = {},
+  options: { dataDir?: string; limits?: Partial<ServerLimits>; identity?: Partial<IdentitySettings> } = {},
 ): Promise<TestAppliance> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kmipd-test-')));
+  const base = resolveConfig({ data: dataDir, port: '0', 'log-level': 'warn' }, {});
   const config = {
-    ...resolveConfig({ data: dataDir, port: '0', 'log-level': 'warn' }, {}),
+    ...base,
     limits: options.limits ?? {},
+    identity: { ...base.identity, ...options.identity },
   };
   const appliance = await startAppliance(config, { console: false });
   const pki = appliance.pki;
