@@ -20,7 +20,15 @@ import {
 import { MAX_PKI_FILE_BYTES, messageOf, PkiParseError, sanInWords } from '../pki/parse.js';
 import { describeCertificate, describePkiFile } from '../pki/show.js';
 import { x509 } from '../pki/x509.js';
-import { parseCommandLine, readInput, UsageError, type Command } from './command.js';
+import {
+  parseCommandLine,
+  pickSubcommand,
+  readInput,
+  subcommandSummary,
+  subcommandUsage,
+  UsageError,
+  type Command,
+} from './command.js';
 
 /** One `kmipd pki <name>` subcommand. Adding one is one table entry. */
 interface PkiSubcommand {
@@ -314,21 +322,15 @@ const subcommands: readonly PkiSubcommand[] = [createCa, issueServer, issueClien
 /** `kmipd pki <subcommand> ...`: the lab PKI (DESIGN.md, "a drill ground for client certificates"). */
 export const pkiCommand: Command = {
   name: 'pki',
-  usage: subcommands.map((subcommand) => `pki ${subcommand.usage}`).join('\n  kmipd '),
-  summary: `the lab PKI: ${subcommands.map((subcommand) => `${subcommand.name}: ${subcommand.summary}`).join('; ')}`,
+  usage: subcommandUsage('pki', subcommands),
+  summary: subcommandSummary('the lab PKI', subcommands),
   async run(args) {
-    const [name, ...rest] = args;
-    if (name === undefined) throw new UsageError('a subcommand is needed');
-    const subcommand = subcommands.find((candidate) => candidate.name === name);
-    if (!subcommand) {
-      const known = subcommands.map((candidate) => candidate.name).join(', ');
-      throw new UsageError(`unknown subcommand '${name}' (known: ${known})`);
-    }
+    const { subcommand, rest } = pickSubcommand(subcommands, args);
     try {
       return await subcommand.run(rest);
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      process.stderr.write(`kmipd pki ${name}: ${messageOf(error)}\n`);
+      process.stderr.write(`kmipd pki ${subcommand.name}: ${messageOf(error)}\n`);
       return 1;
     }
   },

@@ -8,7 +8,14 @@ import {
   userExists,
   UsersFileError,
 } from '../identity/users.js';
-import { parseCommandLine, UsageError, type Command } from './command.js';
+import {
+  parseCommandLine,
+  pickSubcommand,
+  subcommandSummary,
+  subcommandUsage,
+  UsageError,
+  type Command,
+} from './command.js';
 
 /**
  * `kmipd users add|list|remove`: the users file of `--users FILE` (format in src/identity/users.ts). Passwords are
@@ -293,16 +300,10 @@ const subcommands: readonly UsersSubcommand[] = [add, list, remove];
 export function createUsersCommand(io: () => UsersIo = processIo): Command {
   return {
     name: 'users',
-    usage: subcommands.map((subcommand) => `users ${subcommand.usage}`).join('\n  kmipd '),
-    summary: `the users file: ${subcommands.map((subcommand) => `${subcommand.name}: ${subcommand.summary}`).join('; ')}`,
+    usage: subcommandUsage('users', subcommands),
+    summary: subcommandSummary('the users file', subcommands),
     async run(args) {
-      const [name, ...rest] = args;
-      if (name === undefined) throw new UsageError('a subcommand is needed');
-      const subcommand = subcommands.find((candidate) => candidate.name === name);
-      if (!subcommand) {
-        const known = subcommands.map((candidate) => candidate.name).join(', ');
-        throw new UsageError(`unknown subcommand '${name}' (known: ${known})`);
-      }
+      const { subcommand, rest } = pickSubcommand(subcommands, args);
       return subcommand.run(rest, io());
     },
   };

@@ -22,7 +22,11 @@ export interface Principal {
   readonly grantedOwners: readonly string[];
 }
 
-export function principal(name: string, roles: Iterable<Role>, grantedOwners: readonly string[] = []): Principal {
+export function principal(
+  name: string,
+  roles: Iterable<Role>,
+  grantedOwners: readonly string[] = [],
+): Principal {
   return { name, roles: new Set(roles), grantedOwners };
 }
 

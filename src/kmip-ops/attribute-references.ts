@@ -2,13 +2,14 @@ import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
 import {
   attributeKey,
   attributeName,
+  encodeAttribute1x,
   readAttribute1x,
   readAttributes2x,
   type Attribute,
 } from '../kmip/attributes.js';
 import { Fields } from '../kmip/fields.js';
 import { registryFor, type KmipVersion } from '../kmip/registry.js';
-import { tags } from '../kmip/vocabulary.js';
+import { tag, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
 import { isReadOnly } from './template.js';
@@ -18,6 +19,7 @@ import { isReadOnly } from './template.js';
  * Reference, a Tag enumeration value or a vendor { Vendor Identification, Attribute Name } structure (2.1 §7.2).
  */
 const T = tags('AttributeReference', 'VendorIdentification', 'AttributeName', 'Tag');
+const uidTag = tag('UniqueIdentifier');
 
 /** The key (see attributeKey) of an attribute named by a 1.x Attribute Name. */
 export function keyOfName(name: string, version: KmipVersion): string {
@@ -63,4 +65,20 @@ export function checkWritable(attribute: Attribute, ctx: RequestContext): void {
     const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
     throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
   }
+}
+
+/**
+ * The response of Add, Modify and Delete Attribute: the Unique Identifier and, in 1.x, the attribute instance the
+ * operation touched with its index (KMIP 1.4 §4.14-§4.16); 2.x answers with the identifier alone.
+ */
+export function attributeEditResponse(
+  response: { readonly uid: string; readonly attribute: Attribute; readonly index: number },
+  ctx: RequestContext,
+): TtlvItem[] {
+  const out: TtlvItem[] = [ttlv.textString(uidTag, response.uid)];
+  if (!ctx.version.startsWith('2.')) {
+    const echoed = encodeAttribute1x(response.attribute, ctx.version, response.index);
+    if (echoed) out.push(echoed);
+  }
+  return out;
 }

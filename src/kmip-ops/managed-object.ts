@@ -250,7 +250,9 @@ export async function loadObject(uid: string, ctx: RequestContext): Promise<Mana
   const access = stored ? objectAccess(ctx.principal, stored.owner, ctx.access) : 'hidden';
   if (!stored || access === 'hidden') throw errors.itemNotFound(`no object with Unique Identifier ${uid}`);
   if (access === 'denied') {
-    throw errors.permissionDenied(`${ctx.principal.name} may see object ${uid} but not ${ctx.access === 'manage' ? 'change it' : 'read its key material'}`);
+    throw errors.permissionDenied(
+      `${ctx.principal.name} may see object ${uid} but not ${ctx.access === 'manage' ? 'change it' : 'read its key material'}`,
+    );
   }
   ctx.touched.push(uid);
   return fromStored(stored);

@@ -1,13 +1,10 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
-import { attributeKey, attributeName, encodeAttribute1x, type Attribute } from '../../kmip/attributes.js';
-import { tags } from '../../kmip/vocabulary.js';
-import { checkWritable, oneAttribute } from '../attribute-references.js';
+import type { TtlvItem } from '../../ttlv/types.js';
+import { attributeKey, attributeName, type Attribute } from '../../kmip/attributes.js';
+import { attributeEditResponse, checkWritable, oneAttribute } from '../attribute-references.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { instancesOf, loadObject, resolveUid, saveObject } from '../managed-object.js';
 import { isMultiValued } from '../template.js';
-
-const T = tags('UniqueIdentifier');
 
 /**
  * Add Attribute (KMIP 1.4 §4.14, 2.1 §6.1.3): a new instance; a second instance of a single-valued attribute is
@@ -41,11 +38,6 @@ export const addAttribute = handler({
     return { uid: object.uid, attribute: request.attribute, index: existing.length };
   },
   encodeResponse(response: { uid: string; attribute: Attribute; index: number }, ctx): TtlvItem[] {
-    const out: TtlvItem[] = [ttlv.textString(T.UniqueIdentifier, response.uid)];
-    if (!ctx.version.startsWith('2.')) {
-      const echoed = encodeAttribute1x(response.attribute, ctx.version, response.index);
-      if (echoed) out.push(echoed);
-    }
-    return out;
+    return attributeEditResponse(response, ctx);
   },
 });

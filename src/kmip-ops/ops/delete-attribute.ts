@@ -1,13 +1,16 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import type { TtlvItem } from '../../ttlv/types.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
-import { attributeKey, encodeAttribute1x, type Attribute } from '../../kmip/attributes.js';
-import { tags } from '../../kmip/vocabulary.js';
-import { checkWritable, keyOfName, keyOfReference, oneAttribute } from '../attribute-references.js';
+import { attributeKey, type Attribute } from '../../kmip/attributes.js';
+import {
+  attributeEditResponse,
+  checkWritable,
+  keyOfName,
+  keyOfReference,
+  oneAttribute,
+} from '../attribute-references.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, resolveUid, saveObject } from '../managed-object.js';
-
-const T = tags('UniqueIdentifier');
 
 interface DeleteRequest {
   readonly uid: string | undefined;
@@ -72,11 +75,9 @@ export const deleteAttribute = handler({
     return { uid: object.uid, deleted, index: positions.indexOf(target) };
   },
   encodeResponse(response: { uid: string; deleted: Attribute; index: number }, ctx): TtlvItem[] {
-    const out: TtlvItem[] = [ttlv.textString(T.UniqueIdentifier, response.uid)];
-    if (!ctx.version.startsWith('2.')) {
-      const echoed = encodeAttribute1x(response.deleted, ctx.version, response.index);
-      if (echoed) out.push(echoed);
-    }
-    return out;
+    return attributeEditResponse(
+      { uid: response.uid, attribute: response.deleted, index: response.index },
+      ctx,
+    );
   },
 });

@@ -1,14 +1,11 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import type { TtlvItem } from '../../ttlv/types.js';
 import { encodeTtlv } from '../../ttlv/encode.js';
-import { attributeKey, attributeName, encodeAttribute1x, type Attribute } from '../../kmip/attributes.js';
-import { tags } from '../../kmip/vocabulary.js';
-import { checkWritable, oneAttribute } from '../attribute-references.js';
+import { attributeKey, attributeName, type Attribute } from '../../kmip/attributes.js';
+import { attributeEditResponse, checkWritable, oneAttribute } from '../attribute-references.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, resolveUid, saveObject } from '../managed-object.js';
 import { isMultiValued } from '../template.js';
-
-const T = tags('UniqueIdentifier');
 
 interface ModifyRequest {
   readonly uid: string | undefined;
@@ -69,11 +66,6 @@ export const modifyAttribute = handler({
     return { uid: object.uid, attribute: request.attribute, index: positions.indexOf(target) };
   },
   encodeResponse(response: { uid: string; attribute: Attribute; index: number }, ctx): TtlvItem[] {
-    const out: TtlvItem[] = [ttlv.textString(T.UniqueIdentifier, response.uid)];
-    if (!ctx.version.startsWith('2.')) {
-      const echoed = encodeAttribute1x(response.attribute, ctx.version, response.index);
-      if (echoed) out.push(echoed);
-    }
-    return out;
+    return attributeEditResponse(response, ctx);
   },
 });
