@@ -3,6 +3,7 @@
  * one line here. Exit codes: 0 success, 1 the input or the operation failed, 2 the command line was wrong.
  */
 import { decodeCommand } from './decode.js';
+import { drillCommand } from './drill.js';
 import { encodeCommand } from './encode.js';
 import { hsmCommand } from './hsm.js';
 import { pkiCommand } from './pki.js';
@@ -14,6 +15,7 @@ const commands: readonly Command[] = [
   startCommand,
   pkiCommand,
   usersCommand,
+  drillCommand,
   hsmCommand,
   encodeCommand,
   decodeCommand,
