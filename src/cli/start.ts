@@ -3,9 +3,15 @@ import { ConfigError, resolveConfig, settings } from '../appliance/config.js';
 import { parseCommandLine, UsageError, type Command } from './command.js';
 
 const options = Object.fromEntries([
-  ...settings.map((s) => [s.flag, { type: 'string' }] as const),
+  ...settings.map(
+    (s) => [s.flag, { type: s.flag === 'require-client-auth-eku' ? 'boolean' : 'string' }] as const,
+  ),
   ['config', { type: 'string' }] as const,
-]) as Record<(typeof settings)[number]['flag'] | 'config', { type: 'string' }>;
+]) as Record<
+  Exclude<(typeof settings)[number]['flag'], 'require-client-auth-eku'> | 'config',
+  { type: 'string' }
+> &
+  Record<'require-client-auth-eku', { type: 'boolean' }>;
 
 /**
  * `kmipd start`: the KMIP server on its embedded default (data directory ./data: SoftHSM2 token, LevelDB store and
@@ -21,7 +27,12 @@ export const startCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
     let config;
     try {
-      config = resolveConfig(values, process.env, values.config);
+      const { 'require-client-auth-eku': eku, ...strings } = values;
+      config = resolveConfig(
+        { ...strings, ...(eku === true ? { 'require-client-auth-eku': 'true' } : {}) },
+        process.env,
+        values.config,
+      );
     } catch (error) {
       if (error instanceof ConfigError) throw new UsageError(error.message);
       throw error;

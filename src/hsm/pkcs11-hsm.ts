@@ -19,7 +19,8 @@
  * every call borrows one session of a small pool, so a multi-second RSA generation never stalls the event loop
  * or the other calls.
  */
-import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, randomFillSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { cpus } from 'node:os';
 import { dsaSpki, ecPointFromAttribute } from './der.js';
 import {
   decodeKekBlob,
@@ -27,6 +28,11 @@ import {
   encodeKekBlob,
   encodeSecretBlob,
   frame,
+  GCM_IV_BYTES,
+  GCM_TAG_BYTES,
+  gcmAad,
+  gcmParts,
+  secretHeader,
   unframe,
 } from './envelope.js';
 import {
@@ -50,6 +56,7 @@ import {
 } from './key-specs.js';
 import { call, callAsync, ck, type Handle, type Pkcs11, type Template } from './pkcs11-module.js';
 import { Gate, SessionPool } from './session-pool.js';
+import { gcmMechanism, TokenThread } from './token-thread.js';
 import { openToken, type TokenOptions, type TokenReport } from './token.js';
 
 export interface Pkcs11HsmOptions {
@@ -57,10 +64,22 @@ export interface Pkcs11HsmOptions {
   /** Logged-in sessions in the pool (default 6): the number of token calls that can run at once. */
   readonly sessions?: number;
   /**
-   * Key pair generations at once (default 2). Each holds a session and a libuv worker thread (4 by default,
-   * UV_THREADPOOL_SIZE) for up to seconds; the cap keeps both free for seal, unseal and the store.
+   * Key pair generations at once (default: one less than the CPU count, at least 1). Each holds a session, a libuv
+   * worker thread (4 unless UV_THREADPOOL_SIZE says otherwise) and a whole core for up to seconds; the cap keeps a
+   * core, sessions and threads free for the event loop, seal, unseal and the store.
    */
   readonly keyPairConcurrency?: number;
+  /**
+   * The niceness (0 to 19) of the threads that generate key pairs (default KEY_PAIR_NICE). Higher keeps Get and
+   * Create latency low while RSA runs, at the price of slower key pairs when the CPU is saturated.
+   */
+  readonly keyPairNice?: number;
+  /**
+   * What seal() writes (default CKM_AES_GCM where the token passes the self-test). CKM_AES_KEY_WRAP_PAD keeps
+   * writing the key-wrap layout that versions before the GCM layout can read, for a rollback window; unseal()
+   * reads both either way.
+   */
+  readonly sealMechanism?: 'CKM_AES_GCM' | 'CKM_AES_KEY_WRAP_PAD';
   /** Unwrapped KEK handles kept in the token (default 1024). */
   readonly kekCacheSize?: number;
   /** Master key labels are this prefix and a number (default "kmipd-master-"). */
@@ -75,6 +94,11 @@ export interface Pkcs11HsmReport {
   readonly masterCreated: boolean;
   /** Which optional algorithms the token offers. */
   readonly supports: { readonly des: boolean; readonly dsa: boolean; readonly ec: boolean };
+  /**
+   * How seal() protects client bytes: AES-GCM when the token offers CKM_AES_GCM for C_Encrypt/C_Decrypt and passed
+   * the start-up self-test, else AES key wrap with padding (the layout earlier versions wrote).
+   */
+  readonly sealMechanism: 'CKM_AES_GCM' | 'CKM_AES_KEY_WRAP_PAD';
 }
 
 /** The only wrapping mechanism used: AES key wrap with padding (RFC 5649), which takes any key length. */
@@ -85,6 +109,12 @@ const PRIVATE_KEY_WRAP_ROOM = 8192;
 /** RFC 5649 output is the input rounded up to 8 bytes plus one 8-byte semiblock; 16 covers both. */
 const WRAP_OVERHEAD = 16;
 const MASTER_BYTES = 32;
+/**
+ * The default niceness of key pair threads. Raising it needs no privilege. Linux CFS weighs nice 10 at 110 against
+ * 1024 for nice 0, so on a saturated machine an RSA generation gets about a tenth of a core (an RSA-2048 pair in
+ * seconds rather than never, as nice 19's weight of 15 would give), and otherwise whatever is idle.
+ */
+const KEY_PAIR_NICE = 10;
 const KEK_BYTES = 32;
 
 const secretKeyMechanisms: Readonly<
@@ -137,6 +167,26 @@ const aesKey = (extractable: boolean): Template => [
   ...wrapOnly,
 ];
 
+/**
+ * An owner KEK as cached in the token: not extractable (it can never be wrapped out again), and besides wrap and
+ * unwrap it may encrypt and decrypt, which the AES-GCM layout needs (PKCS#11 v2.40 §4.10: CKA_ENCRYPT and
+ * CKA_DECRYPT govern C_EncryptInit and C_DecryptInit). It stays sensitive, so its value is never readable.
+ */
+const cachedKek = (gcm: boolean): Template => [
+  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_AES },
+  ...sessionKey,
+  { type: ck.CKA_SENSITIVE, value: true },
+  { type: ck.CKA_EXTRACTABLE, value: false },
+  { type: ck.CKA_WRAP, value: true },
+  { type: ck.CKA_UNWRAP, value: true },
+  { type: ck.CKA_ENCRYPT, value: gcm },
+  { type: ck.CKA_DECRYPT, value: gcm },
+  { type: ck.CKA_SIGN, value: false },
+  { type: ck.CKA_VERIFY, value: false },
+  { type: ck.CKA_DERIVE, value: false },
+];
+
 /** A generic secret session object; `readable` lets CKA_VALUE be read (PKCS#11 v2.40 §5.7 C_GetAttributeValue). */
 const genericSecret = (readable: boolean): Template => [
   { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
@@ -180,11 +230,26 @@ export async function openPkcs11Hsm(options: Pkcs11HsmOptions): Promise<Pkcs11Hs
   const pool = new SessionPool(sessions, (session) => {
     token.closeSession(session);
   });
-  const hsm = new Pkcs11Hsm(token.pkcs11, pool, mechanisms, options);
+  let thread: TokenThread;
+  try {
+    thread = await TokenThread.start(token.report.modulePath, token.slot);
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  const hsm = new Pkcs11Hsm(
+    token.pkcs11,
+    pool,
+    thread,
+    token.report.modulePath,
+    token.slot,
+    mechanisms,
+    options,
+  );
   try {
     await hsm.start(token.report);
   } catch (error) {
-    await pool.close();
+    await hsm.close();
     throw error;
   }
   return hsm;
@@ -200,17 +265,38 @@ export class Pkcs11Hsm implements Hsm {
   /** Rotation and retirement one at a time, so two rotations never pick the same label. */
   private readonly adminGate = new Gate(1);
   private readonly prefix: string;
+  private readonly keyPairNice: number;
+  private readonly keyPairThreads = new Set<TokenThread>();
+  private readonly idleKeyPairThreads: TokenThread[] = [];
+  /** Whether the token does CKM_AES_GCM as this code calls it (decided once at start, see selfTestGcm()). */
+  private gcm = false;
+  /** Whether seal() writes the GCM layout. */
+  private sealGcmLayout = false;
+  private readonly preferGcm: boolean;
 
   /** Use openPkcs11Hsm(). */
   constructor(
     private readonly pkcs11: Pkcs11,
     private readonly pool: SessionPool,
+    private readonly thread: TokenThread,
+    private readonly modulePath: string,
+    private readonly slot: Handle,
     private readonly mechanisms: ReadonlySet<number>,
     options: Pkcs11HsmOptions,
   ) {
     this.kekCacheSize = Math.max(0, options.kekCacheSize ?? 1024);
-    this.keyPairGate = new Gate(Math.max(1, Math.min(options.keyPairConcurrency ?? 2, pool.size)));
+    // Key pair generation is CPU-bound in the token library: on a 2-core machine two RSA generations at once take
+    // both cores from the event loop, and Get latency goes from milliseconds to tens of them.
+    const defaultKeyPairs = Math.max(1, cpus().length - 1);
+    this.keyPairGate = new Gate(
+      Math.max(1, Math.min(options.keyPairConcurrency ?? defaultKeyPairs, pool.size)),
+    );
     this.prefix = options.masterLabelPrefix ?? 'kmipd-master-';
+    const nice = options.keyPairNice ?? KEY_PAIR_NICE;
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19)
+      throw new HsmError('not-initialised', 'keyPairNice must be 0 to 19');
+    this.keyPairNice = nice;
+    this.preferGcm = options.sealMechanism !== 'CKM_AES_KEY_WRAP_PAD';
   }
 
   /** What the start found or made (token, master key, optional algorithms). */
@@ -228,6 +314,8 @@ export class Pkcs11Hsm implements Hsm {
         await this.createMaster(session, `${this.prefix}1`);
         created = true;
       }
+      this.gcm = this.mechanisms.has(ck.CKM_AES_GCM) && (await this.selfTestGcm(session));
+      this.sealGcmLayout = this.gcm && this.preferGcm;
     });
     this.current = this.latestMaster();
     const has = (mechanism: number): boolean => this.mechanisms.has(mechanism);
@@ -240,6 +328,7 @@ export class Pkcs11Hsm implements Hsm {
         dsa: has(ck.CKM_DSA_KEY_PAIR_GEN) && has(ck.CKM_DSA_PARAMETER_GEN),
         ec: has(ck.CKM_EC_KEY_PAIR_GEN),
       },
+      sealMechanism: this.sealGcmLayout ? 'CKM_AES_GCM' : 'CKM_AES_KEY_WRAP_PAD',
     };
   }
 
@@ -341,23 +430,17 @@ export class Pkcs11Hsm implements Hsm {
     ];
     return this.pool.use((session) =>
       this.withKek(session, kek, async (wrappingKey) => {
-        const key = await callAsync(`C_GenerateKey ${algorithm}`, () =>
-          this.pkcs11.C_GenerateKeyAsync(session, { mechanism }, template),
-        );
-        try {
-          const wrapped = await callAsync('C_WrapKey secret', () =>
-            this.pkcs11.C_WrapKeyAsync(
-              session,
-              KWP,
-              wrappingKey,
-              key,
-              Buffer.alloc(shape.bytes + WRAP_OVERHEAD),
-            ),
-          );
-          return { kekId: kek.id, format: 'raw', blob: encodeSecretBlob('sized', shape.bytes, wrapped) };
-        } finally {
-          this.destroy(session, key);
-        }
+        // C_GenerateKey, C_WrapKey and C_DestroyObject on the token thread: the key exists only inside the token
+        // until it is wrapped, and the event loop makes no token call.
+        const wrapped = await this.thread.run(`C_GenerateKey ${algorithm} / C_WrapKey`, {
+          op: 'generate-wrap',
+          key: handleBytes(wrappingKey),
+          generate: { mechanism },
+          template,
+          wrap: KWP,
+          outputLength: shape.bytes + WRAP_OVERHEAD,
+        });
+        return { kekId: kek.id, format: 'raw', blob: encodeSecretBlob('sized', shape.bytes, wrapped) };
       }),
     );
   }
@@ -382,9 +465,12 @@ export class Pkcs11Hsm implements Hsm {
             { type: ck.CKA_SENSITIVE, value: true },
             { type: ck.CKA_EXTRACTABLE, value: true },
           ];
-          const pair = await callAsync(`C_GenerateKeyPair ${checked.algorithm}`, () =>
-            this.pkcs11.C_GenerateKeyPairAsync(session, { mechanism }, publicTemplate, privateTemplate),
-          );
+          const pair = await this.generatePair(checked.algorithm, {
+            op: 'generate-pair',
+            mechanism: { mechanism },
+            publicTemplate,
+            privateTemplate,
+          });
           try {
             const publicKeySpki = this.publicKeySpki(session, pair.publicKey, checked, domain);
             const wrapped = await callAsync('C_WrapKey private key', () =>
@@ -409,36 +495,51 @@ export class Pkcs11Hsm implements Hsm {
     );
   }
 
+  /**
+   * C_GenerateKeyPair on a key pair thread of its own, at a low CPU priority (keyPairNice). RSA generation is
+   * seconds of pure CPU; on the libuv pool at normal priority it took a core from the event loop and the token
+   * thread, and Get p99 rose from single to tens of milliseconds. Niced, it runs mostly on what they leave. The
+   * threads start on first use, at most keyPairConcurrency of them (the gate above holds the rest back).
+   */
+  private async generatePair(
+    algorithm: string,
+    request: Parameters<TokenThread['run']>[1],
+  ): Promise<{ publicKey: Handle; privateKey: Handle }> {
+    const thread =
+      this.idleKeyPairThreads.pop() ??
+      (await TokenThread.start(this.modulePath, this.slot, { nice: this.keyPairNice }));
+    try {
+      const handles = await thread.run(`C_GenerateKeyPair ${algorithm}`, request);
+      const split = 1 + (handles[0] ?? 0);
+      return { publicKey: handles.subarray(1, split), privateKey: handles.subarray(split) };
+    } finally {
+      this.keyPairThreads.add(thread);
+      this.idleKeyPairThreads.push(thread);
+    }
+  }
+
   async seal(kek: SealedKek, plaintext: Uint8Array, format: SealedSecret['format']): Promise<SealedSecret> {
     checkSealInput(plaintext);
+    if (this.sealGcmLayout) return this.sealGcm(kek, plaintext, format);
     return this.pool.use((session) =>
       this.withKek(session, kek, async (wrappingKey) => {
+        // A fresh ArrayBuffer that moves to the token thread, which zeroes it once the token has the value.
         const inner = frame(plaintext);
-        let object: Handle;
-        try {
-          object = call('C_CreateObject secret', () =>
-            this.pkcs11.C_CreateObject(session, [
-              ...genericSecret(false),
-              { type: ck.CKA_VALUE, value: inner },
-            ]),
-          );
-        } finally {
-          inner.fill(0);
-        }
-        try {
-          const wrapped = await callAsync('C_WrapKey secret', () =>
-            this.pkcs11.C_WrapKeyAsync(
-              session,
-              KWP,
-              wrappingKey,
-              object,
-              Buffer.alloc(inner.length + WRAP_OVERHEAD),
-            ),
-          );
-          return { kekId: kek.id, format, blob: encodeSecretBlob('framed', 0, wrapped) };
-        } finally {
-          this.destroy(session, object);
-        }
+        const value = new Uint8Array(inner);
+        inner.fill(0);
+        const wrapped = await this.thread.run(
+          'C_CreateObject secret / C_WrapKey',
+          {
+            op: 'create-wrap',
+            key: handleBytes(wrappingKey),
+            template: genericSecret(false),
+            value,
+            wrap: KWP,
+            outputLength: value.length + WRAP_OVERHEAD,
+          },
+          [value.buffer],
+        );
+        return { kekId: kek.id, format, blob: encodeSecretBlob('framed', 0, wrapped) };
       }),
     );
   }
@@ -447,35 +548,134 @@ export class Pkcs11Hsm implements Hsm {
     if (sealed.kekId !== kek.id)
       throw new HsmError('unseal-failed', 'the secret was sealed under another KEK');
     const decoded = decodeSecretBlob(sealed.blob);
+    if (decoded.layout === 'gcm') {
+      const parts = gcmParts(sealed.blob, decoded);
+      const aad = gcmAad(parts.header, sealed.format, kek.id);
+      return this.pool.use((session) =>
+        this.withKek(session, kek, async (key) => {
+          const plaintext = await this.thread.run(
+            'C_Decrypt CKM_AES_GCM',
+            {
+              op: 'decrypt',
+              key: handleBytes(key),
+              mechanism: gcmMechanism(parts.iv.slice(), aad),
+              input: parts.ciphertext.slice(),
+              // SoftHSM2 2.6.1 wants room for the whole input (it answers CKR_BUFFER_TOO_SMALL otherwise).
+              outputLength: parts.ciphertext.length,
+            },
+            [],
+            // A failed tag check is CKR_ENCRYPTED_DATA_INVALID by PKCS#11 v2.40 §5.9, CKR_GENERAL_ERROR in SoftHSM2.
+            { unwrap: 'unseal-failed' },
+          );
+          if (plaintext.length !== decoded.length) {
+            plaintext.fill(0);
+            throw new HsmError('unseal-failed', 'sealed secret length does not match its contents');
+          }
+          return plaintext;
+        }),
+      );
+    }
     return this.pool.use((session) =>
       this.withKek(session, kek, async (wrappingKey) => {
-        const object = await callAsync(
+        // Unwrapped as a readable generic secret, read and destroyed on the token thread (no async variants of
+        // C_GetAttributeValue and C_DestroyObject exist, so here they cost the event loop nothing).
+        const inner = await this.thread.run(
           'C_UnwrapKey secret',
-          () =>
-            this.pkcs11.C_UnwrapKeyAsync(
-              session,
-              KWP,
-              wrappingKey,
-              asBuffer(decoded.wrapped),
-              genericSecret(true),
-            ),
+          {
+            op: 'unwrap-read',
+            key: handleBytes(wrappingKey),
+            mechanism: KWP,
+            wrapped: decoded.wrapped.slice(),
+            template: genericSecret(true),
+          },
+          [],
           { unwrap: 'unseal-failed' },
         );
         try {
-          const inner = call('C_GetAttributeValue secret', () =>
-            this.pkcs11.C_GetAttributeValue(session, object, [{ type: ck.CKA_VALUE }]),
-          )[0]?.value;
-          if (inner === undefined) throw new HsmError('token-error', 'C_GetAttributeValue gave no CKA_VALUE');
-          try {
-            return unframe(decoded, inner);
-          } finally {
-            inner.fill(0);
-          }
+          return unframe(decoded, inner);
         } finally {
-          this.destroy(session, object);
+          inner.fill(0);
         }
       }),
     );
+  }
+
+  /** seal() as layout 4: one C_EncryptInit and C_Encrypt on the token thread, no session object. */
+  private async sealGcm(
+    kek: SealedKek,
+    plaintext: Uint8Array,
+    format: SealedSecret['format'],
+  ): Promise<SealedSecret> {
+    const header = secretHeader('gcm', plaintext.length);
+    // The IV only has to be unique per KEK (SP 800-38D §8.2.2), not secret: node's CSPRNG gives it without a
+    // token call.
+    const iv = randomFillSync(new Uint8Array(GCM_IV_BYTES));
+    const aad = gcmAad(header, format, kek.id);
+    // A fresh ArrayBuffer that moves to the token thread, which zeroes it after C_Encrypt.
+    const input = new Uint8Array(plaintext);
+    const ciphertext = await this.pool.use((session) =>
+      this.withKek(session, kek, (key) =>
+        this.thread.run(
+          'C_Encrypt CKM_AES_GCM',
+          {
+            op: 'encrypt',
+            key: handleBytes(key),
+            mechanism: gcmMechanism(iv, aad),
+            input,
+            outputLength: plaintext.length + GCM_TAG_BYTES,
+          },
+          [input.buffer],
+        ),
+      ),
+    );
+    if (ciphertext.length !== plaintext.length + GCM_TAG_BYTES) {
+      throw new HsmError('token-error', 'C_Encrypt CKM_AES_GCM gave an unexpected length');
+    }
+    return { kekId: kek.id, format, blob: Buffer.concat([header, iv, ciphertext]) };
+  }
+
+  /**
+   * Whether CKM_AES_GCM works for C_Encrypt/C_Decrypt as this code calls it: a round trip with a throwaway key, a
+   * wrong AAD refused, and the ciphertext not containing the plaintext. A module that fails (or offers GCM only
+   * for C_WrapKey) keeps the key-wrap layout for seal(); blobs in layout 4 then fail to open.
+   */
+  private async selfTestGcm(session: Handle): Promise<boolean> {
+    let key: Handle | undefined;
+    try {
+      key = await callAsync('C_GenerateKey GCM self-test', () =>
+        this.pkcs11.C_GenerateKeyAsync(session, { mechanism: ck.CKM_AES_KEY_GEN }, [
+          ...cachedKek(true),
+          { type: ck.CKA_VALUE_LEN, value: KEK_BYTES },
+        ]),
+      );
+      const probe = Buffer.from('kmipd GCM self-test, 33 bytes....');
+      const iv = randomFillSync(new Uint8Array(GCM_IV_BYTES));
+      const aad = Buffer.from('aad');
+      const run = (op: 'encrypt' | 'decrypt', input: Uint8Array, aadUsed: Uint8Array): Promise<Buffer> =>
+        this.thread.run(
+          `C_${op} CKM_AES_GCM self-test`,
+          {
+            op,
+            key: handleBytes(key ?? Buffer.alloc(0)),
+            mechanism: gcmMechanism(iv, aadUsed),
+            input: Uint8Array.from(input),
+            outputLength: input.length + GCM_TAG_BYTES,
+          },
+          [],
+          { unwrap: 'unseal-failed' },
+        );
+      const sealed = await run('encrypt', probe, aad);
+      if (sealed.length !== probe.length + GCM_TAG_BYTES || sealed.includes(probe)) return false;
+      if (!(await run('decrypt', sealed, aad)).equals(probe)) return false;
+      return await run('decrypt', sealed, Buffer.from('AAD')).then(
+        () => false,
+        (error: unknown) => error instanceof HsmError && error.code === 'unseal-failed',
+      );
+    } catch {
+      return false;
+    } finally {
+      if (key !== undefined) this.destroy(session, key);
+    }
   }
 
   async random(length: number): Promise<Uint8Array> {
@@ -490,6 +690,11 @@ export class Pkcs11Hsm implements Hsm {
 
   async close(): Promise<void> {
     await this.pool.close();
+    // Every thread call runs inside pool.use(), so none is in flight once the pool has drained.
+    await this.thread.close();
+    for (const thread of this.keyPairThreads) await thread.close();
+    this.keyPairThreads.clear();
+    this.idleKeyPairThreads.length = 0;
     // Closing the sessions destroyed every session object, the cached KEKs with them.
     this.keks.clear();
   }
@@ -508,10 +713,10 @@ export class Pkcs11Hsm implements Hsm {
       const wrapped = asBuffer(decodeKekBlob(kek.blob));
       const fresh: KekEntry = {
         masterLabel: kek.masterLabel,
-        // Not extractable: a cached KEK can wrap and unwrap secrets, never be wrapped out again.
+        // Not extractable: a cached KEK can seal and unseal secrets, never be wrapped out again.
         handle: callAsync(
           'C_UnwrapKey KEK',
-          () => this.pkcs11.C_UnwrapKeyAsync(session, KWP, master, wrapped, aesKey(false)),
+          () => this.pkcs11.C_UnwrapKeyAsync(session, KWP, master, wrapped, cachedKek(this.gcm)),
           { unwrap: 'bad-key' },
         ),
         resolved: undefined,
@@ -752,6 +957,11 @@ function base64urlUInt(bytes: Uint8Array): string {
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
   return Buffer.from(bytes.subarray(start)).toString('base64url');
+}
+
+/** A handle as a small array of its own, to cross to the token thread (a Buffer may view a larger pool). */
+function handleBytes(handle: Handle): Uint8Array {
+  return Uint8Array.from(handle);
 }
 
 /** pkcs11js takes Buffers; this views a Uint8Array's memory without copying it. */
