@@ -10,6 +10,9 @@ import {
   encodeKekBlob,
   encodeSecretBlob,
   frame,
+  gcmAad,
+  gcmParts,
+  secretHeader,
   unframe,
 } from '../../src/hsm/envelope.js';
 import { HsmError } from '../../src/hsm/hsm.js';
@@ -64,4 +67,41 @@ test('foreign or unknown blobs are refused with the code of their kind', (t) => 
   const newer = Uint8Array.from(secret);
   newer[2] = 2;
   t.is(t.throws(() => decodeSecretBlob(newer), { instanceOf: HsmError }).code, 'unseal-failed');
+});
+
+test('gcm: the parts of a layout-4 blob, and a body of the wrong length refused', (t) => {
+  for (const size of [0, 1, 15, 16, 17, 32, 4096]) {
+    const header = secretHeader('gcm', size);
+    const body = randomBytes(12 + size + 16);
+    const blob = Buffer.concat([header, body]);
+    const decoded = decodeSecretBlob(blob);
+    t.is(decoded.layout, 'gcm');
+    t.is(decoded.length, size);
+    const parts = gcmParts(blob, decoded);
+    t.deepEqual(Buffer.from(parts.header), header);
+    t.deepEqual(Buffer.from(parts.iv), body.subarray(0, 12));
+    t.deepEqual(Buffer.from(parts.ciphertext), body.subarray(12));
+    for (const wrong of [Buffer.concat([blob, Buffer.alloc(1)]), blob.subarray(0, blob.length - 1)]) {
+      const error = t.throws(() => gcmParts(wrong, decodeSecretBlob(wrong)), { instanceOf: HsmError });
+      t.is(error.code, 'unseal-failed');
+    }
+  }
+  const error = t.throws(
+    () =>
+      unframe(decodeSecretBlob(Buffer.concat([secretHeader('gcm', 0), randomBytes(28)])), Buffer.alloc(8)),
+    {
+      instanceOf: HsmError,
+    },
+  );
+  t.is(error.code, 'unseal-failed', 'a GCM blob never goes through key-wrap framing');
+});
+
+test('gcm: the AAD is header | format code | KEK id, different for each', (t) => {
+  const header = secretHeader('gcm', 5);
+  const aad = gcmAad(header, 'raw', 'kek-1');
+  t.deepEqual(aad, Buffer.concat([header, Buffer.of(1), Buffer.from('kek-1')]));
+  t.notDeepEqual(gcmAad(header, 'opaque', 'kek-1'), aad);
+  t.notDeepEqual(gcmAad(header, 'pkcs8', 'kek-1'), aad);
+  t.notDeepEqual(gcmAad(header, 'raw', 'kek-2'), aad);
+  t.notDeepEqual(gcmAad(secretHeader('gcm', 6), 'raw', 'kek-1'), aad);
 });

@@ -1,0 +1,315 @@
+/**
+ * A worker thread that makes the short token calls of seal, unseal and secret key generation, so that the event
+ * loop pays one postMessage each way (about 7-15 µs) instead of the pkcs11js calls themselves.
+ *
+ * Why: a profile of Get showed about 39% of the event loop in native PKCS#11 calls. pkcs11js has no asynchronous
+ * C_EncryptInit, C_DecryptInit, C_GetAttributeValue, C_CreateObject or C_DestroyObject, and even its *Async calls
+ * spend 20-25 µs on the calling thread (argument parsing, async-work set-up). Here all of them run synchronously
+ * on this thread, which does nothing else; the crypto of one call is microseconds (SoftHSM2 2.6.1, one thread:
+ * AES-GCM of 32 bytes 73k/s, unwrap 7-10k/s, wrap 15-19k/s, AES key generation 12k/s), so one thread serves more
+ * than a 2-core machine can ask of it. Key pair generation (seconds for RSA) stays on the libuv pool.
+ *
+ * The thread loads the same PKCS#11 library (dlopen gives the already loaded copy; C_Initialize answers
+ * CKR_CRYPTOKI_ALREADY_INITIALIZED, PKCS#11 v2.40 §5.4) and opens its own session, which is logged in already
+ * because login belongs to the application, not the session (v2.40 §5.6). Session objects, the cached KEKs among
+ * them, belong to the application too, so handles made on the main thread's sessions work here.
+ *
+ * The worker's code is plain JavaScript evaluated from a string: it then runs the same way under tsx (tests, bench)
+ * and from the compiled dist/, without a TypeScript loader in the worker. Its protocol is typed on this side.
+ *
+ * Plaintext: client bytes to seal are copied into a fresh ArrayBuffer that is transferred (moved, not cloned), and
+ * the worker zeroes it after C_Encrypt; unsealed bytes come back the same way; the worker zeroes its other buffers.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { GCM_IV_BYTES, GCM_TAG_BYTES } from './envelope.js';
+import { HsmError } from './hsm.js';
+import { ck, toHsmError, type ErrorCodes, type Handle, type Template } from './pkcs11-module.js';
+
+/** A mechanism as pkcs11js takes it, restricted to what crosses the thread boundary (structured clone). */
+export interface ThreadMechanism {
+  readonly mechanism: number;
+  readonly parameter?: {
+    readonly type: number;
+    readonly iv: Uint8Array;
+    readonly ivBits: number;
+    readonly aad: Uint8Array;
+    readonly tagBits: number;
+  };
+}
+
+/**
+ * CKM_AES_GCM parameters in the CK_GCM_PARAMS layout of PKCS#11 v2.40 errata 01 and v3.0 (pIv, ulIvLen, ulIvBits,
+ * pAAD, ulAADLen, ulTagBits; v3.0 curr. mech. §2.12.3), which SoftHSM2 2.6.1 reads; pkcs11js's older
+ * CK_PARAMS_AES_GCM form leaves ulIvBits unset.
+ */
+export function gcmMechanism(iv: Uint8Array, aad: Uint8Array): ThreadMechanism {
+  return {
+    mechanism: ck.CKM_AES_GCM,
+    parameter: {
+      type: ck.CK_PARAMS_AES_GCM_v240,
+      iv,
+      ivBits: GCM_IV_BYTES * 8,
+      aad,
+      tagBits: GCM_TAG_BYTES * 8,
+    },
+  };
+}
+
+type Request =
+  | {
+      readonly op: 'encrypt' | 'decrypt';
+      readonly key: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+      readonly input: Uint8Array;
+      readonly outputLength: number;
+    }
+  | {
+      /** C_UnwrapKey into a readable temporary object, C_GetAttributeValue CKA_VALUE, C_DestroyObject. */
+      readonly op: 'unwrap-read';
+      readonly key: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+      readonly wrapped: Uint8Array;
+      readonly template: Template;
+    }
+  | {
+      /** C_GenerateKey, C_WrapKey, C_DestroyObject. */
+      readonly op: 'generate-wrap';
+      readonly key: Uint8Array;
+      readonly generate: ThreadMechanism;
+      readonly template: Template;
+      readonly wrap: ThreadMechanism;
+      readonly outputLength: number;
+    }
+  | {
+      /**
+       * C_GenerateKeyPair; answers u8 length | public key handle | private key handle. The objects belong to the
+       * application (any session may use them) and are destroyed by the caller.
+       */
+      readonly op: 'generate-pair';
+      readonly mechanism: ThreadMechanism;
+      readonly publicTemplate: Template;
+      readonly privateTemplate: Template;
+    }
+  | {
+      /** C_CreateObject (the value is zeroed afterwards), C_WrapKey, C_DestroyObject. */
+      readonly op: 'create-wrap';
+      readonly key: Uint8Array;
+      readonly template: Template;
+      readonly value: Uint8Array;
+      readonly wrap: ThreadMechanism;
+      readonly outputLength: number;
+    };
+
+type Reply =
+  | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly ok: false; readonly message: string };
+
+interface Pending {
+  readonly operation: string;
+  readonly codes: ErrorCodes | undefined;
+  readonly resolve: (bytes: Buffer) => void;
+  readonly reject: (error: HsmError) => void;
+}
+
+const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const pkcs11js = require(workerData.pkcs11js);
+const p = new pkcs11js.PKCS11();
+p.load(workerData.modulePath);
+try { p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK }); } catch (e) {
+  if (e.message !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw e;
+}
+if (workerData.nice !== undefined) {
+  // On Linux setpriority(PRIO_PROCESS, 0) applies to the calling thread only (setpriority(2), BUGS): this thread
+  // yields the cores to the event loop and the token thread, the rest of the process keeps its priority.
+  try { require('node:os').setPriority(workerData.nice); } catch { /* best effort */ }
+}
+const session = p.C_OpenSession(Buffer.from(workerData.slot), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+const buf = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+// pkcs11js passes a zero-length Buffer as NULL, which SoftHSM2 refuses (see pkcs11-hsm.ts EMPTY).
+const nonNull = (b) => (b.length === 0 ? Buffer.alloc(1).subarray(0, 0) : b);
+const mech = (m) => m.parameter === undefined ? { mechanism: m.mechanism } : {
+  mechanism: m.mechanism,
+  parameter: { ...m.parameter, iv: buf(m.parameter.iv), aad: nonNull(buf(m.parameter.aad)) },
+};
+const tmpl = (t) => t.map((a) => (a.value instanceof Uint8Array ? { type: a.type, value: buf(a.value) } : a));
+const destroy = (o) => { try { p.C_DestroyObject(session, o); } catch { /* gone with the session anyway */ } };
+function cipher(r) {
+  const encrypt = r.op === 'encrypt';
+  const key = buf(r.key);
+  if (encrypt) p.C_EncryptInit(session, mech(r.mechanism), key); else p.C_DecryptInit(session, mech(r.mechanism), key);
+  const input = nonNull(buf(r.input));
+  const run = (data, room) => encrypt ? p.C_Encrypt(session, data, Buffer.alloc(room)) : p.C_Decrypt(session, data, Buffer.alloc(room));
+  try {
+    return run(input, Math.max(r.outputLength, 1));
+  } catch (e) {
+    // CKR_BUFFER_TOO_SMALL (and CKR_ARGUMENTS_BAD in SoftHSM2 2.6.1) leave the operation active: finish it.
+    if (e.message === 'CKR_BUFFER_TOO_SMALL' || e.message === 'CKR_ARGUMENTS_BAD') {
+      try { run(Buffer.alloc(16), input.length + 32); } catch { /* only the clean-up */ }
+    }
+    throw e;
+  } finally {
+    if (encrypt) input.fill(0);
+  }
+}
+function handle(r) {
+  switch (r.op) {
+    case 'encrypt':
+    case 'decrypt':
+      return cipher(r);
+    case 'unwrap-read': {
+      const object = p.C_UnwrapKey(session, mech(r.mechanism), buf(r.key), buf(r.wrapped), tmpl(r.template));
+      try {
+        const value = p.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }])[0];
+        if (value === undefined || value.value === undefined) throw new Error('C_GetAttributeValue gave no CKA_VALUE');
+        return value.value;
+      } finally { destroy(object); }
+    }
+    case 'generate-wrap': {
+      const object = p.C_GenerateKey(session, mech(r.generate), tmpl(r.template));
+      try { return p.C_WrapKey(session, mech(r.wrap), buf(r.key), object, Buffer.alloc(r.outputLength)); }
+      finally { destroy(object); }
+    }
+    case 'generate-pair': {
+      const pair = p.C_GenerateKeyPair(session, mech(r.mechanism), tmpl(r.publicTemplate), tmpl(r.privateTemplate));
+      return Buffer.concat([Buffer.of(pair.publicKey.length), pair.publicKey, pair.privateKey]);
+    }
+    case 'create-wrap': {
+      const value = buf(r.value);
+      let object;
+      try { object = p.C_CreateObject(session, [...tmpl(r.template), { type: pkcs11js.CKA_VALUE, value }]); }
+      finally { value.fill(0); }
+      try { return p.C_WrapKey(session, mech(r.wrap), buf(r.key), object, Buffer.alloc(r.outputLength)); }
+      finally { destroy(object); }
+    }
+    default:
+      throw new Error('unknown token thread request');
+  }
+}
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    try { p.C_CloseSession(session); } catch { /* closing anyway */ }
+    parentPort.postMessage('closed');
+    return;
+  }
+  let out;
+  try {
+    out = handle(m.request);
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, ok: false, message: e instanceof Error ? e.message : 'unknown error' });
+    return;
+  }
+  // A copy that owns its whole ArrayBuffer, moved to the main thread; the token's output buffer is zeroed here.
+  const bytes = new Uint8Array(out);
+  out.fill(0);
+  parentPort.postMessage({ id: m.id, ok: true, bytes }, [bytes.buffer]);
+});
+`;
+
+export class TokenThread {
+  private readonly pending = new Map<number, Pending>();
+  private next = 0;
+  private closed = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: Reply | 'closed') => {
+      if (reply === 'closed') return;
+      const waiting = this.pending.get(reply.id);
+      if (waiting === undefined) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.ok)
+        waiting.resolve(Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.length));
+      else waiting.reject(toHsmError(waiting.operation, new Error(reply.message), waiting.codes));
+    });
+    worker.on('error', (error) => {
+      this.failAll(toHsmError('token thread', error));
+    });
+    worker.on('exit', () => {
+      this.closed = true;
+      this.failAll(new HsmError('not-initialised', 'the token thread has stopped'));
+    });
+  }
+
+  /** Starts the thread on the library at `modulePath`, already initialised and logged in by this process. */
+  static start(
+    modulePath: string,
+    slot: Handle,
+    options: { readonly nice?: number } = {},
+  ): Promise<TokenThread> {
+    const require = createRequire(import.meta.url);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        pkcs11js: require.resolve('pkcs11js'),
+        modulePath,
+        slot: Uint8Array.from(slot),
+        nice: options.nice,
+      },
+      // No loader hooks or flags from the parent (tsx, --cpu-prof): the source is plain CommonJS.
+      execArgv: [],
+    });
+    const thread = new TokenThread(worker);
+    return new Promise((resolve, reject) => {
+      worker.once('online', () => {
+        // An idle thread must not keep the process alive on its own (callers close the Hsm); a call in flight
+        // does (run() refs it again).
+        worker.unref();
+        resolve(thread);
+      });
+      worker.once('error', (error) => {
+        reject(toHsmError('token thread start', error, { fallback: 'not-initialised' }));
+      });
+    });
+  }
+
+  /** Calls in flight. */
+  get load(): number {
+    return this.pending.size;
+  }
+
+  /** Runs one request; a failure comes back as an HsmError classified as `operation` with `codes`. */
+  run(
+    operation: string,
+    request: Request,
+    transfer: readonly ArrayBuffer[] = [],
+    codes?: ErrorCodes,
+  ): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new HsmError('not-initialised', 'the HSM is closed'));
+    const id = this.next;
+    this.next = (this.next + 1) % Number.MAX_SAFE_INTEGER;
+    return new Promise<Buffer>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { operation, codes, resolve, reject });
+      this.worker.postMessage({ id, request }, [...transfer]);
+    });
+  }
+
+  /** Closes the thread's session and stops it; calls in flight finish first (the worker answers in order). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      const onMessage = (reply: unknown): void => {
+        if (reply !== 'closed') return;
+        this.worker.off('message', onMessage);
+        resolve();
+      };
+      this.worker.on('message', onMessage);
+      // A thread that died meanwhile never answers; its exit ends the wait as well.
+      this.worker.once('exit', () => {
+        resolve();
+      });
+      this.worker.ref();
+      this.worker.postMessage('close');
+    });
+    await this.worker.terminate();
+  }
+
+  private failAll(error: HsmError): void {
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+  }
+}
