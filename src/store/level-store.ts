@@ -319,12 +319,30 @@ function parseDecimal(key: KeyString, value: Uint8Array): number {
   return Number(text);
 }
 
+/** A copy whose byte fields the caller may zero without touching the cached record. */
+function copyOf(object: StoredObject): StoredObject {
+  return {
+    ...object,
+    attributes: object.attributes.slice(),
+    ...(object.material === undefined ? {} : { material: object.material.slice() }),
+  };
+}
+
 export class LevelObjectStore implements ObjectStore {
   readonly #db: LevelDatabase;
   readonly #locks = new KeyedLock();
   /** The last creation sequence number handed out; only grows. */
   #seq: number;
   #closed = false;
+  /**
+   * Records read or written recently, newest last (a Map keeps insertion order, which makes it an LRU). Every write
+   * goes through commit() in this process (LevelDB locks its directory to one process), and commit() drops the
+   * cached records it changes, so a cached record is the stored one. A get() that raced a commit does not
+   * populate it (see #epoch). Saves a LevelDB read on every Get of a hot key.
+   */
+  readonly #cache = new Map<string, ObjectRecord>();
+  /** Counts commits: a read that saw the counter move may hold a record older than the cache may keep. */
+  #epoch = 0;
 
   private constructor(db: LevelDatabase, seq: number) {
     this.#db = db;
@@ -428,9 +446,31 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   async get(uid: string): Promise<StoredObject | undefined> {
+    this.#checkOpen();
+    const cached = this.#cache.get(uid);
+    if (cached) {
+      this.#remember(uid, cached);
+      return copyOf(cached.object);
+    }
+    const epoch = this.#epoch;
     const key = objectKey(uid);
     const value = await this.#io(`get ${uid}`, () => this.#db.get(toBytes(key)));
-    return value === undefined ? undefined : decodeRecordAt(key, value).object;
+    if (value === undefined) return undefined;
+    const record = decodeRecordAt(key, value);
+    if (epoch === this.#epoch) this.#remember(uid, { seq: record.seq, object: copyOf(record.object) });
+    return record.object;
+  }
+
+  /** Records kept in memory; past this the least recently used are dropped. */
+  static readonly cacheSize = 8192;
+
+  #remember(uid: string, record: ObjectRecord): void {
+    this.#cache.delete(uid);
+    this.#cache.set(uid, record);
+    if (this.#cache.size > LevelObjectStore.cacheSize) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
   }
 
   async commit(change: StoreChange): Promise<void> {
@@ -514,7 +554,15 @@ export class LevelObjectStore implements ObjectStore {
           ops.push({ type: 'del', key: toBytes(key) });
       }
       if (allocated) ops.push({ type: 'put', key: toBytes(SEQ_KEY), value: toBytes(String(this.#seq)) });
-      await this.#io('commit: write batch', () => this.#db.batch(ops));
+      this.#epoch += 1;
+      try {
+        await this.#io('commit: write batch', () => this.#db.batch(ops));
+      } finally {
+        // Whether the batch landed or not, what is cached for these UIDs may be stale now: drop it. The next get()
+        // reads the record from the database and caches it again.
+        for (const uid of uids) this.#cache.delete(uid);
+        this.#epoch += 1;
+      }
     } finally {
       release();
     }
