@@ -73,7 +73,9 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Raw = Partial<Record<(typeof settings)[number]['key'] | 'limits' | 'principals' | 'defaultRoles', unknown>>;
+type Raw = Partial<
+  Record<(typeof settings)[number]['key'] | 'limits' | 'principals' | 'defaultRoles', unknown>
+>;
 
 export function resolveConfig(
   flags: Readonly<Record<string, string | undefined>>,
@@ -113,7 +115,11 @@ export function resolveConfig(
     );
   }
   const limits = (fromFile.limits ?? {}) as Partial<ServerLimits>;
-  const oneOf = <T extends string>(key: (typeof settings)[number]['key'], allowed: readonly T[], fallback: T): T => {
+  const oneOf = <T extends string>(
+    key: (typeof settings)[number]['key'],
+    allowed: readonly T[],
+    fallback: T,
+  ): T => {
     const value = pick(key) ?? fallback;
     if (!(allowed as readonly string[]).includes(value)) {
       throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, not '${value}'`);

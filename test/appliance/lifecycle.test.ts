@@ -48,10 +48,10 @@ test.serial('objects of two owners survive a restart and a master-key rotation',
 
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string): boolean => {
+    process.stdout.write = (chunk: string): boolean => {
       out.push(chunk);
       return true;
-    });
+    };
     let code: number;
     try {
       code = await hsmCommand.run(['rotate-master', '--data', dataDir]);
