@@ -134,18 +134,24 @@ export class Fields {
 
 /**
  * Every tag in a message must exist in the message's KMIP version (extension tags 0x54xxxx aside): a 1.0 client
- * that sends a 2.0 tag is told so by name rather than getting a vague failure later.
+ * that sends a 2.0 tag is told so by name rather than getting a vague failure later. Runs on every request, so
+ * the path is only spelled out when there is an error to report.
  */
-export function checkTagsExist(item: TtlvItem, version: KmipVersion, path = ''): void {
+export function checkTagsExist(item: TtlvItem, version: KmipVersion): void {
   const registry = registryFor(version);
-  const name = registry.tag(item.tag)?.xmlName;
-  const here = path === '' ? (name ?? formatTag(item.tag)) : `${path}/${name ?? formatTag(item.tag)}`;
-  if (name === undefined && item.tag >>> 16 === 0x42) {
-    throw new FieldError(
-      'unknown-tag',
-      here,
-      `tag 0x${formatTag(item.tag)} is not defined in KMIP ${version}`,
-    );
-  }
-  if (item.type === ItemType.Structure) for (const child of item.value) checkTagsExist(child, version, here);
+  const trail: number[] = [];
+  const walk = (node: TtlvItem): void => {
+    trail.push(node.tag);
+    if (node.tag >>> 16 === 0x42 && registry.tag(node.tag) === undefined) {
+      const here = trail.map((t) => registry.tag(t)?.xmlName ?? formatTag(t)).join('/');
+      throw new FieldError(
+        'unknown-tag',
+        here,
+        `tag 0x${formatTag(node.tag)} is not defined in KMIP ${version}`,
+      );
+    }
+    if (node.type === ItemType.Structure) for (const child of node.value) walk(child);
+    trail.pop();
+  };
+  walk(item);
 }
