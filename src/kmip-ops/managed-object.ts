@@ -292,3 +292,8 @@ export function instancesOf(attributes: readonly Attribute[], key: string): Attr
 }
 
 export const uidTag = tag('UniqueIdentifier');
+
+/** The response payload of the operations that answer with the Unique Identifier alone. */
+export function uidResponse(uid: string): TtlvItem[] {
+  return [ttlv.textString(uidTag, uid)];
+}

@@ -1,4 +1,4 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ttlv } from '../../ttlv/types.js';
 import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
@@ -11,6 +11,7 @@ import {
   State,
   stateOf,
   withAttribute,
+  uidResponse,
 } from '../managed-object.js';
 
 const T = tags('UniqueIdentifier', 'State', 'ActivationDate');
@@ -34,7 +35,5 @@ export const activate = handler({
     await saveObject(object, attributes, ctx);
     return object.uid;
   },
-  encodeResponse(uid: string): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, uid)];
-  },
+  encodeResponse: uidResponse,
 });

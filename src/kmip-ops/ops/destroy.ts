@@ -1,4 +1,4 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ttlv } from '../../ttlv/types.js';
 import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
@@ -10,6 +10,7 @@ import {
   State,
   stateOf,
   withAttribute,
+  uidResponse,
 } from '../managed-object.js';
 
 const T = tags('UniqueIdentifier', 'State', 'DestroyDate');
@@ -40,7 +41,5 @@ export const destroy = handler({
     await saveObject(object, attributes, ctx, { dropMaterial: true });
     return object.uid;
   },
-  encodeResponse(uid: string): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, uid)];
-  },
+  encodeResponse: uidResponse,
 });

@@ -1,14 +1,11 @@
-import { ttlv, type StructureItem, type TtlvItem } from '../../ttlv/types.js';
+import type { StructureItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
-import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
-import { createObject, newUid, serverAttributes } from '../managed-object.js';
+import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { activationState } from './create.js';
-
-const T = tags('UniqueIdentifier');
 
 interface RegisterRequest {
   readonly objectType: number;
@@ -54,7 +51,5 @@ export const register = handler({
     );
     return uid;
   },
-  encodeResponse(uid: string): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, uid)];
-  },
+  encodeResponse: uidResponse,
 });

@@ -10,6 +10,7 @@ import {
   State,
   stateOf,
   withAttribute,
+  uidResponse,
 } from '../managed-object.js';
 
 const T = tags(
@@ -73,7 +74,5 @@ export const revoke = handler({
     await saveObject(object, attributes, ctx);
     return object.uid;
   },
-  encodeResponse(uid: string): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, uid)];
-  },
+  encodeResponse: uidResponse,
 });

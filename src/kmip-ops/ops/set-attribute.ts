@@ -1,13 +1,9 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { attributeKey, attributeName, type Attribute } from '../../kmip/attributes.js';
-import { tags } from '../../kmip/vocabulary.js';
 import { checkWritable, oneAttribute } from '../attribute-references.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
-import { loadObject, resolveUid, saveObject } from '../managed-object.js';
+import { loadObject, resolveUid, saveObject, uidResponse } from '../managed-object.js';
 import { isMultiValued } from '../template.js';
-
-const T = tags('UniqueIdentifier');
 
 /** Set Attribute (KMIP 2.0 §6.1.49): sets a single-valued attribute, creating or replacing it. */
 export const setAttribute = handler({
@@ -36,7 +32,5 @@ export const setAttribute = handler({
     );
     return object.uid;
   },
-  encodeResponse(uid: string): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, uid)];
-  },
+  encodeResponse: uidResponse,
 });
