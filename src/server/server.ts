@@ -279,8 +279,19 @@ class Connection {
     if (this.queued >= maxQueuedRequests) this.socket.pause();
     this.queue = this.queue.then(async () => {
       if (this.closeAfterResponse) return;
-      const response = await this.serve(request);
-      if (!this.closed) this.socket.write(encodeTtlv(response));
+      try {
+        const response = await this.serve(request);
+        if (!this.closed) this.socket.write(encodeTtlv(response));
+      } catch (error) {
+        // The dispatcher answers every failure itself; reaching here is a bug of ours. It must not stop this
+        // connection's queue silently nor (as an unhandled rejection) the process: log it and close this one.
+        this.server.log.error('connection failed', {
+          client: this.peer.address,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        this.socket.destroy();
+        return;
+      }
       this.queued -= 1;
       if (this.mustClose()) {
         this.socket.end();
