@@ -83,7 +83,16 @@ export class KmipServer {
       handshakeTimeout: this.limits.handshakeTimeoutMs,
     });
     this.server.on('secureConnection', (socket) => {
-      this.accept(socket);
+      try {
+        this.accept(socket);
+      } catch (error) {
+        // An unexpected failure on one connection must not become an uncaught exception of the process.
+        options.log.error('connection failed', {
+          client: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        socket.destroy();
+      }
     });
     this.server.on('tlsClientError', (error, socket) => {
       options.log.warn('TLS handshake refused', {
