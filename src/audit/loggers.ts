@@ -89,6 +89,7 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
           event: 'kmip.operation',
           eventTime: new Date().toISOString(),
           correlationId: event.correlationId,
+          clientCorrelationValue: event.clientCorrelation,
           initiator: { id: event.principal, host: event.client, credential: event.certificateFingerprint },
           action: event.operation,
           target: { ids: event.objects },

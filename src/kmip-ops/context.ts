@@ -24,6 +24,8 @@ export interface Services {
 export interface RequestOrigin {
   readonly client?: string;
   readonly certificateFingerprint?: string;
+  /** The request's Client Correlation Value, which the server logs (KMIP 2.1 §9.9). */
+  readonly clientCorrelation?: string;
 }
 
 /** One request's context. The ID placeholder belongs to one message (KMIP 1.4 §3.1 / 2.1 §4.52, "ID Placeholder"). */

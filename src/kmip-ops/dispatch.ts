@@ -27,6 +27,8 @@ export interface AuditEvent {
   /** The client's address and certificate fingerprint, when the request came over the network. */
   readonly client?: string;
   readonly certificateFingerprint?: string;
+  /** The request's Client Correlation Value, logged as KMIP 2.1 §9.9 asks. */
+  readonly clientCorrelation?: string;
   readonly operation: string;
   readonly version: KmipVersion;
   readonly objects: readonly string[];
@@ -151,7 +153,10 @@ export class Dispatcher {
     for (const item of request.items) {
       const ctx: RequestContext = {
         ...services,
-        origin,
+        origin:
+          header.clientCorrelationValue === undefined
+            ? origin
+            : { ...origin, clientCorrelation: header.clientCorrelationValue },
         access: 'info',
         version,
         principal,
@@ -167,8 +172,9 @@ export class Dispatcher {
       protocolVersion,
       version,
       timeStamp,
-      clientCorrelationValue: header.clientCorrelationValue,
-      serverCorrelationValue: header.serverCorrelationValue,
+      // KMIP 2.1 §9.9: for client-to-server operations the Client Correlation Value stays in the request (the
+      // server logs it: see the audit trail). §9.10's Server Correlation Value is a SHOULD that this server does
+      // not send: PyKMIP 0.10 cannot read a response header holding one (it expects Batch Count after Time Stamp).
     };
     const response = encodeResponseMessage(headerFields, results);
     const max = header.maximumResponseSize;
@@ -250,6 +256,7 @@ export class Dispatcher {
       ...(origin.certificateFingerprint === undefined
         ? {}
         : { certificateFingerprint: origin.certificateFingerprint }),
+      ...(origin.clientCorrelation === undefined ? {} : { clientCorrelation: origin.clientCorrelation }),
       correlationId: ctx.correlationId,
       principal: ctx.principal.name,
       operation,

@@ -464,3 +464,18 @@ test.serial('a request with a tag its version does not define is refused by name
   t.regex(xml, /InvalidMessage/);
   t.regex(xml, /not defined in KMIP 1\.0/);
 });
+
+test.serial(
+  'a Client Correlation Value stays in the request: the response header carries no correlation value',
+  async (t) => {
+    const xml = await admin.requestXml(
+      requestXml(
+        '1.4',
+        item('Query', '<QueryFunction type="Enumeration" value="QueryOperations"/>'),
+        '<ClientCorrelationValue type="TextString" value="trace-42"/>',
+      ),
+    );
+    t.regex(xml, /Success/);
+    t.notRegex(xml, /CorrelationValue/, 'KMIP 2.1 §9.9; and PyKMIP cannot read a header with one');
+  },
+);
