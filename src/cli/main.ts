@@ -2,6 +2,7 @@
  * `kmipd` command line. Each command lives in its own file and is looked up in one table, so adding a command is
  * one line here. Exit codes: 0 success, 1 the input or the operation failed, 2 the command line was wrong.
  */
+import { conformanceCommand } from './conformance.js';
 import { decodeCommand } from './decode.js';
 import { drillCommand } from './drill.js';
 import { encodeCommand } from './encode.js';
@@ -16,6 +17,7 @@ const commands: readonly Command[] = [
   pkiCommand,
   usersCommand,
   drillCommand,
+  conformanceCommand,
   hsmCommand,
   encodeCommand,
   decodeCommand,

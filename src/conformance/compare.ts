@@ -1,0 +1,214 @@
+/**
+ * Compares a server's response with the expected response of a vector file, item by item and in order: tag, type,
+ * value and the number of children must all agree. The only tolerances are the ones the vectors ask for:
+ * - a `$NAME` placeholder matches any value of its type and binds it (a name seen before must match its binding);
+ * - `$NOW±N` Date-Times match within a window around the time the request was sent;
+ * - the Response Header's Time Stamp (any value) and Server Correlation Value (present or not) are the server's.
+ * Attribute order is compared as written: KMIP does not say that the order of attributes in a response is free,
+ * and the vectors are normative examples, so a reordering is reported rather than forgiven.
+ */
+import { registryFor } from '../kmip/registry.js';
+import type { TextNames } from '../ttlv/text-names.js';
+import { AttributeMeaning, formatScalar } from '../ttlv/text-values.js';
+import { formatTag, ItemType, itemTypeName, type TtlvItem } from '../ttlv/types.js';
+import type { PlaceholderTable } from './placeholders.js';
+
+export interface Difference {
+  /** Tag names from the message down, e.g. ResponseMessage/BatchItem/ResultReason; `[n]` for repeated tags. */
+  readonly path: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+export interface CompareOptions {
+  readonly names: TextNames;
+  readonly placeholders: PlaceholderTable;
+  /** Values learned so far in this file; new bindings are added to it. */
+  readonly bindings: Map<string, TtlvItem>;
+  /** When the request was sent, in seconds since the epoch: what `$NOW` stands for. */
+  readonly sentAt: bigint;
+  /** How far a `$NOW±N` Date-Time may be from sentAt±N, in seconds. */
+  readonly windowSeconds: number;
+}
+
+export const DEFAULT_WINDOW_SECONDS = 120;
+
+const tagOf = (name: string): number => {
+  // Tag numbers do not change between versions; the newest registry knows every header field.
+  const tag = registryFor('2.1').tagByName(name)?.value;
+  if (tag === undefined) throw new Error(`no tag ${name}`);
+  return tag;
+};
+const responseHeaderTag = tagOf('ResponseHeader');
+const timeStampTag = tagOf('TimeStamp');
+const serverCorrelationTag = tagOf('ServerCorrelationValue');
+
+const nowPattern = /^\$NOW(?:([+-])(\d+))?$/;
+
+/** The first difference between an expected and an actual message, or undefined when they agree. */
+export function compareMessages(
+  expected: TtlvItem,
+  actual: TtlvItem,
+  options: CompareOptions,
+): Difference | undefined {
+  const staged = new Map<string, TtlvItem>();
+  const top = [nameOf(expected.tag, options.names)];
+  const difference = compareItem(expected, actual, options, staged, top, expected.tag, undefined);
+  // Bindings count only when the whole message agreed: a failed message teaches nothing.
+  if (difference === undefined) for (const [name, value] of staged) options.bindings.set(name, value);
+  return difference;
+}
+
+function nameOf(tag: number, names: TextNames): string {
+  return names.tagName(tag) ?? `0x${formatTag(tag)}`;
+}
+
+function show(item: TtlvItem, meaningTag: number, names: TextNames): string {
+  if (item.type === ItemType.Structure) return `${nameOf(item.tag, names)} (Structure)`;
+  try {
+    return String(formatScalar(item, meaningTag, names, 'xml'));
+  } catch {
+    return String(item.value);
+  }
+}
+
+function sameValue(a: TtlvItem, b: TtlvItem): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === ItemType.ByteString && b.type === ItemType.ByteString) {
+    return Buffer.from(a.value).equals(Buffer.from(b.value));
+  }
+  return a.value === b.value;
+}
+
+function compareItem(
+  expected: TtlvItem,
+  actual: TtlvItem,
+  options: CompareOptions,
+  staged: Map<string, TtlvItem>,
+  path: readonly string[],
+  meaningTag: number,
+  parentTag: number | undefined,
+): Difference | undefined {
+  const { names } = options;
+  const at = (): string => path.join('/');
+  if (expected.tag !== actual.tag) {
+    return { path: at(), expected: nameOf(expected.tag, names), actual: nameOf(actual.tag, names) };
+  }
+  if (expected.type !== actual.type) {
+    const typeName = (item: TtlvItem): string => `${itemTypeName(item.type) ?? String(item.type)} type`;
+    return { path: at(), expected: typeName(expected), actual: typeName(actual) };
+  }
+  if (parentTag === responseHeaderTag && expected.tag === timeStampTag) return undefined;
+  if (expected.type === ItemType.Structure && actual.type === ItemType.Structure) {
+    return compareChildren(expected, actual, options, staged, path);
+  }
+  const placeholder = options.placeholders.placeholderOf(expected);
+  if (placeholder !== undefined) {
+    return comparePlaceholder(placeholder, actual, options, staged, at(), meaningTag);
+  }
+  if (!sameValue(expected, actual)) {
+    return {
+      path: at(),
+      expected: show(expected, meaningTag, names),
+      actual: show(actual, meaningTag, names),
+    };
+  }
+  return undefined;
+}
+
+function compareChildren(
+  expected: TtlvItem & { type: typeof ItemType.Structure },
+  actual: TtlvItem & { type: typeof ItemType.Structure },
+  options: CompareOptions,
+  staged: Map<string, TtlvItem>,
+  path: readonly string[],
+): Difference | undefined {
+  const { names } = options;
+  // The server's Server Correlation Value is its own business (KMIP 2.0 §7.2), present or not.
+  const keep = (child: TtlvItem): boolean =>
+    !(expected.tag === responseHeaderTag && child.tag === serverCorrelationTag);
+  const want = expected.value.filter(keep);
+  const got = actual.value.filter(keep);
+  const meaning = new AttributeMeaning(names);
+  const seen = new Map<number, number>();
+  const repeated = (tag: number): boolean =>
+    want.filter((c) => c.tag === tag).length > 1 || got.filter((c) => c.tag === tag).length > 1;
+  for (let i = 0; i < Math.max(want.length, got.length); i++) {
+    const w = want[i];
+    const g = got[i];
+    const tag = (w ?? g)?.tag ?? 0;
+    const count = seen.get(tag) ?? 0;
+    seen.set(tag, count + 1);
+    const step = repeated(tag) ? `${nameOf(tag, names)}[${count}]` : nameOf(tag, names);
+    const childPath = [...path, step];
+    if (w === undefined) {
+      return { path: childPath.join('/'), expected: 'nothing', actual: `an extra ${nameOf(tag, names)}` };
+    }
+    if (g === undefined) {
+      return {
+        path: childPath.join('/'),
+        expected: show(w, meaning.meaningTag(w.tag), names),
+        actual: 'nothing',
+      };
+    }
+    const difference = compareItem(w, g, options, staged, childPath, meaning.meaningTag(w.tag), expected.tag);
+    if (difference) return difference;
+    meaning.observe(w);
+  }
+  return undefined;
+}
+
+function comparePlaceholder(
+  placeholder: string,
+  actual: TtlvItem,
+  options: CompareOptions,
+  staged: Map<string, TtlvItem>,
+  path: string,
+  meaningTag: number,
+): Difference | undefined {
+  const { names } = options;
+  const now = nowPattern.exec(placeholder);
+  if (now) {
+    if (actual.type !== ItemType.DateTime && actual.type !== ItemType.DateTimeExtended) {
+      return { path, expected: placeholder, actual: show(actual, meaningTag, names) };
+    }
+    const offset = BigInt(now[2] ?? '0') * (now[1] === '-' ? -1n : 1n);
+    const seconds = actual.type === ItemType.DateTime ? actual.value : actual.value / 1_000_000n;
+    const distance = seconds - (options.sentAt + offset);
+    if (distance < -BigInt(options.windowSeconds) || distance > BigInt(options.windowSeconds)) {
+      const when = new Date(Number(options.sentAt + offset) * 1000).toISOString();
+      return {
+        path,
+        expected: `${placeholder} (${when} ±${options.windowSeconds}s)`,
+        actual: show(actual, meaningTag, names),
+      };
+    }
+    return undefined;
+  }
+  const bound = staged.get(placeholder) ?? options.bindings.get(placeholder);
+  if (bound !== undefined) {
+    if (sameValue(bound, actual)) return undefined;
+    return {
+      path,
+      expected: `${placeholder} = ${show(bound, meaningTag, names)}`,
+      actual: show(actual, meaningTag, names),
+    };
+  }
+  // A numbered placeholder ($UNIQUE_IDENTIFIER_1) names a new value, not one of its siblings ($UNIQUE_IDENTIFIER_0).
+  const family = /^(.*_)\d+$/.exec(placeholder)?.[1];
+  if (family !== undefined) {
+    for (const [name, value] of [...options.bindings, ...staged]) {
+      if (name !== placeholder && name.startsWith(family) && /^\d+$/.test(name.slice(family.length))) {
+        if (sameValue(value, actual)) {
+          return {
+            path,
+            expected: `${placeholder} (a new value)`,
+            actual: `${show(actual, meaningTag, names)}, the value of ${name}`,
+          };
+        }
+      }
+    }
+  }
+  staged.set(placeholder, actual);
+  return undefined;
+}

@@ -1,0 +1,171 @@
+import test from 'ava';
+import { compareMessages, type CompareOptions } from '../../src/conformance/compare.js';
+import { readExpected, readRequest, UnknownPlaceholderError } from '../../src/conformance/placeholders.js';
+import { textNamesFor } from '../../src/kmip/text-names.js';
+import { ItemType, type TtlvItem } from '../../src/ttlv/types.js';
+import { readXmlDocument, xmlElementToTtlv } from '../../src/ttlv/xml.js';
+
+const names = textNamesFor('1.4');
+const sentAt = 1_800_000_000n;
+
+function element(xml: string) {
+  const [first] = readXmlDocument(xml).elements;
+  if (!first) throw new Error('no element');
+  return first;
+}
+
+/** A 1.4 response with one batch item; `payload` and `header` are spliced in. */
+function response(
+  payload: string,
+  header = '<TimeStamp type="DateTime" value="$NOW"/>',
+  status = 'Success',
+): string {
+  return `<ResponseMessage><ResponseHeader>
+    <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>
+    ${header}<BatchCount type="Integer" value="1"/></ResponseHeader>
+    <BatchItem><Operation type="Enumeration" value="Create"/><ResultStatus type="Enumeration" value="${status}"/>
+    <ResponsePayload>${payload}</ResponsePayload></BatchItem></ResponseMessage>`;
+}
+
+const iso = (seconds: bigint): string => new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The actual message: the text read with `$NOW` at sentAt and nothing else to substitute. */
+function actual(xml: string): TtlvItem {
+  return xmlElementToTtlv(element(xml), names, { now: sentAt });
+}
+
+function compare(expectedXml: string, actualXml: string, bindings = new Map<string, TtlvItem>()) {
+  const expected = readExpected(element(expectedXml), '1.4');
+  const options: CompareOptions = {
+    names,
+    placeholders: expected.placeholders,
+    bindings,
+    sentAt,
+    windowSeconds: 120,
+  };
+  return compareMessages(expected.item, actual(actualXml), options);
+}
+
+const uid = (value: string): string => `<UniqueIdentifier type="TextString" value="${value}"/>`;
+
+test('equal messages agree', (t) => {
+  t.is(compare(response(uid('abc')), response(uid('abc'))), undefined);
+});
+
+test('a differing value is reported with its tag path and both values', (t) => {
+  const difference = compare(response('', undefined, 'Success'), response('', undefined, 'OperationFailed'));
+  t.deepEqual(difference, {
+    path: 'ResponseMessage/BatchItem/ResultStatus',
+    expected: 'Success',
+    actual: 'OperationFailed',
+  });
+});
+
+test('a placeholder binds the actual value, and a later use must match it', (t) => {
+  const bindings = new Map<string, TtlvItem>();
+  t.is(compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1')), bindings), undefined);
+  t.deepEqual(bindings.get('$UNIQUE_IDENTIFIER_0'), {
+    tag: names.tagByName('UniqueIdentifier') ?? 0,
+    type: ItemType.TextString,
+    value: 'k-1',
+  });
+  t.is(compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1')), bindings), undefined);
+  const difference = compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-2')), bindings);
+  t.is(difference?.path, 'ResponseMessage/BatchItem/ResponsePayload/UniqueIdentifier');
+  t.is(difference?.expected, '$UNIQUE_IDENTIFIER_0 = k-1');
+  // A new numbered placeholder must be a new value.
+  t.truthy(compare(response(uid('$UNIQUE_IDENTIFIER_1')), response(uid('k-1')), bindings));
+});
+
+test('a failed message binds nothing', (t) => {
+  const bindings = new Map<string, TtlvItem>();
+  t.truthy(
+    compare(
+      response(uid('$UNIQUE_IDENTIFIER_0')),
+      response(uid('k-1'), undefined, 'OperationFailed'),
+      bindings,
+    ),
+  );
+  t.is(bindings.size, 0);
+});
+
+test('Byte String placeholders bind too', (t) => {
+  const iv = (value: string): string => `<IVCounterNonce type="ByteString" value="${value}"/>`;
+  const bindings = new Map<string, TtlvItem>();
+  t.is(compare(response(iv('$IV_COUNTER_NONCE')), response(iv('00112233')), bindings), undefined);
+  t.is(
+    Buffer.from((bindings.get('$IV_COUNTER_NONCE')?.value ?? new Uint8Array()) as Uint8Array).toString('hex'),
+    '00112233',
+  );
+});
+
+test('$NOW±N matches within the window and not outside it', (t) => {
+  const date = (value: string): string => `<InitialDate type="DateTime" value="${value}"/>`;
+  t.is(compare(response(date('$NOW-3600')), response(date(iso(sentAt - 3600n + 100n)))), undefined);
+  const late = compare(response(date('$NOW-3600')), response(date(iso(sentAt - 3600n + 121n))));
+  t.is(late?.path, 'ResponseMessage/BatchItem/ResponsePayload/InitialDate');
+  t.truthy(compare(response(date('$NOW')), response(date(iso(sentAt - 500n)))));
+});
+
+test('the header Time Stamp value and Server Correlation Value are ignored', (t) => {
+  const expected = response(
+    '',
+    '<TimeStamp type="DateTime" value="2010-01-01T00:00:00Z"/><ServerCorrelationValue type="TextString" value="x"/>',
+  );
+  t.is(compare(expected, response('', `<TimeStamp type="DateTime" value="${iso(sentAt)}"/>`)), undefined);
+  t.is(
+    compare(
+      response(''),
+      response(
+        '',
+        `<TimeStamp type="DateTime" value="${iso(sentAt)}"/><ServerCorrelationValue type="TextString" value="y"/>`,
+      ),
+    ),
+    undefined,
+  );
+});
+
+test('a missing or extra item is a difference', (t) => {
+  const two = uid('a') + uid('b');
+  t.deepEqual(compare(response(two), response(uid('a'))), {
+    path: 'ResponseMessage/BatchItem/ResponsePayload/UniqueIdentifier[1]',
+    expected: 'b',
+    actual: 'nothing',
+  });
+  t.is(compare(response(uid('a')), response(two))?.actual, 'an extra UniqueIdentifier');
+  // The header's Batch Count is compared like any other value.
+  const header = (count: number): string =>
+    response('').replace(
+      '<BatchCount type="Integer" value="1"/>',
+      `<BatchCount type="Integer" value="${count}"/>`,
+    );
+  t.is(compare(header(2), header(1))?.path, 'ResponseMessage/ResponseHeader/BatchCount');
+});
+
+test('requests get learned values and $NOW; unknown placeholders are named', (t) => {
+  const request = `<RequestMessage><RequestHeader>
+    <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>
+    <BatchCount type="Integer" value="1"/></RequestHeader>
+    <BatchItem><Operation type="Enumeration" value="Encrypt"/><RequestPayload>
+    ${uid('$UNIQUE_IDENTIFIER_0')}<IVCounterNonce type="ByteString" value="$IV_COUNTER_NONCE"/>
+    <ActivationDate type="DateTime" value="$NOW-60"/></RequestPayload></BatchItem></RequestMessage>`;
+  const learned = new Map<string, TtlvItem>([
+    ['$UNIQUE_IDENTIFIER_0', { tag: 0x420094, type: ItemType.TextString, value: 'k-9' }],
+    ['$IV_COUNTER_NONCE', { tag: 0x42003d, type: ItemType.ByteString, value: new Uint8Array([1, 2]) }],
+  ]);
+  const item = readRequest(element(request), '1.4', sentAt, learned);
+  const expected = xmlElementToTtlv(
+    element(
+      request
+        .replace('$UNIQUE_IDENTIFIER_0', 'k-9')
+        .replace('$IV_COUNTER_NONCE', '0102')
+        .replace('$NOW-60', iso(sentAt - 60n)),
+    ),
+    names,
+  );
+  t.deepEqual(item, expected);
+  const error = t.throws(() => readRequest(element(request), '1.4', sentAt, new Map()), {
+    instanceOf: UnknownPlaceholderError,
+  });
+  t.true(error.message.includes('$IV_COUNTER_NONCE') || error.message.includes('$UNIQUE_IDENTIFIER_0'));
+});
