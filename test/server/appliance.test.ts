@@ -479,3 +479,21 @@ test.serial(
     t.notRegex(xml, /CorrelationValue/, 'KMIP 2.1 §9.9; and PyKMIP cannot read a header with one');
   },
 );
+
+test.serial('Get Attributes returns named attributes in the order the request names them', async (t) => {
+  const created = await admin.requestXml(requestXml('1.4', item('Create', createAes('ordered'))));
+  const uid = valueOf(created, 'UniqueIdentifier') ?? '';
+  const names = ['State', 'Cryptographic Length', 'Unique Identifier', 'Cryptographic Algorithm'];
+  const xml = await admin.requestXml(
+    requestXml(
+      '1.4',
+      item(
+        'GetAttributes',
+        `<UniqueIdentifier type="TextString" value="${uid}"/>` +
+          names.map((n) => `<AttributeName type="TextString" value="${n}"/>`).join(''),
+      ),
+    ),
+  );
+  const order = [...xml.matchAll(/<AttributeName type="TextString" value="([^"]+)"\/>/g)].map((m) => m[1]);
+  t.deepEqual(order, names);
+});

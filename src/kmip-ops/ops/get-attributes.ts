@@ -23,9 +23,14 @@ export const getAttributes = handler({
   },
   async execute(request: { uid: string | undefined; keys: string[] }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
-    const wanted = new Set(request.keys);
+    // Named attributes come back in the order the request names them (each with all its instances), as the
+    // conformance vectors expect; with no names, every attribute in stored order.
     const attributes =
-      wanted.size === 0 ? object.attributes : object.attributes.filter((a) => wanted.has(attributeKey(a)));
+      request.keys.length === 0
+        ? object.attributes
+        : [...new Set(request.keys)].flatMap((key) =>
+            object.attributes.filter((a) => attributeKey(a) === key),
+          );
     return { uid: object.uid, attributes };
   },
   encodeResponse(response: { uid: string; attributes: readonly Attribute[] }, ctx): TtlvItem[] {
