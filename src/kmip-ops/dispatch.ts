@@ -14,7 +14,7 @@ import {
   type RequestHeader,
   type ResponseBatchItem,
 } from '../kmip/message.js';
-import { kmipVersions, registryFor, type KmipVersion } from '../kmip/registry.js';
+import { kmipVersions, registryFor, versionAtLeast, type KmipVersion } from '../kmip/registry.js';
 import { enumName, tag } from '../kmip/vocabulary.js';
 import type { AnyHandler, Principal, RequestContext, RequestOrigin, Services } from './context.js';
 import { checkOperationAllowed } from './access.js';
@@ -59,13 +59,6 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {
     for (const handler of options.handlers) this.handlers.set(handler.operation, handler);
-  }
-
-  /** The operations this server implements, for Query. */
-  operations(version: KmipVersion): string[] {
-    return [...this.handlers.values()]
-      .filter((h) => kmipVersions.indexOf(h.since) <= kmipVersions.indexOf(version))
-      .map((h) => h.operation);
   }
 
   /** The response to a message that could not be decoded at all: Invalid Message, in KMIP 1.0 (any client reads it). */
@@ -208,7 +201,7 @@ export class Dispatcher {
     const handler = this.handlers.get(name);
     try {
       if (!handler) throw errors.operationNotSupported(`operation ${name} is not supported by this server`);
-      if (kmipVersions.indexOf(handler.since) > kmipVersions.indexOf(ctx.version)) {
+      if (!versionAtLeast(ctx.version, handler.since)) {
         throw errors.operationNotSupported(`operation ${name} is not part of KMIP ${ctx.version}`);
       }
       checkOperationAllowed(ctx.principal, handler.access, name);

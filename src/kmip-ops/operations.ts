@@ -1,4 +1,4 @@
-import { kmipVersions } from '../kmip/registry.js';
+import { versionAtLeast } from '../kmip/registry.js';
 import type { AnyHandler, RequestContext } from './context.js';
 import { activate } from './ops/activate.js';
 import { addAttribute } from './ops/add-attribute.js';
@@ -37,12 +37,8 @@ export function allOperations(): AnyHandler[] {
     discoverVersions,
   ];
   const query = queryHandler((ctx: RequestContext) =>
-    [...handlers, query].filter((h) => sinceOk(h, ctx)).map((h) => h.operation),
+    [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),
   );
   handlers.push(query);
   return handlers;
-}
-
-function sinceOk(h: AnyHandler, ctx: RequestContext): boolean {
-  return kmipVersions.indexOf(h.since) <= kmipVersions.indexOf(ctx.version);
 }

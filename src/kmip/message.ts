@@ -89,10 +89,13 @@ export function answerVersion(version: ProtocolVersion): KmipVersion | undefined
   return version.minor > Number(highest.split('.')[1]) ? highest : undefined;
 }
 
-/** Reads the Protocol Version of a request tree without trusting anything else in it (for error replies). */
+/**
+ * Reads the Protocol Version of a request or response tree without trusting anything else in it (for error replies
+ * and for choosing the names of a message's version).
+ */
 export function peekProtocolVersion(message: TtlvItem): ProtocolVersion | undefined {
   if (message.type !== ItemType.Structure) return undefined;
-  const header = message.value.find((c) => c.tag === T.RequestHeader);
+  const header = message.value.find((c) => c.tag === T.RequestHeader || c.tag === T.ResponseHeader);
   if (header?.type !== ItemType.Structure) return undefined;
   const pv = header.value.find((c) => c.tag === T.ProtocolVersion);
   if (pv?.type !== ItemType.Structure) return undefined;

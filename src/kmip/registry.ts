@@ -56,6 +56,11 @@ export interface KmipRegistry {
   tagNamer(): TagNamer;
 }
 
+/** Whether `version` is `minimum` or later (an operation or tag introduced in `minimum` exists in it). */
+export function versionAtLeast(version: KmipVersion, minimum: KmipVersion): boolean {
+  return kmipVersions.indexOf(version) >= kmipVersions.indexOf(minimum);
+}
+
 const versionByNumber = new Map<string, KmipVersion>(kmipVersions.map((v) => [v, v]));
 
 /** The KMIP version of a Protocol Version (major, minor), or undefined when this server does not know it. */

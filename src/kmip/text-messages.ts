@@ -1,9 +1,10 @@
 import { TtlvError } from '../ttlv/errors.js';
 import { parseKmipJson, readKmipJsonDocument, formatKmipJson, type KmipJsonItem } from '../ttlv/json.js';
 import type { TextParseOptions } from '../ttlv/text-names.js';
-import { ItemType, type TtlvItem } from '../ttlv/types.js';
+import type { TtlvItem } from '../ttlv/types.js';
 import { formatKmipXml, readXmlDocument, xmlElementToTtlv, type XmlElement } from '../ttlv/xml.js';
-import { registryFor, versionOf, type KmipVersion } from './registry.js';
+import { peekProtocolVersion } from './message.js';
+import { versionOf, type KmipVersion } from './registry.js';
 import { textNamesFor } from './text-names.js';
 
 /**
@@ -105,16 +106,8 @@ export function readJsonMessages(text: string, options: TextParseOptions = {}): 
 
 /** The KMIP version a decoded message declares, or undefined when it has no readable Protocol Version. */
 export function versionOfMessage(message: TtlvItem): KmipVersion | undefined {
-  const registry = registryFor(newestVersion);
-  const tagOf = (name: string): number | undefined => registry.tagByName(name)?.value;
-  const child = (item: TtlvItem | undefined, name: string): TtlvItem | undefined =>
-    item?.type === ItemType.Structure ? item.value.find((c) => c.tag === tagOf(name)) : undefined;
-  const header = child(message, 'RequestHeader') ?? child(message, 'ResponseHeader');
-  const protocol = child(header, 'ProtocolVersion');
-  const major = child(protocol, 'ProtocolVersionMajor');
-  const minor = child(protocol, 'ProtocolVersionMinor');
-  if (major?.type !== ItemType.Integer || minor?.type !== ItemType.Integer) return undefined;
-  return versionOf(major.value, minor.value);
+  const declared = peekProtocolVersion(message);
+  return declared === undefined ? undefined : versionOf(declared.major, declared.minor);
 }
 
 /** Writes a message as KMIP XML with the names of its own version. */

@@ -178,6 +178,11 @@ function writeLength(buf: Buffer, at: number, value: number): void {
   buf[at + 3] = value & 0xff;
 }
 
+/** Whether two items are the same TTLV: tag, type, value and, for structures, every child in order. */
+export function sameEncoding(a: TtlvItem, b: TtlvItem): boolean {
+  return encodeTtlv(a).equals(encodeTtlv(b));
+}
+
 /**
  * Shortest two's complement form, sign-extended to a multiple of 8 bytes (§9.1.1.4 "Big Integer": "padded with
  * leading sign-extended bytes ... so that the total length of the value is a multiple of eight bytes").

@@ -1,5 +1,5 @@
 import type { TtlvItem } from '../../ttlv/types.js';
-import { encodeTtlv } from '../../ttlv/encode.js';
+import { sameEncoding } from '../../ttlv/encode.js';
 import { attributeKey, type Attribute } from '../../kmip/attributes.js';
 import {
   attributeEditResponse,
@@ -54,9 +54,7 @@ export const deleteAttribute = handler({
       ? positions.find((i) => {
           const a = object.attributes[i];
           return (
-            a !== undefined &&
-            request.current !== undefined &&
-            Buffer.from(encodeTtlv(a.value)).equals(encodeTtlv(request.current.value))
+            a !== undefined && request.current !== undefined && sameEncoding(a.value, request.current.value)
           );
         })
       : positions[request.index];

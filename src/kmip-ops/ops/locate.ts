@@ -1,5 +1,5 @@
 import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
-import { encodeTtlv } from '../../ttlv/encode.js';
+import { sameEncoding } from '../../ttlv/encode.js';
 import { attributeKey, readAttributeContainer, type Attribute } from '../../kmip/attributes.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
@@ -69,10 +69,6 @@ function splitFilters(attributes: readonly Attribute[]): { query: LocateQuery; r
   return { query: custom.length > 0 ? { ...query, custom } : query, rest };
 }
 
-function sameValue(a: TtlvItem, b: TtlvItem): boolean {
-  return Buffer.from(encodeTtlv(a)).equals(encodeTtlv(b));
-}
-
 async function find(
   request: LocateRequest,
   ctx: RequestContext,
@@ -101,7 +97,7 @@ async function find(
     const object = fromStored(stored);
     const ok = rest.every((filter) =>
       instancesOf(object.attributes, attributeKey(filter)).some((have) =>
-        sameValue(have.value, filter.value),
+        sameEncoding(have.value, filter.value),
       ),
     );
     if (ok) matches.push(uid);

@@ -1,5 +1,5 @@
 import type { TtlvItem } from '../../ttlv/types.js';
-import { encodeTtlv } from '../../ttlv/encode.js';
+import { sameEncoding } from '../../ttlv/encode.js';
 import { attributeKey, attributeName, type Attribute } from '../../kmip/attributes.js';
 import { attributeEditResponse, checkWritable, oneAttribute } from '../attribute-references.js';
 import { handler } from '../context.js';
@@ -15,9 +15,6 @@ interface ModifyRequest {
   /** 2.x: the instance by its current value. */
   readonly current: Attribute | undefined;
 }
-
-const same = (a: Attribute, b: Attribute): boolean =>
-  Buffer.from(encodeTtlv(a.value)).equals(encodeTtlv(b.value));
 
 /** Modify Attribute (KMIP 1.4 §4.15, 2.1 §6.1.32): replaces one existing instance. */
 export const modifyAttribute = handler({
@@ -46,7 +43,9 @@ export const modifyAttribute = handler({
     if (request.current) {
       target = positions.find((i) => {
         const a = object.attributes[i];
-        return a !== undefined && request.current !== undefined && same(a, request.current);
+        return (
+          a !== undefined && request.current !== undefined && sameEncoding(a.value, request.current.value)
+        );
       });
     } else {
       if (positions.length > 1 && ctx.version.startsWith('2.') && isMultiValued(request.attribute)) {
