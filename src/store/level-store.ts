@@ -268,14 +268,20 @@ class RangeCursor {
   }
 }
 
-/** Yields the candidates of several ranges merged by creation seq (each range is already in seq order). */
-async function* mergeBySeq(cursors: readonly RangeCursor[]): AsyncGenerator<Candidate> {
+/**
+ * Yields the candidates of several ranges merged by creation seq (each range is already in seq order, ascending or,
+ * with `descending`, read in reverse).
+ */
+async function* mergeBySeq(cursors: readonly RangeCursor[], descending: boolean): AsyncGenerator<Candidate> {
   for (;;) {
     let best: Candidate | undefined;
     let bestCursor: RangeCursor | undefined;
     for (const cursor of cursors) {
       const head = await cursor.peek();
-      if (head !== undefined && (best === undefined || head.seq < best.seq)) {
+      if (
+        head !== undefined &&
+        (best === undefined || (descending ? head.seq > best.seq : head.seq < best.seq))
+      ) {
         best = head;
         bestCursor = cursor;
       }
@@ -594,19 +600,20 @@ export class LevelObjectStore implements ObjectStore {
       for (const prefix of prefixes) {
         const options = {
           ...prefixRange(prefix),
+          ...(query.newestFirst === true && { reverse: true }),
           ...(single && Number.isFinite(wanted) && { limit: wanted }),
         };
         cursors.push(new RangeCursor(this.#iterator('locate', options), firstChunk));
       }
       return await this.#io('locate', () =>
-        this.#collect(mergeBySeq(cursors), query, owners, covered, offset, limit),
+        this.#collect(mergeBySeq(cursors, query.newestFirst === true), query, owners, covered, offset, limit),
       );
     } finally {
       await Promise.all(cursors.map((cursor) => cursor.close().catch(() => undefined)));
     }
   }
 
-  /** Takes candidates in creation order, checks what the range did not, and keeps matches offset..offset+limit. */
+  /** Takes candidates in creation order (or its reverse), checks what the range did not, and keeps matches offset..offset+limit. */
   async #collect(
     candidates: AsyncGenerator<Candidate>,
     query: LocateQuery,

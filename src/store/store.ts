@@ -48,6 +48,11 @@ export interface LocateQuery {
   readonly offset?: number;
   /** KMIP Maximum Items. */
   readonly limit?: number;
+  /**
+   * Newest object first (KMIP 2.0/2.1 §6.1.28: several identifiers "in descending order of object creation");
+   * oldest first when absent. Offset and limit count in this order.
+   */
+  readonly newestFirst?: boolean;
 }
 
 export interface StoreChange {
@@ -82,7 +87,7 @@ export interface ObjectStore {
   get(uid: string): Promise<StoredObject | undefined>;
   /** Applies every put and delete of one request atomically, or none (StoreError 'conflict' on a stale revision). */
   commit(change: StoreChange): Promise<void>;
-  /** UIDs of matching objects, oldest first, from the indexes (never a scan of every object). */
+  /** UIDs of matching objects, oldest first (or newest first when asked), from the indexes (never a scan). */
   locate(query: LocateQuery): Promise<string[]>;
 
   /** Owner KEKs, stored as the opaque bytes the caller gives. */

@@ -164,7 +164,7 @@ test.serial('Discover Versions with an empty payload lists every version, newest
   t.is((offered.match(/<ProtocolVersion>/g) ?? []).length, 2, 'the header, and 1.2 only');
 });
 
-test.serial('Locate pages with Maximum Items and Offset Items and counts with Located Items', async (t) => {
+test.serial('Locate pages newest first, and counts with Located Items when given Offset Items', async (t) => {
   const group = `<Attribute><AttributeName type="TextString" value="Object Group"/><AttributeValue type="TextString" value="paging"/></Attribute>`;
   const uids: string[] = [];
   for (let i = 0; i < 7; i++) {
@@ -192,9 +192,26 @@ test.serial('Locate pages with Maximum Items and Offset Items and counts with Lo
     ),
   );
   t.is(valueOf(page, 'LocatedItems'), '7');
+  // Newest first (KMIP 2.0 §6.1.28; the 1.4 test cases TC-OFFSET-1-14 expect the same order).
+  const newest = [...uids].reverse();
   t.deepEqual(
     [0, 1, 2].map((i) => valueOf(page, 'UniqueIdentifier', i)),
-    uids.slice(2, 5),
+    newest.slice(2, 5),
+  );
+  // Located Items answers a request with Offset Items; Maximum Items alone gets the identifiers only (TC-OFFSET).
+  const first = await admin.requestXml(
+    requestXml('1.4', item('Locate', `<MaximumItems type="Integer" value="2"/>${group}`)),
+  );
+  t.notRegex(first, /LocatedItems/);
+  t.deepEqual(
+    [0, 1].map((i) => valueOf(first, 'UniqueIdentifier', i)),
+    newest.slice(0, 2),
+  );
+  const all = await admin.requestXml(requestXml('1.4', item('Locate', group)));
+  t.notRegex(all, /LocatedItems/);
+  t.deepEqual(
+    newest.map((_, i) => valueOf(all, 'UniqueIdentifier', i)),
+    newest,
   );
   // KMIP 1.2 has no Located Items: it must not appear.
   const old = await admin.requestXml(

@@ -464,6 +464,12 @@ export function storeContract(label: string, openDatabase: OpenDatabase): void {
     t.deepEqual(await store.locate({}), ['a1', 'b1', 'a2', 'b2', 'c1']);
     // Several owners: their objects merged in creation order; a repeated owner counts once.
     t.deepEqual(await store.locate({ owners: ['bob', 'alice', 'bob'] }), ['a1', 'b1', 'a2', 'b2']);
+    t.deepEqual(await store.locate({ owners: ['bob', 'alice'], newestFirst: true }), [
+      'b2',
+      'a2',
+      'b1',
+      'a1',
+    ]);
     t.deepEqual(await store.locate({ owners: ['bob', 'alice'], algorithm: 'AES' }), ['a2', 'b2']);
     t.deepEqual(await store.locate({ owners: ['bob', 'alice'], algorithm: 'AES', name: 'shared' }), ['b2']);
     t.deepEqual(await store.locate({ owners: [] }), []);
@@ -499,6 +505,21 @@ export function storeContract(label: string, openDatabase: OpenDatabase): void {
         what,
       );
       t.deepEqual(await store.locate({ ...query, state: 'Active', offset: 12 }), active.slice(12), what);
+      // Newest first (KMIP 2.0 §6.1.28): the same pages counted from the newest object.
+      const newest = [...uids].reverse();
+      const newestActive = [...active].reverse();
+      t.deepEqual(await store.locate({ ...query, newestFirst: true }), newest, what);
+      t.deepEqual(await store.locate({ ...query, newestFirst: true, limit: 10 }), newest.slice(0, 10), what);
+      t.deepEqual(
+        await store.locate({ ...query, newestFirst: true, offset: 20, limit: 10 }),
+        newest.slice(20),
+        what,
+      );
+      t.deepEqual(
+        await store.locate({ ...query, newestFirst: true, state: 'Active', offset: 3, limit: 4 }),
+        newestActive.slice(3, 7),
+        what,
+      );
     }
   });
 
@@ -542,8 +563,9 @@ export function storeContract(label: string, openDatabase: OpenDatabase): void {
         fc.option(fc.uniqueArray(pick(owners), { maxLength: 3 }), { nil: undefined }),
         fc.option(fc.nat(4), { nil: undefined }),
         fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+        fc.boolean(),
       )
-      .map(([filters, keys, queryOwners, offset, limit]) => {
+      .map(([filters, keys, queryOwners, offset, limit, newestFirst]) => {
         const chosen: Partial<Record<keyof Filters, unknown>> = {};
         for (const key of keys) chosen[key] = filters[key];
         return {
@@ -551,10 +573,11 @@ export function storeContract(label: string, openDatabase: OpenDatabase): void {
           ...(queryOwners !== undefined && { owners: queryOwners }),
           ...(offset !== undefined && { offset }),
           ...(limit !== undefined && { limit }),
+          ...(newestFirst && { newestFirst }),
         };
       });
     const oracle = (objects: readonly StoredObject[], q: LocateQuery): string[] =>
-      objects
+      (q.newestFirst === true ? [...objects].reverse() : objects)
         .filter(
           (o) =>
             (q.owners === undefined || q.owners.includes(o.owner)) &&

@@ -74,22 +74,24 @@ async function find(
   ctx: RequestContext,
 ): Promise<{ uids: string[]; total: number | undefined }> {
   // Every object here is on-line: a search of archival storage alone finds nothing.
-  if (request.archivalOnly) return { uids: [], total: 0 };
+  const count = request.offsetItems !== undefined && versionHasTag(ctx.version, T.LocatedItems);
+  if (request.archivalOnly) return { uids: [], total: count ? 0 : undefined };
   const owners = visibleOwners(ctx.principal, 'read-metadata');
   const { query, rest } = splitFilters(request.attributes);
   const offset = request.offsetItems ?? 0;
   const limit = request.maximumItems;
-  const countAll = versionHasTag(ctx.version, T.LocatedItems);
+  // Newest first in every version: KMIP 2.0/2.1 §6.1.28 require it, 1.x leaves the order open, and the 1.4 test
+  // cases (TC-OFFSET-1-14) expect the same order as the 2.0 ones.
+  const base = { ...query, ...(owners ? { owners } : {}), newestFirst: true };
   if (rest.length === 0) {
-    const base = { ...query, ...(owners ? { owners } : {}) };
-    if (!countAll) {
+    if (!count) {
       const uids = await ctx.store.locate({ ...base, offset, ...(limit === undefined ? {} : { limit }) });
       return { uids, total: undefined };
     }
     const all = await ctx.store.locate(base);
     return { uids: all.slice(offset, limit === undefined ? undefined : offset + limit), total: all.length };
   }
-  const candidates = await ctx.store.locate({ ...query, ...(owners ? { owners } : {}) });
+  const candidates = await ctx.store.locate(base);
   const matches: string[] = [];
   for (const uid of candidates) {
     const stored = await ctx.store.get(uid);
@@ -104,14 +106,17 @@ async function find(
   }
   return {
     uids: matches.slice(offset, limit === undefined ? undefined : offset + limit),
-    total: countAll ? matches.length : undefined,
+    total: count ? matches.length : undefined,
   };
 }
 
 /**
- * Locate (KMIP 1.4 §4.9): from the store's indexes, never a scan; only objects the caller may see; Maximum Items
- * and (1.3+) Offset Items; Located Items (1.3+) counts every match. One match becomes the ID placeholder, several
- * empty it (§4.9).
+ * Locate (KMIP 1.4 §4.9, 2.1 §6.1.28): from the store's indexes, never a scan; only objects the caller may see,
+ * newest first; Maximum Items and (1.3+) Offset Items. Located Items (1.3+), the count of every match, is answered
+ * when the request has Offset Items: the field's description ties it to paging ("a server MAY elect to return the
+ * Located Items value even if Offset Items is not present"), and the test cases expect it exactly then
+ * (TC-OFFSET-1-14/-20 with Offset Items; SKFF-M-5, SASED-M-2 and TC-OFFSET's Maximum Items alone without).
+ * One match becomes the ID placeholder, several empty it (§4.9).
  */
 export const locate = handler({
   operation: 'Locate',
