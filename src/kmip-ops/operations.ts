@@ -10,6 +10,7 @@ import { discoverVersions } from './ops/discover-versions.js';
 import { get } from './ops/get.js';
 import { getAttributeList } from './ops/get-attribute-list.js';
 import { getAttributes } from './ops/get-attributes.js';
+import { interop } from './ops/interop.js';
 import { locate } from './ops/locate.js';
 import { modifyAttribute } from './ops/modify-attribute.js';
 import { queryHandler } from './ops/query.js';
@@ -35,6 +36,7 @@ export function allOperations(): AnyHandler[] {
     revoke,
     destroy,
     discoverVersions,
+    interop,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),
