@@ -7,13 +7,15 @@
 import { HsmError } from './hsm.js';
 
 /** Tag numbers of the universal types used here (X.690 §8). */
-const TAG_INTEGER = 0x02;
-const TAG_BIT_STRING = 0x03;
-const TAG_OCTET_STRING = 0x04;
-const TAG_SEQUENCE = 0x30;
+export const TAG_INTEGER = 0x02;
+export const TAG_BIT_STRING = 0x03;
+export const TAG_OCTET_STRING = 0x04;
+export const TAG_NULL = 0x05;
+export const TAG_OID = 0x06;
+export const TAG_SEQUENCE = 0x30;
 
 /** DER-encoded OBJECT IDENTIFIER 1.2.840.10040.4.1 (id-dsa, RFC 3279 §2.3.2). */
-const OID_DSA = Uint8Array.of(0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01);
+export const OID_DSA = Uint8Array.of(0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01);
 
 export interface Tlv {
   readonly tag: number;
@@ -23,7 +25,7 @@ export interface Tlv {
   readonly end: number;
 }
 
-function malformed(what: string): HsmError {
+export function malformed(what: string): HsmError {
   return new HsmError('bad-key', `malformed DER: ${what}`);
 }
 
@@ -75,13 +77,13 @@ function encodeLength(length: number): Uint8Array {
   return Uint8Array.of(0x80 | octets.length, ...octets);
 }
 
-function tlv(tag: number, ...contents: readonly Uint8Array[]): Uint8Array {
+export function tlv(tag: number, ...contents: readonly Uint8Array[]): Uint8Array {
   const body = Buffer.concat(contents);
   return Buffer.concat([Uint8Array.of(tag), encodeLength(body.length), body]);
 }
 
 /** A non-negative INTEGER from big-endian magnitude bytes (X.690 §8.3: minimal, with a 0x00 when the top bit is set). */
-function unsignedInteger(magnitude: Uint8Array): Uint8Array {
+export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
   let start = 0;
   while (start < magnitude.length - 1 && magnitude[start] === 0) start += 1;
   const trimmed = magnitude.subarray(start);

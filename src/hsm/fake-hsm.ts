@@ -8,18 +8,38 @@
  * cleanly as a foreign blob instead of failing somewhere inside the token.
  */
 import {
+  constants,
   createCipheriv,
   createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
   generateKeyPair as generateKeyPairCallback,
+  privateDecrypt,
+  publicEncrypt,
   randomBytes,
   randomUUID,
+  sign as nodeSign,
+  timingSafeEqual,
+  verify as nodeVerify,
+  type CipherGCMTypes,
   type KeyObject,
+  type RsaPrivateKey,
+  type SignKeyObjectInput,
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   HsmError,
+  type CipherResult,
+  type CipherSpec,
   type GeneratedKeyPair,
+  type HashName,
   type Hsm,
+  type KeyRef,
+  type MacSpec,
+  type SignatureSpec,
   type KeyPairSpec,
   type SealedKek,
   type SealedSecret,
@@ -74,7 +94,7 @@ export class FakeHsm implements Hsm {
       return {
         id: randomUUID(),
         masterLabel: this.current,
-        blob: this.encrypt(this.master(this.current), KIND_KEK, 0, kek),
+        blob: this.sealBlob(this.master(this.current), KIND_KEK, 0, kek),
       };
     } finally {
       kek.fill(0);
@@ -95,7 +115,7 @@ export class FakeHsm implements Hsm {
     return this.withKek(kek, (key) => ({
       id: kek.id,
       masterLabel: this.current,
-      blob: this.encrypt(this.master(this.current), KIND_KEK, 0, key),
+      blob: this.sealBlob(this.master(this.current), KIND_KEK, 0, key),
     }));
   }
 
@@ -162,7 +182,7 @@ export class FakeHsm implements Hsm {
     return this.withKek(kek, (key) => ({
       kekId: kek.id,
       format,
-      blob: this.encrypt(key, KIND_SECRET, formatCodes[format], plaintext),
+      blob: this.sealBlob(key, KIND_SECRET, formatCodes[format], plaintext),
     }));
   }
 
@@ -171,7 +191,7 @@ export class FakeHsm implements Hsm {
     if (sealed.kekId !== kek.id)
       throw new HsmError('unseal-failed', 'the secret was sealed under another KEK');
     return this.withKek(kek, (key) => {
-      const plaintext = this.decrypt(key, KIND_SECRET, sealed.blob, 'unseal-failed');
+      const plaintext = this.openBlob(key, KIND_SECRET, sealed.blob, 'unseal-failed');
       try {
         return Uint8Array.from(plaintext);
       } finally {
@@ -184,6 +204,125 @@ export class FakeHsm implements Hsm {
     checkRandomLength(length);
     await this.turn();
     return Uint8Array.from(randomBytes(length));
+  }
+
+  async seedRandom(seed: Uint8Array): Promise<boolean> {
+    checkRandomLength(seed.length);
+    await this.turn();
+    // node:crypto's generator takes no seed from outside; the fake says so as a token without C_SeedRandom would.
+    return false;
+  }
+
+  async digest(hash: HashName, data: Uint8Array): Promise<Uint8Array> {
+    await this.turn();
+    return createHash(hash).update(data).digest();
+  }
+
+  async encrypt(ref: KeyRef, spec: CipherSpec, data: Uint8Array): Promise<CipherResult> {
+    return this.withKey(ref, (key) => {
+      if (spec.algorithm === 'RSA') {
+        return { data: guard(() => publicEncrypt(rsaOptions(asPublic(key), spec), data)) };
+      }
+      const name = cipherName(key, spec);
+      if (spec.mode === 'GCM') {
+        const gcm = guard(() =>
+          createCipheriv(name as CipherGCMTypes, secretOf(key), spec.iv ?? new Uint8Array(0), {
+            authTagLength: spec.tagBytes ?? TAG_BYTES,
+          }),
+        );
+        if (spec.aad) gcm.setAAD(spec.aad);
+        const out = Buffer.concat([gcm.update(data), gcm.final()]);
+        return { data: out, tag: gcm.getAuthTag() };
+      }
+      const cipher = guard(() => createCipheriv(name, secretOf(key), ivFor(spec)));
+      cipher.setAutoPadding(spec.mode === 'CBC-PAD');
+      return { data: guard(() => Buffer.concat([cipher.update(data), cipher.final()])) };
+    });
+  }
+
+  async decrypt(ref: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
+    return this.withKey(ref, (key) => {
+      if (spec.algorithm === 'RSA') {
+        if (key.type !== 'private') throw new HsmError('bad-input', 'RSA decryption needs a private key');
+        // OpenSSL 3 in Node 20 refuses PKCS#1 v1.5 private decryption (CVE-2023-46809); the token does it.
+        if (spec.padding === 'PKCS1')
+          throw new HsmError('unsupported', 'the fake HSM has no PKCS#1 v1.5 decryption');
+        return guard(() => privateDecrypt(rsaOptions(key, spec), data));
+      }
+      const name = cipherName(key, spec);
+      if (spec.mode === 'GCM') {
+        if (tag === undefined) throw new HsmError('bad-input', 'GCM decryption needs the authentication tag');
+        const gcm = guard(() =>
+          createDecipheriv(name as CipherGCMTypes, secretOf(key), spec.iv ?? new Uint8Array(0), {
+            authTagLength: spec.tagBytes ?? TAG_BYTES,
+          }),
+        );
+        gcm.setAuthTag(tag);
+        if (spec.aad) gcm.setAAD(spec.aad);
+        return guard(() => Buffer.concat([gcm.update(data), gcm.final()]));
+      }
+      const decipher = guard(() => createDecipheriv(name, secretOf(key), ivFor(spec)));
+      decipher.setAutoPadding(spec.mode === 'CBC-PAD');
+      return guard(() => Buffer.concat([decipher.update(data), decipher.final()]));
+    });
+  }
+
+  async sign(ref: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array> {
+    return this.withKey(ref, (key) => {
+      if (key.type !== 'private') throw new HsmError('bad-input', 'signing needs a private key');
+      return guard(() => nodeSign(signatureHash(spec), data, signatureOptions(key, spec)));
+    });
+  }
+
+  async verify(ref: KeyRef, spec: SignatureSpec, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.withKey(ref, (key) => {
+      try {
+        return nodeVerify(signatureHash(spec), data, signatureOptions(asPublic(key), spec), signature);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  async mac(ref: KeyRef, spec: MacSpec, data: Uint8Array): Promise<Uint8Array> {
+    return this.withKey(ref, (key) => {
+      if (spec.algorithm !== 'HMAC') throw new HsmError('unsupported', 'the fake HSM has no CMAC');
+      return createHmac(spec.hash, secretOf(key)).update(data).digest();
+    });
+  }
+
+  async macVerify(ref: KeyRef, spec: MacSpec, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
+    const expected = await this.mac(ref, spec, data);
+    return expected.length === mac.length && timingSafeEqual(expected, mac);
+  }
+
+  forgetKey(): void {
+    // The fake holds no keys between calls.
+  }
+
+  /** Runs fn with the key as a node:crypto KeyObject, made from its source at every call. */
+  private async withKey<T>(ref: KeyRef, fn: (key: KeyObject) => T): Promise<T> {
+    const source = await ref.source();
+    await this.turn();
+    let bytes: Uint8Array;
+    switch (source.kind) {
+      case 'public-spki':
+        return fn(createPublicKey({ key: Buffer.from(source.bytes), format: 'der', type: 'spki' }));
+      case 'secret-bytes':
+      case 'private-pkcs8':
+        bytes = source.bytes;
+        break;
+      case 'sealed-secret':
+      case 'sealed-private':
+        bytes = await this.unseal(source.kek, source.sealed);
+        break;
+    }
+    const key =
+      source.kind === 'secret-bytes' || source.kind === 'sealed-secret'
+        ? createSecretKey(Buffer.from(bytes))
+        : createPrivateKey({ key: Buffer.from(bytes), format: 'der', type: 'pkcs8' });
+    if (source.kind.startsWith('sealed')) bytes.fill(0);
+    return fn(key);
   }
 
   close(): Promise<void> {
@@ -214,7 +353,7 @@ export class FakeHsm implements Hsm {
 
   /** Runs `fn` with the KEK in clear (this is the fake), zeroed afterwards. */
   private withKek<T>(kek: SealedKek, fn: (key: Buffer) => T): T {
-    const key = this.decrypt(this.master(kek.masterLabel), KIND_KEK, kek.blob, 'bad-key');
+    const key = this.openBlob(this.master(kek.masterLabel), KIND_KEK, kek.blob, 'bad-key');
     try {
       return fn(key);
     } finally {
@@ -223,7 +362,7 @@ export class FakeHsm implements Hsm {
   }
 
   /** 'F' kind version detail | iv | tag | AES-256-GCM ciphertext, with the header as additional data. */
-  private encrypt(key: Buffer, kind: number, detail: number, plaintext: Uint8Array): Uint8Array {
+  private sealBlob(key: Buffer, kind: number, detail: number, plaintext: Uint8Array): Uint8Array {
     const header = Uint8Array.of(MAGIC, kind, VERSION, detail);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(header);
@@ -231,7 +370,7 @@ export class FakeHsm implements Hsm {
     return Buffer.concat([header, iv, cipher.getAuthTag(), ciphertext]);
   }
 
-  private decrypt(key: Buffer, kind: number, blob: Uint8Array, code: 'bad-key' | 'unseal-failed'): Buffer {
+  private openBlob(key: Buffer, kind: number, blob: Uint8Array, code: 'bad-key' | 'unseal-failed'): Buffer {
     if (
       blob.length < HEADER + IV_BYTES + TAG_BYTES ||
       blob[0] !== MAGIC ||
@@ -250,6 +389,70 @@ export class FakeHsm implements Hsm {
     } catch (error) {
       throw new HsmError(code, 'AES-GCM authentication failed', { cause: error });
     }
+  }
+}
+
+/** Node's name for a block cipher, from the key's length (DES2 is two-key 3DES, des-ede). */
+function cipherName(key: KeyObject, spec: CipherSpec & { algorithm: 'AES' | 'DES3' | 'DES' }): string {
+  const bytes = key.symmetricKeySize ?? 0;
+  const mode = spec.mode === 'CBC-PAD' ? 'cbc' : spec.mode.toLowerCase();
+  if (spec.algorithm === 'AES') return `aes-${String(bytes * 8)}-${mode}`;
+  if (spec.mode === 'GCM') throw new HsmError('unsupported', `${spec.algorithm} has no GCM mode`);
+  if (spec.algorithm === 'DES') return `des-${mode}`;
+  const base = bytes === 16 ? 'des-ede' : 'des-ede3';
+  return mode === 'ecb' ? base : `${base}-cbc`;
+}
+
+function ivFor(spec: CipherSpec): Uint8Array | null {
+  return spec.algorithm !== 'RSA' && spec.mode !== 'ECB' ? (spec.iv ?? new Uint8Array(0)) : null;
+}
+
+function secretOf(key: KeyObject): Buffer {
+  if (key.type !== 'secret') throw new HsmError('bad-input', 'this call needs a secret key');
+  return key.export();
+}
+
+function asPublic(key: KeyObject): KeyObject {
+  return key.type === 'private' ? createPublicKey(key) : key;
+}
+
+function rsaOptions(key: KeyObject, spec: CipherSpec & { algorithm: 'RSA' }): RsaPrivateKey {
+  if (spec.padding === 'PKCS1') return { key, padding: constants.RSA_PKCS1_PADDING };
+  if (spec.mgfHash !== undefined && spec.mgfHash !== (spec.hash ?? 'SHA-1')) {
+    throw new HsmError('unsupported', 'the fake HSM uses the OAEP hash for MGF1');
+  }
+  return {
+    key,
+    padding: constants.RSA_PKCS1_OAEP_PADDING,
+    oaepHash: spec.hash ?? 'SHA-1',
+    ...(spec.label ? { oaepLabel: spec.label } : {}),
+  };
+}
+
+function signatureHash(spec: SignatureSpec): string | null {
+  if (spec.prehashed) throw new HsmError('unsupported', 'the fake HSM signs only messages, not digests');
+  if (spec.hash === undefined) throw new HsmError('unsupported', 'the fake HSM signs only with a hash');
+  return spec.hash;
+}
+
+function signatureOptions(key: KeyObject, spec: SignatureSpec): SignKeyObjectInput {
+  if (spec.algorithm !== 'RSA') return { key, dsaEncoding: 'der' };
+  return spec.padding === 'PSS'
+    ? {
+        key,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: spec.saltBytes ?? constants.RSA_PSS_SALTLEN_DIGEST,
+      }
+    : { key, padding: constants.RSA_PKCS1_PADDING };
+}
+
+/** node:crypto's refusals of the data (bad padding, a failed tag, wrong lengths) as the token reports them. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof HsmError) throw error;
+    throw new HsmError('bad-input', error instanceof Error ? error.message : 'refused', { cause: error });
   }
 }
 

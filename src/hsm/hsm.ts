@@ -49,10 +49,18 @@ export interface GeneratedKeyPair {
  * - bad-key: a SealedKek that cannot be used (foreign or altered blob, master key unknown or retired), or a
  *   master key operation that is not allowed (retiring the current master);
  * - unseal-failed: a SealedSecret that does not open under the KEK given (another KEK, altered or foreign blob);
+ * - bad-input: data a cryptographic call refuses (a length that is not a multiple of the block, bad padding, a
+ *   failed authentication tag on decryption, a key of the wrong kind for the mechanism);
  * - token-error: anything else the token reported.
  */
 export type HsmErrorCode =
-  'not-initialised' | 'login-failed' | 'unsupported' | 'bad-key' | 'unseal-failed' | 'token-error';
+  | 'not-initialised'
+  | 'login-failed'
+  | 'unsupported'
+  | 'bad-key'
+  | 'unseal-failed'
+  | 'bad-input'
+  | 'token-error';
 
 export class HsmError extends Error {
   override readonly name = 'HsmError';
@@ -64,6 +72,92 @@ export class HsmError extends Error {
     super(`${code}: ${detail}`, options);
   }
 }
+
+export type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+/** The kinds of secret key object the token makes for cryptographic use. */
+export type SecretKeyType = 'AES' | 'DES' | 'DES3' | 'GENERIC';
+
+/**
+ * Where the token gets a key for a cryptographic call, asked for only when the key is not already held as a
+ * session object (see KeyRef):
+ * - sealed-secret / sealed-private: a key generated in the token (generateSecretKey, generateKeyPair), unwrapped by
+ *   the token from its sealed form without its bytes entering the process where the layout allows it;
+ * - secret-bytes / private-pkcs8: key bytes the caller has in clear (a registered key it has just unsealed); the
+ *   Hsm zeroes them once the token has them;
+ * - public-spki: a public key (DER SubjectPublicKeyInfo), public data.
+ */
+export type KeySource =
+  | {
+      readonly kind: 'sealed-secret';
+      readonly kek: SealedKek;
+      readonly sealed: SealedSecret;
+      readonly keyType: SecretKeyType;
+    }
+  | {
+      readonly kind: 'sealed-private';
+      readonly kek: SealedKek;
+      readonly sealed: SealedSecret;
+      readonly keyType: 'RSA' | 'EC' | 'DSA';
+    }
+  | { readonly kind: 'secret-bytes'; readonly keyType: SecretKeyType; readonly bytes: Uint8Array }
+  | { readonly kind: 'private-pkcs8'; readonly bytes: Uint8Array }
+  | { readonly kind: 'public-spki'; readonly bytes: Uint8Array };
+
+/**
+ * A key for a cryptographic call. The Hsm keeps recently used keys as session objects in the token under `id`
+ * (hot keys as handles, never as bytes, DESIGN.md), and calls `source` only on a miss. `id` must change whenever
+ * the key material does; forgetKey(id) drops the object (Destroy).
+ */
+export interface KeyRef {
+  readonly id: string;
+  readonly source: () => Promise<KeySource>;
+}
+
+/**
+ * A cipher as the token runs it. Block modes: ECB and CBC without padding need whole blocks; CBC-PAD is PKCS#7
+ * padding (KMIP's PKCS5); GCM takes a 1-16 byte tag length and optional additional data. RSA: PKCS#1 v1.5 or OAEP
+ * with MGF1 (RFC 8017 §7.1), with an optional label.
+ */
+export type CipherSpec =
+  | {
+      readonly algorithm: 'AES' | 'DES3' | 'DES';
+      readonly mode: 'ECB' | 'CBC' | 'CBC-PAD' | 'GCM';
+      readonly iv?: Uint8Array;
+      readonly aad?: Uint8Array;
+      readonly tagBytes?: number;
+    }
+  | {
+      readonly algorithm: 'RSA';
+      readonly padding: 'PKCS1' | 'OAEP';
+      readonly hash?: HashName;
+      readonly mgfHash?: HashName;
+      readonly label?: Uint8Array;
+    };
+
+export interface CipherResult {
+  readonly data: Uint8Array;
+  /** GCM only: the authentication tag, apart from the ciphertext as KMIP carries it. */
+  readonly tag?: Uint8Array;
+}
+
+/**
+ * A signature scheme. `hash` undefined with `prehashed` false means the data is signed as it is (raw ECDSA or
+ * PKCS#1 v1.5 without DigestInfo); `prehashed` means the data is already the digest under `hash` (KMIP Digested
+ * Data). ECDSA and DSA signatures are DER Ecdsa-Sig-Value / Dss-Sig-Value (RFC 3279 §2.2.2, §2.2.3).
+ */
+export type SignatureSpec =
+  | {
+      readonly algorithm: 'RSA';
+      readonly padding: 'PKCS1' | 'PSS';
+      readonly hash?: HashName;
+      readonly saltBytes?: number;
+      readonly prehashed?: boolean;
+    }
+  | { readonly algorithm: 'ECDSA' | 'DSA'; readonly hash?: HashName; readonly prehashed?: boolean };
+
+export type MacSpec =
+  { readonly algorithm: 'HMAC'; readonly hash: HashName } | { readonly algorithm: 'CMAC' };
 
 export interface Hsm {
   /** Generates a new owner KEK inside the token and returns it wrapped by the current master key. */
@@ -90,6 +184,22 @@ export interface Hsm {
   unseal(kek: SealedKek, sealed: SealedSecret): Promise<Uint8Array>;
   /** Random bytes from the token's generator. */
   random(length: number): Promise<Uint8Array>;
+  /** Mixes bytes into the token's generator (C_SeedRandom); false when the token does not take seeds. */
+  seedRandom(seed: Uint8Array): Promise<boolean>;
+  /** A digest computed by the token. */
+  digest(hash: HashName, data: Uint8Array): Promise<Uint8Array>;
+
+  /** Encrypts with a key held in the token. */
+  encrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array): Promise<CipherResult>;
+  /** Decrypts with a key held in the token; a failed GCM tag or bad padding is 'bad-input'. */
+  decrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
+  sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array>;
+  /** Whether the signature verifies; a malformed signature is simply not valid. */
+  verify(key: KeyRef, spec: SignatureSpec, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  mac(key: KeyRef, spec: MacSpec, data: Uint8Array): Promise<Uint8Array>;
+  macVerify(key: KeyRef, spec: MacSpec, data: Uint8Array, mac: Uint8Array): Promise<boolean>;
+  /** Drops a key held for cryptographic calls (after Destroy); unknown ids are ignored. */
+  forgetKey(id: string): void;
 
   close(): Promise<void>;
 }

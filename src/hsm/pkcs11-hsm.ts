@@ -45,8 +45,14 @@ import {
 } from './envelope.js';
 import {
   HsmError,
+  type CipherResult,
+  type CipherSpec,
   type GeneratedKeyPair,
+  type HashName,
   type Hsm,
+  type KeyRef,
+  type MacSpec,
+  type SignatureSpec,
   type KeyPairSpec,
   type SealedKek,
   type SealedSecret,
@@ -62,7 +68,17 @@ import {
   type CheckedKeyPairSpec,
   type SecretKeyKind,
 } from './key-specs.js';
-import { call, callAsync, ck, type Handle, type Pkcs11, type Template } from './pkcs11-module.js';
+import {
+  call,
+  callAsync,
+  ck,
+  ckrName,
+  toHsmError,
+  type Handle,
+  type Pkcs11,
+  type Template,
+} from './pkcs11-module.js';
+import { TokenCrypto } from './token-crypto.js';
 import { Gate, SessionPool } from './session-pool.js';
 import { gcmMechanism, TokenThread } from './token-thread.js';
 import { openToken, type TokenOptions, type TokenReport } from './token.js';
@@ -95,6 +111,8 @@ export interface Pkcs11HsmOptions {
   readonly tokenThreads?: number;
   /** Unwrapped KEK handles kept in the token (default 1024). */
   readonly kekCacheSize?: number;
+  /** Managed keys kept in the token as session objects for cryptographic calls (default 1024). */
+  readonly keyCacheSize?: number;
   /** Master key labels are this prefix and a number (default "kmipd-master-"). */
   readonly masterLabelPrefix?: string;
 }
@@ -293,6 +311,7 @@ export class Pkcs11Hsm implements Hsm {
   /** Whether seal() writes the GCM layout. */
   private sealGcmLayout = false;
   private readonly preferGcm: boolean;
+  private readonly crypto: TokenCrypto;
 
   /** Use openPkcs11Hsm(). */
   constructor(
@@ -317,6 +336,23 @@ export class Pkcs11Hsm implements Hsm {
       throw new HsmError('not-initialised', 'keyPairNice must be 0 to 19');
     this.keyPairNice = nice;
     this.preferGcm = options.sealMechanism !== 'CKM_AES_KEY_WRAP_PAD';
+    this.crypto = new TokenCrypto(
+      {
+        thread: () => this.tokenThread(),
+        withKek: (kek, fn) => this.pool.use((session) => this.withKek(session, kek, fn)),
+        destroy: (object) => {
+          // Not awaited: a held key is dropped on eviction or Destroy, and a failure leaves only a session
+          // object that goes with its session.
+          this.pool
+            .use((session) => {
+              this.destroy(session, object);
+            })
+            .catch(() => undefined);
+        },
+        attributes: (object, types) => this.pool.use((session) => this.attributes(session, object, types)),
+      },
+      Math.max(1, options.keyCacheSize ?? 1024),
+    );
   }
 
   /** What the start found or made (token, master key, optional algorithms). */
@@ -716,7 +752,56 @@ export class Pkcs11Hsm implements Hsm {
     );
   }
 
+  async seedRandom(seed: Uint8Array): Promise<boolean> {
+    checkRandomLength(seed.length);
+    return this.pool.use((session) => {
+      try {
+        this.pkcs11.C_SeedRandom(session, Buffer.from(seed));
+        return true;
+      } catch (error) {
+        // PKCS#11 v2.40 §5.15: a token whose generator takes no seed answers CKR_RANDOM_SEED_NOT_SUPPORTED (or
+        // CKR_RANDOM_NO_RNG); that is an answer, not a fault.
+        const name = ckrName(error);
+        if (name === 'CKR_RANDOM_SEED_NOT_SUPPORTED' || name === 'CKR_RANDOM_NO_RNG') return false;
+        throw toHsmError('C_SeedRandom', error);
+      }
+    });
+  }
+
+  digest(hash: HashName, data: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.digest(hash, data);
+  }
+
+  encrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array): Promise<CipherResult> {
+    return this.crypto.encrypt(key, spec, data);
+  }
+
+  decrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.decrypt(key, spec, data, tag);
+  }
+
+  sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.sign(key, spec, data);
+  }
+
+  verify(key: KeyRef, spec: SignatureSpec, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return this.crypto.verify(key, spec, data, signature);
+  }
+
+  mac(key: KeyRef, spec: MacSpec, data: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.mac(key, spec, data);
+  }
+
+  macVerify(key: KeyRef, spec: MacSpec, data: Uint8Array, mac: Uint8Array): Promise<boolean> {
+    return this.crypto.macVerify(key, spec, data, mac);
+  }
+
+  forgetKey(id: string): void {
+    this.crypto.forget(id);
+  }
+
   async close(): Promise<void> {
+    this.crypto.clear();
     await this.pool.close();
     // Every thread call runs inside pool.use(), so none is in flight once the pool has drained.
     for (const thread of this.threads) await thread.close();

@@ -110,8 +110,24 @@ const unwrapFailures = new Set([
   'CKR_GENERAL_ERROR',
 ]);
 
+/** Return values that refuse the data or the key given to a cryptographic call, not the token's state. */
+const dataFailures = new Set([
+  'CKR_DATA_INVALID',
+  'CKR_DATA_LEN_RANGE',
+  'CKR_ENCRYPTED_DATA_INVALID',
+  'CKR_ENCRYPTED_DATA_LEN_RANGE',
+  'CKR_MECHANISM_PARAM_INVALID',
+  'CKR_KEY_TYPE_INCONSISTENT',
+  'CKR_KEY_FUNCTION_NOT_PERMITTED',
+  'CKR_KEY_SIZE_RANGE',
+  'CKR_TEMPLATE_INCONSISTENT',
+  'CKR_ATTRIBUTE_VALUE_INVALID',
+]);
+
 /** How a failed call is classified beyond the fixed tables above. */
 export interface ErrorCodes {
+  /** For cryptographic calls: the code a refusal of the data gets ('bad-input'). */
+  readonly data?: HsmErrorCode;
   /** For unwrap calls: the code an integrity failure gets ('unseal-failed' for secrets, 'bad-key' for KEKs). */
   readonly unwrap?: HsmErrorCode;
   /** The code of anything not in a table (default 'token-error'). */
@@ -133,6 +149,7 @@ export function toHsmError(operation: string, error: unknown, codes: ErrorCodes 
   }
   let code = fallback;
   if (codes.unwrap !== undefined && unwrapFailures.has(name)) code = codes.unwrap;
+  else if (codes.data !== undefined && dataFailures.has(name)) code = codes.data;
   else if (loginFailures.has(name)) code = 'login-failed';
   else if (notInitialised.has(name)) code = 'not-initialised';
   else if (unsupported.has(name)) code = 'unsupported';

@@ -22,20 +22,18 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { GCM_IV_BYTES, GCM_TAG_BYTES } from './envelope.js';
+import { GCM_TAG_BYTES } from './envelope.js';
 import { HsmError } from './hsm.js';
 import { ck, toHsmError, type ErrorCodes, type Handle, type Template } from './pkcs11-module.js';
 
-/** A mechanism as pkcs11js takes it, restricted to what crosses the thread boundary (structured clone). */
+/**
+ * A mechanism as pkcs11js takes it, restricted to what crosses the thread boundary (structured clone): no
+ * parameter, a bare parameter (an IV), or a pkcs11js parameter object (CK_PARAMS_*) of numbers and byte arrays.
+ */
 export interface ThreadMechanism {
   readonly mechanism: number;
-  readonly parameter?: {
-    readonly type: number;
-    readonly iv: Uint8Array;
-    readonly ivBits: number;
-    readonly aad: Uint8Array;
-    readonly tagBits: number;
-  };
+  readonly parameter?:
+    Uint8Array | { readonly type: number; readonly [field: string]: number | Uint8Array | undefined };
 }
 
 /**
@@ -43,15 +41,15 @@ export interface ThreadMechanism {
  * pAAD, ulAADLen, ulTagBits; v3.0 curr. mech. §2.12.3), which SoftHSM2 2.6.1 reads; pkcs11js's older
  * CK_PARAMS_AES_GCM form leaves ulIvBits unset.
  */
-export function gcmMechanism(iv: Uint8Array, aad: Uint8Array): ThreadMechanism {
+export function gcmMechanism(iv: Uint8Array, aad: Uint8Array, tagBytes = GCM_TAG_BYTES): ThreadMechanism {
   return {
     mechanism: ck.CKM_AES_GCM,
     parameter: {
       type: ck.CK_PARAMS_AES_GCM_v240,
       iv,
-      ivBits: GCM_IV_BYTES * 8,
+      ivBits: iv.length * 8,
       aad,
-      tagBits: GCM_TAG_BYTES * 8,
+      tagBits: tagBytes * 8,
     },
   };
 }
@@ -92,6 +90,43 @@ type Request =
       readonly privateTemplate: Template;
     }
   | {
+      /** C_UnwrapKey into a session object that stays (a key for cryptographic calls); answers its handle. */
+      readonly op: 'unwrap-key';
+      readonly key: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+      readonly wrapped: Uint8Array;
+      readonly template: Template;
+    }
+  | {
+      /**
+       * C_CreateObject of a key for cryptographic calls; answers its handle. `values` are views into one
+       * transferred buffer that the thread zeroes once the token has them.
+       */
+      readonly op: 'create-key';
+      readonly template: Template;
+      readonly values: readonly { readonly type: number; readonly value: Uint8Array }[];
+    }
+  | {
+      /**
+       * C_Sign, or C_Verify (answers one byte, 1 valid, 0 invalid), optionally after C_Digest with `digest` (for
+       * mechanisms the token offers only over a digest, such as CKM_ECDSA).
+       */
+      readonly op: 'sign' | 'verify';
+      readonly key: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+      readonly digest?: ThreadMechanism;
+      readonly input: Uint8Array;
+      readonly signature?: Uint8Array;
+      readonly outputLength: number;
+    }
+  | {
+      /** C_Digest. */
+      readonly op: 'digest';
+      readonly mechanism: ThreadMechanism;
+      readonly input: Uint8Array;
+      readonly outputLength: number;
+    }
+  | {
       /** C_CreateObject (the value is zeroed afterwards), C_WrapKey, C_DestroyObject. */
       readonly op: 'create-wrap';
       readonly key: Uint8Array;
@@ -130,10 +165,32 @@ const session = p.C_OpenSession(Buffer.from(workerData.slot), pkcs11js.CKF_SERIA
 const buf = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 // pkcs11js passes a zero-length Buffer as NULL, which SoftHSM2 refuses (see pkcs11-hsm.ts EMPTY).
 const nonNull = (b) => (b.length === 0 ? Buffer.alloc(1).subarray(0, 0) : b);
-const mech = (m) => m.parameter === undefined ? { mechanism: m.mechanism } : {
-  mechanism: m.mechanism,
-  parameter: { ...m.parameter, iv: buf(m.parameter.iv), aad: nonNull(buf(m.parameter.aad)) },
+const mech = (m) => {
+  if (m.parameter === undefined) return { mechanism: m.mechanism };
+  if (m.parameter instanceof Uint8Array) return { mechanism: m.mechanism, parameter: buf(m.parameter) };
+  const parameter = {};
+  for (const [k, v] of Object.entries(m.parameter)) parameter[k] = v instanceof Uint8Array ? nonNull(buf(v)) : v;
+  return { mechanism: m.mechanism, parameter };
 };
+const INVALID_SIGNATURE = new Set(['CKR_SIGNATURE_INVALID', 'CKR_SIGNATURE_LEN_RANGE']);
+function signOrVerify(r) {
+  const key = buf(r.key);
+  const data = r.digest === undefined ? nonNull(buf(r.input)) : (() => {
+    p.C_DigestInit(session, mech(r.digest));
+    return p.C_Digest(session, nonNull(buf(r.input)), Buffer.alloc(64));
+  })();
+  if (r.op === 'sign') {
+    p.C_SignInit(session, mech(r.mechanism), key);
+    return p.C_Sign(session, data, Buffer.alloc(r.outputLength));
+  }
+  p.C_VerifyInit(session, mech(r.mechanism), key);
+  try {
+    return Buffer.of(p.C_Verify(session, data, nonNull(buf(r.signature))) ? 1 : 0);
+  } catch (e) {
+    if (INVALID_SIGNATURE.has(e.message)) return Buffer.of(0);
+    throw e;
+  }
+}
 const tmpl = (t) => t.map((a) => (a.value instanceof Uint8Array ? { type: a.type, value: buf(a.value) } : a));
 const destroy = (o) => { try { p.C_DestroyObject(session, o); } catch { /* gone with the session anyway */ } };
 function cipher(r) {
@@ -176,6 +233,23 @@ function handle(r) {
       const pair = p.C_GenerateKeyPair(session, mech(r.mechanism), tmpl(r.publicTemplate), tmpl(r.privateTemplate));
       return Buffer.concat([Buffer.of(pair.publicKey.length), pair.publicKey, pair.privateKey]);
     }
+    case 'unwrap-key': {
+      const object = p.C_UnwrapKey(session, mech(r.mechanism), buf(r.key), buf(r.wrapped), tmpl(r.template));
+      return Buffer.from(object);
+    }
+    case 'create-key': {
+      try {
+        return Buffer.from(p.C_CreateObject(session, [...tmpl(r.template), ...tmpl(r.values)]));
+      } finally {
+        for (const v of r.values) new Uint8Array(v.value.buffer).fill(0);
+      }
+    }
+    case 'sign':
+    case 'verify':
+      return signOrVerify(r);
+    case 'digest':
+      p.C_DigestInit(session, mech(r.mechanism));
+      return p.C_Digest(session, nonNull(buf(r.input)), Buffer.alloc(r.outputLength));
     case 'create-wrap': {
       const value = buf(r.value);
       let object;

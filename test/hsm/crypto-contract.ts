@@ -1,0 +1,297 @@
+/**
+ * The cryptographic calls of the Hsm contract, each checked against node:crypto doing the same computation
+ * independently (deterministic outputs byte for byte, randomised ones by verifying with the other side).
+ * crypto-fake.test.ts and crypto-pkcs11.test.ts call cryptoContract(); `token` marks what only the token offers
+ * (CMAC, pre-hashed signatures, the key cache).
+ */
+import {
+  constants,
+  createCipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import type { TestFn } from 'ava';
+import type { Hsm, KeyRef, KeySource, SealedKek } from '../../src/hsm/hsm.js';
+import { rejectsWith } from './contract.js';
+
+export interface CryptoTarget {
+  readonly open: () => Promise<Hsm>;
+  /** The PKCS#11 Hsm: CMAC, pre-hashed signatures and the key cache are checked too. */
+  readonly token: boolean;
+}
+
+let serial = 0;
+/** A KeyRef with a fresh id whose source calls are counted. */
+function ref(source: KeySource): KeyRef & { calls: number } {
+  serial += 1;
+  const counted = {
+    id: `key-${String(serial)}`,
+    calls: 0,
+    source: () => {
+      counted.calls += 1;
+      // A copy each time: the Hsm may zero or move what it is given.
+      if ('bytes' in source) return Promise.resolve({ ...source, bytes: Uint8Array.from(source.bytes) });
+      return Promise.resolve(source);
+    },
+  };
+  return counted;
+}
+
+const der = (key: KeyObject, type: 'pkcs8' | 'spki'): Uint8Array =>
+  type === 'pkcs8'
+    ? key.export({ type: 'pkcs8', format: 'der' })
+    : key.export({ type: 'spki', format: 'der' });
+
+export function cryptoContract(test: TestFn, target: CryptoTarget): void {
+  let hsm: Hsm;
+  let kek: SealedKek;
+  const name = target.token ? 'pkcs11' : 'fake';
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+  test.before(async () => {
+    hsm = await target.open();
+    kek = await hsm.createKek();
+  });
+
+  test(`${name} crypto: AES-256 ECB, CBC and CBC with PKCS#7 padding equal node:crypto`, async (t) => {
+    const bytes = randomBytes(32);
+    const key = ref({ kind: 'secret-bytes', keyType: 'AES', bytes });
+    const iv = randomBytes(16);
+    const block = randomBytes(32);
+    const odd = randomBytes(21);
+    const node = (mode: string, data: Buffer, pad: boolean): Buffer => {
+      const cipher = createCipheriv(`aes-256-${mode}`, bytes, mode === 'ecb' ? null : iv).setAutoPadding(pad);
+      return Buffer.concat([cipher.update(data), cipher.final()]);
+    };
+    const ecb = await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, block);
+    t.deepEqual(Buffer.from(ecb.data), node('ecb', block, false));
+    const cbc = await hsm.encrypt(key, { algorithm: 'AES', mode: 'CBC', iv }, block);
+    t.deepEqual(Buffer.from(cbc.data), node('cbc', block, false));
+    const padded = await hsm.encrypt(key, { algorithm: 'AES', mode: 'CBC-PAD', iv }, odd);
+    t.deepEqual(Buffer.from(padded.data), node('cbc', odd, true));
+    t.deepEqual(
+      Buffer.from(await hsm.decrypt(key, { algorithm: 'AES', mode: 'CBC-PAD', iv }, padded.data)),
+      odd,
+    );
+    await rejectsWith(
+      t,
+      hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, odd),
+      'bad-input',
+      'partial block',
+    );
+    await rejectsWith(t, hsm.encrypt(key, { algorithm: 'AES', mode: 'CBC' }, block), 'bad-input', 'no IV');
+    if (target.token) t.is(key.calls, 1, 'the key went into the token once');
+  });
+
+  test(`${name} crypto: AES-GCM equals node:crypto, tag apart; a wrong tag or AAD fails`, async (t) => {
+    const bytes = randomBytes(16);
+    const key = ref({ kind: 'secret-bytes', keyType: 'AES', bytes });
+    const iv = randomBytes(12);
+    const aad = Buffer.from('header');
+    const data = randomBytes(45);
+    const cipher = createCipheriv('aes-128-gcm', bytes, iv, { authTagLength: 16 }).setAAD(aad);
+    const expected = Buffer.concat([cipher.update(data), cipher.final()]);
+    const out = await hsm.encrypt(key, { algorithm: 'AES', mode: 'GCM', iv, aad }, data);
+    t.deepEqual(Buffer.from(out.data), expected);
+    t.deepEqual(Buffer.from(out.tag ?? []), cipher.getAuthTag());
+    const spec = { algorithm: 'AES', mode: 'GCM', iv, aad } as const;
+    t.deepEqual(Buffer.from(await hsm.decrypt(key, spec, out.data, out.tag)), data);
+    const badTag = Buffer.from(out.tag ?? []);
+    badTag[0] = (badTag[0] ?? 0) ^ 1;
+    await rejectsWith(t, hsm.decrypt(key, spec, out.data, badTag), 'bad-input', 'altered tag');
+    await rejectsWith(
+      t,
+      hsm.decrypt(key, { ...spec, aad: Buffer.from('other') }, out.data, out.tag),
+      'bad-input',
+    );
+    const short = await hsm.encrypt(key, { ...spec, tagBytes: 12 }, data);
+    t.is(short.tag?.length, 12);
+    t.deepEqual(Buffer.from(short.data), expected);
+  });
+
+  test(`${name} crypto: 3DES CBC with padding equals node:crypto`, async (t) => {
+    const bytes = randomBytes(24);
+    const key = ref({ kind: 'secret-bytes', keyType: 'DES3', bytes });
+    const iv = randomBytes(8);
+    const data = randomBytes(13);
+    const cipher = createCipheriv('des-ede3-cbc', bytes, iv);
+    const expected = Buffer.concat([cipher.update(data), cipher.final()]);
+    const out = await hsm.encrypt(key, { algorithm: 'DES3', mode: 'CBC-PAD', iv }, data);
+    t.deepEqual(Buffer.from(out.data), expected);
+  });
+
+  test(`${name} crypto: RSA OAEP and PKCS#1 v1.5 both ways with node:crypto`, async (t) => {
+    const publicKey = ref({ kind: 'public-spki', bytes: der(rsa.publicKey, 'spki') });
+    const privateKey = ref({ kind: 'private-pkcs8', bytes: der(rsa.privateKey, 'pkcs8') });
+    const data = randomBytes(40);
+    const label = Buffer.from('label');
+    const oaep = { algorithm: 'RSA', padding: 'OAEP', hash: 'SHA-256', mgfHash: 'SHA-256', label } as const;
+    const sealed = await hsm.encrypt(publicKey, oaep, data);
+    const opened = privateDecrypt(
+      {
+        key: rsa.privateKey,
+        padding: constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: 'sha256',
+        oaepLabel: label,
+      },
+      sealed.data,
+    );
+    t.deepEqual(opened, data);
+    const fromNode = publicEncrypt(
+      { key: rsa.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label },
+      data,
+    );
+    t.deepEqual(Buffer.from(await hsm.decrypt(privateKey, oaep, fromNode)), data);
+    if (target.token) {
+      const pkcs1 = publicEncrypt({ key: rsa.publicKey, padding: constants.RSA_PKCS1_PADDING }, data);
+      const spec = { algorithm: 'RSA', padding: 'PKCS1' } as const;
+      t.deepEqual(Buffer.from(await hsm.decrypt(privateKey, spec, pkcs1)), data);
+      const sha1 = { algorithm: 'RSA', padding: 'OAEP', hash: 'SHA-1' } as const;
+      const native = await hsm.encrypt(publicKey, sha1, data);
+      const nodeOptions = {
+        key: rsa.privateKey,
+        padding: constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: 'sha1',
+      };
+      t.deepEqual(privateDecrypt(nodeOptions, native.data), data, 'OAEP SHA-1 by the token itself');
+    }
+    await rejectsWith(t, hsm.decrypt(privateKey, oaep, randomBytes(256)), 'bad-input', 'garbage ciphertext');
+  });
+
+  test(`${name} crypto: RSA signatures: PKCS#1 v1.5 equals node's, PSS verifies both ways`, async (t) => {
+    const privateKey = ref({ kind: 'private-pkcs8', bytes: der(rsa.privateKey, 'pkcs8') });
+    const publicKey = ref({ kind: 'public-spki', bytes: der(rsa.publicKey, 'spki') });
+    const data = randomBytes(100);
+    const pkcs1 = { algorithm: 'RSA', padding: 'PKCS1', hash: 'SHA-256' } as const;
+    const signature = await hsm.sign(privateKey, pkcs1, data);
+    t.deepEqual(Buffer.from(signature), sign('sha256', data, rsa.privateKey));
+    t.true(await hsm.verify(publicKey, pkcs1, data, signature));
+    t.false(await hsm.verify(publicKey, pkcs1, randomBytes(100), signature));
+    const pss = { algorithm: 'RSA', padding: 'PSS', hash: 'SHA-256', saltBytes: 32 } as const;
+    const pssSignature = await hsm.sign(privateKey, pss, data);
+    const pssOptions = { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+    t.true(verify('sha256', data, pssOptions, pssSignature));
+    const nodePss = sign('sha256', data, { ...pssOptions, key: rsa.privateKey });
+    t.true(await hsm.verify(publicKey, pss, data, nodePss));
+    nodePss[5] = (nodePss[5] ?? 0) ^ 0x40;
+    t.false(await hsm.verify(publicKey, pss, data, nodePss));
+    t.false(await hsm.verify(publicKey, pss, data, new Uint8Array(3)), 'a short signature is just invalid');
+    if (target.token) {
+      const digest = createHash('sha256').update(data).digest();
+      const prehashed = await hsm.sign(privateKey, { ...pkcs1, prehashed: true }, digest);
+      t.deepEqual(Buffer.from(prehashed), Buffer.from(signature), 'DigestInfo added for a pre-hashed digest');
+    }
+  });
+
+  test(`${name} crypto: ECDSA P-256 signatures are DER and verify both ways`, async (t) => {
+    const privateKey = ref({ kind: 'private-pkcs8', bytes: der(ec.privateKey, 'pkcs8') });
+    const publicKey = ref({ kind: 'public-spki', bytes: der(ec.publicKey, 'spki') });
+    const data = randomBytes(64);
+    const spec = { algorithm: 'ECDSA', hash: 'SHA-256' } as const;
+    const signature = await hsm.sign(privateKey, spec, data);
+    t.is(signature[0], 0x30, 'DER SEQUENCE');
+    t.true(verify('sha256', data, { key: ec.publicKey, dsaEncoding: 'der' }, signature));
+    const nodeSignature = sign('sha256', data, { key: ec.privateKey, dsaEncoding: 'der' });
+    t.true(await hsm.verify(publicKey, spec, data, nodeSignature));
+    t.false(await hsm.verify(publicKey, spec, randomBytes(64), nodeSignature));
+    t.false(await hsm.verify(publicKey, spec, data, Buffer.from('not DER')));
+  });
+
+  test(`${name} crypto: HMAC equals node's, MAC verification, digests`, async (t) => {
+    const bytes = randomBytes(32);
+    const key = ref({ kind: 'secret-bytes', keyType: 'GENERIC', bytes });
+    const data = randomBytes(77);
+    const spec = { algorithm: 'HMAC', hash: 'SHA-256' } as const;
+    const mac = await hsm.mac(key, spec, data);
+    t.deepEqual(Buffer.from(mac), createHmac('sha256', bytes).update(data).digest());
+    t.true(await hsm.macVerify(key, spec, data, mac));
+    t.false(await hsm.macVerify(key, spec, randomBytes(77), mac));
+    for (const hash of ['SHA-1', 'SHA-256', 'SHA-512'] as const) {
+      const expected = createHash(hash.replace('-', '').toLowerCase()).update(data).digest();
+      t.deepEqual(Buffer.from(await hsm.digest(hash, data)), expected, hash);
+    }
+  });
+
+  test(`${name} crypto: keys generated by the Hsm work from their sealed form`, async (t) => {
+    const sealed = await hsm.generateSecretKey(kek, 'AES', 256);
+    const key = ref({ kind: 'sealed-secret', kek, sealed, keyType: 'AES' });
+    const block = randomBytes(16);
+    const out = await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, block);
+    const plain = await hsm.unseal(kek, sealed);
+    const cipher = createCipheriv('aes-256-ecb', plain, null).setAutoPadding(false);
+    t.deepEqual(Buffer.from(out.data), Buffer.concat([cipher.update(block), cipher.final()]));
+    const pair = await hsm.generateKeyPair(kek, { algorithm: 'EC', curve: 'P-256' });
+    const signer = ref({ kind: 'sealed-private', kek, sealed: pair.privateKey, keyType: 'EC' });
+    const data = randomBytes(20);
+    const signature = await hsm.sign(signer, { algorithm: 'ECDSA', hash: 'SHA-384' }, data);
+    const spki = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
+    t.true(verify('sha384', data, { key: spki, dsaEncoding: 'der' }, signature));
+    const rsaPair = await hsm.generateKeyPair(kek, { algorithm: 'RSA', bits: 1024 });
+    const rsaSigner = ref({ kind: 'sealed-private', kek, sealed: rsaPair.privateKey, keyType: 'RSA' });
+    const rsaSignature = await hsm.sign(
+      rsaSigner,
+      { algorithm: 'RSA', padding: 'PKCS1', hash: 'SHA-1' },
+      data,
+    );
+    const pkcs8 = await hsm.unseal(kek, rsaPair.privateKey);
+    const nodeKey = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
+    t.deepEqual(Buffer.from(rsaSignature), sign('sha1', data, nodeKey));
+  });
+
+  test(`${name} crypto: a key of the wrong kind is refused as bad input`, async (t) => {
+    const aes = ref({ kind: 'secret-bytes', keyType: 'AES', bytes: randomBytes(16) });
+    await rejectsWith(
+      t,
+      hsm.sign(aes, { algorithm: 'RSA', padding: 'PKCS1', hash: 'SHA-256' }, randomBytes(8)),
+      'bad-input',
+    );
+    const ecPublic = ref({ kind: 'public-spki', bytes: der(ec.publicKey, 'spki') });
+    await rejectsWith(
+      t,
+      hsm.encrypt(ecPublic, { algorithm: 'RSA', padding: 'PKCS1' }, randomBytes(8)),
+      'bad-input',
+    );
+  });
+
+  if (target.token) {
+    test(`${name} crypto: AES-CMAC matches RFC 4493 example 2`, async (t) => {
+      const key = ref({
+        kind: 'secret-bytes',
+        keyType: 'AES',
+        bytes: Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex'),
+      });
+      const mac = await hsm.mac(
+        key,
+        { algorithm: 'CMAC' },
+        Buffer.from('6bc1bee22e409f96e93d7e117393172a', 'hex'),
+      );
+      t.is(Buffer.from(mac).toString('hex'), '070a16b46b4d4144f79bdd9dd04a287c');
+    });
+
+    test(`${name} crypto: forgetKey drops the held key, the next call loads it again`, async (t) => {
+      const key = ref({ kind: 'secret-bytes', keyType: 'AES', bytes: randomBytes(16) });
+      const block = randomBytes(16);
+      const first = await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, block);
+      await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, block);
+      t.is(key.calls, 1);
+      hsm.forgetKey(key.id);
+      const again = await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, block);
+      t.is(key.calls, 2);
+      t.deepEqual(Buffer.from(again.data), Buffer.from(first.data));
+    });
+  }
+
+  test.after.always(async () => {
+    await hsm.close();
+  });
+}
