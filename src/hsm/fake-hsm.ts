@@ -235,7 +235,7 @@ export class FakeHsm implements Hsm {
         return { data: out, tag: gcm.getAuthTag() };
       }
       const cipher = guard(() => createCipheriv(name, secretOf(key), ivFor(spec)));
-      cipher.setAutoPadding(spec.mode === 'CBC-PAD');
+      cipher.setAutoPadding(spec.mode === 'CBC-PAD' || spec.mode === 'ECB-PAD');
       return { data: guard(() => Buffer.concat([cipher.update(data), cipher.final()])) };
     });
   }
@@ -262,7 +262,7 @@ export class FakeHsm implements Hsm {
         return guard(() => Buffer.concat([gcm.update(data), gcm.final()]));
       }
       const decipher = guard(() => createDecipheriv(name, secretOf(key), ivFor(spec)));
-      decipher.setAutoPadding(spec.mode === 'CBC-PAD');
+      decipher.setAutoPadding(spec.mode === 'CBC-PAD' || spec.mode === 'ECB-PAD');
       return guard(() => Buffer.concat([decipher.update(data), decipher.final()]));
     });
   }
@@ -395,7 +395,7 @@ export class FakeHsm implements Hsm {
 /** Node's name for a block cipher, from the key's length (DES2 is two-key 3DES, des-ede). */
 function cipherName(key: KeyObject, spec: CipherSpec & { algorithm: 'AES' | 'DES3' | 'DES' }): string {
   const bytes = key.symmetricKeySize ?? 0;
-  const mode = spec.mode === 'CBC-PAD' ? 'cbc' : spec.mode.toLowerCase();
+  const mode = spec.mode === 'CBC-PAD' ? 'cbc' : spec.mode === 'ECB-PAD' ? 'ecb' : spec.mode.toLowerCase();
   if (spec.algorithm === 'AES') return `aes-${String(bytes * 8)}-${mode}`;
   if (spec.mode === 'GCM') throw new HsmError('unsupported', `${spec.algorithm} has no GCM mode`);
   if (spec.algorithm === 'DES') return `des-${mode}`;
@@ -404,7 +404,9 @@ function cipherName(key: KeyObject, spec: CipherSpec & { algorithm: 'AES' | 'DES
 }
 
 function ivFor(spec: CipherSpec): Uint8Array | null {
-  return spec.algorithm !== 'RSA' && spec.mode !== 'ECB' ? (spec.iv ?? new Uint8Array(0)) : null;
+  return spec.algorithm !== 'RSA' && spec.mode !== 'ECB' && spec.mode !== 'ECB-PAD'
+    ? (spec.iv ?? new Uint8Array(0))
+    : null;
 }
 
 function secretOf(key: KeyObject): Buffer {

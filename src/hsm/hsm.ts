@@ -115,14 +115,14 @@ export interface KeyRef {
 }
 
 /**
- * A cipher as the token runs it. Block modes: ECB and CBC without padding need whole blocks; CBC-PAD is PKCS#7
- * padding (KMIP's PKCS5); GCM takes a 1-16 byte tag length and optional additional data. RSA: PKCS#1 v1.5 or OAEP
+ * A cipher as the token runs it. Block modes: ECB and CBC without padding need whole blocks; CBC-PAD and ECB-PAD
+ * are PKCS#7 padding (KMIP's PKCS5); GCM takes a 1-16 byte tag length and optional additional data. RSA: PKCS#1 v1.5 or OAEP
  * with MGF1 (RFC 8017 §7.1), with an optional label.
  */
 export type CipherSpec =
   | {
       readonly algorithm: 'AES' | 'DES3' | 'DES';
-      readonly mode: 'ECB' | 'CBC' | 'CBC-PAD' | 'GCM';
+      readonly mode: 'ECB' | 'ECB-PAD' | 'CBC' | 'CBC-PAD' | 'GCM';
       readonly iv?: Uint8Array;
       readonly aad?: Uint8Array;
       readonly tagBytes?: number;

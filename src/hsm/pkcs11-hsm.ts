@@ -340,6 +340,7 @@ export class Pkcs11Hsm implements Hsm {
       {
         thread: () => this.tokenThread(),
         withKek: (kek, fn) => this.pool.use((session) => this.withKek(session, kek, fn)),
+        unseal: (kek, sealed) => this.unseal(kek, sealed),
         destroy: (object) => {
           // Not awaited: a held key is dropped on eviction or Destroy, and a failure leaves only a session
           // object that goes with its session.

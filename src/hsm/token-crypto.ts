@@ -26,6 +26,8 @@ import {
   type CipherSpec,
   type HashName,
   type KeyRef,
+  type KeySource,
+  type SealedSecret,
   type MacSpec,
   type SealedKek,
   type SecretKeyType,
@@ -112,6 +114,8 @@ export interface TokenCryptoHost {
   thread(): TokenThread;
   /** Runs fn with the owner KEK unwrapped in the token (the Hsm's KEK cache). */
   withKek<T>(kek: SealedKek, fn: (handle: Handle) => Promise<T>): Promise<T>;
+  /** The plaintext of a sealed secret (the Hsm's unseal()). */
+  unseal(kek: SealedKek, sealed: SealedSecret): Promise<Uint8Array>;
   /** Destroys a session object, best effort. */
   destroy(object: Handle): void;
   /** Reads public attributes of an object. */
@@ -146,7 +150,10 @@ export class TokenCrypto {
         op: 'encrypt',
         key: handleBytes(key.handle),
         mechanism,
-        input: Uint8Array.from(data),
+        input:
+          spec.algorithm !== 'RSA' && spec.mode === 'ECB-PAD'
+            ? pkcs7Pad(data, blockSize(spec))
+            : Uint8Array.from(data),
         outputLength: spec.algorithm === 'RSA' ? RSA_OUTPUT_ROOM : data.length + 16 + GCM_TAG_BYTES,
       });
       if (spec.algorithm !== 'RSA' && spec.mode === 'GCM') {
@@ -184,7 +191,7 @@ export class TokenCrypto {
         throw new HsmError('bad-input', 'GCM decryption needs the authentication tag of the given length');
       }
       const input = gcm && tag ? Buffer.concat([data, tag]) : Uint8Array.from(data);
-      return this.run('C_Decrypt', {
+      const plain = await this.run('C_Decrypt', {
         op: 'decrypt',
         key: handleBytes(key.handle),
         mechanism,
@@ -192,6 +199,7 @@ export class TokenCrypto {
         // SoftHSM2 2.6.1 wants room for the whole input (CKR_BUFFER_TOO_SMALL otherwise); RSA needs a block.
         outputLength: Math.max(input.length, spec.algorithm === 'RSA' ? RSA_OUTPUT_ROOM : 0),
       });
+      return spec.algorithm !== 'RSA' && spec.mode === 'ECB-PAD' ? pkcs7Unpad(plain, blockSize(spec)) : plain;
     });
   }
 
@@ -316,7 +324,8 @@ export class TokenCrypto {
       return gcmMechanism(spec.iv, spec.aad ?? new Uint8Array(0), tagBytes);
     }
     const mechanisms = blockCiphers[spec.algorithm];
-    if (spec.mode === 'ECB') return { mechanism: mechanisms.ECB };
+    // PKCS#11 has no padded ECB mechanism; ECB-PAD pads around CKM_*_ECB (pkcs7Pad), the cipher stays in the token.
+    if (spec.mode === 'ECB' || spec.mode === 'ECB-PAD') return { mechanism: mechanisms.ECB };
     if (spec.iv?.length !== mechanisms.block) {
       throw new HsmError('bad-input', `${spec.mode} needs an IV of ${String(mechanisms.block)} bytes`);
     }
@@ -413,12 +422,21 @@ export class TokenCrypto {
   }
 
   private async open(ref: KeyRef): Promise<OpenKey> {
-    const source = await ref.source();
+    return this.openSource(await ref.source());
+  }
+
+  private async openSource(source: KeySource): Promise<OpenKey> {
     switch (source.kind) {
       case 'sealed-secret': {
         const decoded = decodeSecretBlob(source.sealed.blob);
         if (decoded.layout !== 'sized' || decoded.length % 8 !== 0) {
-          throw new HsmError('unsupported', 'this sealed key must be opened from its bytes');
+          // The token pads a key that is not a whole number of semiblocks inside the wrap (envelope.ts), so an
+          // unwrap would give a longer key: open it from its exact bytes instead.
+          return this.openUnsealed(source.kek, source.sealed, (bytes) => ({
+            kind: 'secret-bytes',
+            keyType: source.keyType,
+            bytes,
+          }));
         }
         const template = secretTemplate(source.keyType, decoded.length);
         const handle = await this.host.withKek(source.kek, (kek) =>
@@ -434,8 +452,9 @@ export class TokenCrypto {
       }
       case 'sealed-private': {
         const decoded = decodeSecretBlob(source.sealed.blob);
-        if (decoded.layout !== 'der')
-          throw new HsmError('unsupported', 'this sealed key must be opened from its bytes');
+        if (decoded.layout !== 'der') {
+          return this.openUnsealed(source.kek, source.sealed, (bytes) => ({ kind: 'private-pkcs8', bytes }));
+        }
         const handle = await this.host.withKek(source.kek, (kek) =>
           this.run('C_UnwrapKey private key', {
             op: 'unwrap-key',
@@ -507,6 +526,20 @@ export class TokenCrypto {
     return { handle, keyType: parsed.keyType, publicKey, size: await this.sizeOf(handle, parsed.keyType) };
   }
 
+  /** Opens a sealed key from its bytes, which exist in the process only until the token has them. */
+  private async openUnsealed(
+    kek: SealedKek,
+    sealed: SealedSecret,
+    source: (bytes: Uint8Array) => KeySource,
+  ): Promise<OpenKey> {
+    const bytes = await this.host.unseal(kek, sealed);
+    try {
+      return await this.openSource(source(bytes));
+    } finally {
+      bytes.fill(0);
+    }
+  }
+
   /** The size that signatures and blocks have for this key, read from its public attributes. */
   private async sizeOf(handle: Handle, keyType: AsymmetricKeyType): Promise<number> {
     if (keyType === 'RSA') return trimmed((await this.host.attributes(handle, [ck.CKA_MODULUS]))[0]).length;
@@ -519,6 +552,30 @@ export class TokenCrypto {
       throw new HsmError('unsupported', 'EC key on a curve other than P-256, P-384, P-521');
     return curve.fieldBytes;
   }
+}
+
+function blockSize(spec: CipherSpec & { algorithm: 'AES' | 'DES3' | 'DES' }): number {
+  return blockCiphers[spec.algorithm].block;
+}
+
+/** PKCS#7 padding (RFC 5652 §6.3), KMIP's Padding Method PKCS5. */
+function pkcs7Pad(data: Uint8Array, block: number): Uint8Array {
+  const pad = block - (data.length % block);
+  const out = new Uint8Array(data.length + pad);
+  out.set(data);
+  out.fill(pad, data.length);
+  return out;
+}
+
+function pkcs7Unpad(data: Buffer, block: number): Buffer {
+  const pad = data[data.length - 1] ?? 0;
+  let bad = data.length === 0 || data.length % block !== 0 || pad === 0 || pad > block ? 1 : 0;
+  for (let i = 0; i < block && bad === 0; i += 1) if (i < pad && data[data.length - 1 - i] !== pad) bad = 1;
+  if (bad) {
+    data.fill(0);
+    throw new HsmError('bad-input', 'bad padding');
+  }
+  return data.subarray(0, data.length - pad);
 }
 
 /**

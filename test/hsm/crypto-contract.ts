@@ -89,6 +89,15 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
       'bad-input',
       'partial block',
     );
+    const ecbPad = await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB-PAD' }, odd);
+    t.deepEqual(Buffer.from(ecbPad.data), node('ecb', odd, true));
+    t.deepEqual(Buffer.from(await hsm.decrypt(key, { algorithm: 'AES', mode: 'ECB-PAD' }, ecbPad.data)), odd);
+    await rejectsWith(
+      t,
+      hsm.decrypt(key, { algorithm: 'AES', mode: 'ECB-PAD' }, node('ecb', Buffer.alloc(16), false)),
+      'bad-input',
+      'a zero last byte is no PKCS#7 padding',
+    );
     await rejectsWith(t, hsm.encrypt(key, { algorithm: 'AES', mode: 'CBC' }, block), 'bad-input', 'no IV');
     if (target.token) t.is(key.calls, 1, 'the key went into the token once');
   });
