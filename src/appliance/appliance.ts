@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createLoggers, type Loggers } from '../audit/loggers.js';
 import type { Hsm } from '../hsm/hsm.js';
 import { openPkcs11Hsm, type Pkcs11Hsm, type Pkcs11HsmReport } from '../hsm/pkcs11-hsm.js';
+import type { RngDescription } from '../kmip-ops/context.js';
 import { Dispatcher } from '../kmip-ops/dispatch.js';
 import { KeyService } from '../kmip-ops/keys.js';
 import { allOperations } from '../kmip-ops/operations.js';
@@ -26,6 +27,14 @@ export interface Appliance {
   readonly loggers: Loggers;
   stop(): Promise<void>;
 }
+
+/**
+ * The generator of the embedded token: SoftHSM2 as Debian packages it (scripts/setup.sh installs it) is built on
+ * OpenSSL 3 (libcrypto.so.3), whose C_GenerateRandom and key generation draw from RAND_bytes, by default a CTR_DRBG
+ * over AES-256 (`openssl list -random-instances` shows CTR-DRBG, AES-256-CTR). Another PKCS#11 module's generator
+ * is not known here, and Query says Unspecified for it.
+ */
+const embeddedTokenRng: RngDescription = { kind: 'ctr-drbg', cipher: 'AES', keyBits: 256 };
 
 /** The token of the configuration: the embedded SoftHSM2 one in DATA/hsm, or the given PKCS#11 module. */
 export function openHsm(config: ApplianceConfig): Promise<Pkcs11Hsm> {
@@ -91,6 +100,7 @@ export async function startAppliance(
       keys: new KeyService(pkcs11, store),
       log: loggers.log,
       now: options.now ?? (() => new Date()),
+      ...(config.pkcs11Module === undefined && { rng: embeddedTokenRng }),
     };
     const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
     const settings = config.identity;

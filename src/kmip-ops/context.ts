@@ -12,12 +12,24 @@ export interface OpsLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * The random number generator behind the keys the server makes, as far as the wiring knows it: a CTR_DRBG over a
+ * block cipher (NIST SP 800-90A) with its key length. Query RNGs (KMIP 1.4 §2.1.18, §4.25) describes it.
+ */
+export interface RngDescription {
+  readonly kind: 'ctr-drbg';
+  readonly cipher: 'AES';
+  readonly keyBits: 128 | 192 | 256;
+}
+
 /** The services a request reaches, handed in per request (no globals, DESIGN.md "The path of one request"). */
 export interface Services {
   readonly store: ObjectStore;
   readonly keys: KeyService;
   readonly log: OpsLogger;
   readonly now: () => Date;
+  /** The token's generator when the wiring knows it; absent, Query says Unspecified (KMIP 1.4 §4.25). */
+  readonly rng?: RngDescription;
 }
 
 /** Where a request came from, for the audit trail. */

@@ -1,16 +1,40 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
-import { registryFor } from '../../kmip/registry.js';
-import { enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
-import { handler, type AnyHandler, type RequestContext } from '../context.js';
+import { registryFor, type KmipVersion } from '../../kmip/registry.js';
+import { enumValue, enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
+import { handler, type AnyHandler, type RequestContext, type RngDescription } from '../context.js';
 import { ObjectType } from '../managed-object.js';
 
-const T = tags('Operation', 'ObjectType', 'VendorIdentification', 'ServerInformation', 'QueryFunction');
+const T = tags(
+  'Operation',
+  'ObjectType',
+  'VendorIdentification',
+  'ServerInformation',
+  'QueryFunction',
+  'RNGParameters',
+  'RNGAlgorithm',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'CapabilityInformation',
+  'StreamingCapability',
+  'AsynchronousCapability',
+  'AttestationCapability',
+  'BatchUndoCapability',
+  'BatchContinueCapability',
+  'UnwrapMode',
+  'DestroyAction',
+  'ShreddingAlgorithm',
+  'RNGMode',
+  'QuantumSafeCapability',
+);
 const QueryFunction = enumValues(
   'QueryFunction',
   'QueryOperations',
   'QueryObjects',
   'QueryServerInformation',
+  'QueryRNGs',
+  'QueryCapabilities',
 );
+const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
 
 export const vendorIdentification = 'kmipd';
 
@@ -25,8 +49,67 @@ const managedTypes = [
 ];
 
 /**
- * Query (KMIP 1.4 §4.25): the operations and object types this server supports, and its vendor identification.
- * The operation list comes from the dispatcher's own table, so it cannot disagree with what is implemented.
+ * RNG Parameters (KMIP 1.4 §2.1.18) for the server's generator: a CTR_DRBG as RNG Algorithm DRBG with its block
+ * cipher and key length (the form of the 1.4 test case TC-Q-RNGS-6: the cipher and length name the construction),
+ * or RNG Algorithm Unspecified when the server cannot tell, as §4.25 requires ("If the server is unable to specify
+ * details of the RNG then it SHALL return an RNG Parameters with the RNG Algorithm enumeration of Unspecified").
+ */
+export function rngParameters(rng: RngDescription | undefined): TtlvItem {
+  if (rng === undefined) {
+    return ttlv.structure(T.RNGParameters, [ttlv.enumeration(T.RNGAlgorithm, RNGAlgorithm.Unspecified)]);
+  }
+  return ttlv.structure(T.RNGParameters, [
+    ttlv.enumeration(T.RNGAlgorithm, RNGAlgorithm.DRBG),
+    ttlv.enumeration(T.CryptographicAlgorithm, enumValue('CryptographicAlgorithm', rng.cipher)),
+    ttlv.integer(T.CryptographicLength, rng.keyBits),
+  ]);
+}
+
+/**
+ * Capability Information (KMIP 1.4 §2.1.21, 2.1 §7.5), each field only in the versions that define it (Batch Undo
+ * and Batch Continue Capability since 1.4, Quantum Safe Capability since 2.0):
+ * - no streaming (Init / Correlation Value) operations, no asynchronous responses, no attestation;
+ * - batches: Continue is honoured, Undo refused (dispatch.ts);
+ * - Unwrap Mode Unspecified: the specification does not define the modes, so this server does not claim one;
+ * - Destroy deletes the key material and keeps the metadata (destroy.ts): Key Material Deleted, not shredded;
+ *   no Shredding Algorithm (Unsupported);
+ * - RNG Mode: one generator instantiation serves every client (Shared) when the generator is known, else
+ *   Unspecified;
+ * - no quantum-safe algorithms.
+ */
+export function capabilityInformation(version: KmipVersion, rng: RngDescription | undefined): TtlvItem {
+  const fields: [number, (tag: number) => TtlvItem][] = [
+    [T.StreamingCapability, (t) => ttlv.boolean(t, false)],
+    [T.AsynchronousCapability, (t) => ttlv.boolean(t, false)],
+    [T.AttestationCapability, (t) => ttlv.boolean(t, false)],
+    [T.BatchUndoCapability, (t) => ttlv.boolean(t, false)],
+    [T.BatchContinueCapability, (t) => ttlv.boolean(t, true)],
+    [T.UnwrapMode, (t) => ttlv.enumeration(t, enumValue('UnwrapMode', 'Unspecified'))],
+    [T.DestroyAction, (t) => ttlv.enumeration(t, enumValue('DestroyAction', 'KeyMaterialDeleted'))],
+    [T.ShreddingAlgorithm, (t) => ttlv.enumeration(t, enumValue('ShreddingAlgorithm', 'Unsupported'))],
+    [
+      T.RNGMode,
+      (t) => ttlv.enumeration(t, enumValue('RNGMode', rng ? 'SharedInstantiation' : 'Unspecified')),
+    ],
+    [T.QuantumSafeCapability, (t) => ttlv.boolean(t, false)],
+  ];
+  return ttlv.structure(
+    T.CapabilityInformation,
+    fields.filter(([t]) => versionHasTag(version, t)).map(([t, make]) => make(t)),
+  );
+}
+
+/**
+ * Query (KMIP 1.4 §4.25, 2.1 §6.1.40), in the order of the response payload table: the operations and object types
+ * this server supports, its vendor identification, RNG Parameters (1.3+) and Capability Information (1.3+). The
+ * operation list comes from the dispatcher's own table, so it cannot disagree with what is implemented.
+ *
+ * The other functions are answered with nothing, and that is the truthful answer: no Application Namespaces, no
+ * Extension tags, no Attestation Types; no formal validation (§4.25: "A server MAY elect to return no validation
+ * information"); no Profiles claimed, since the server profiles build on the Baseline Server, whose test cases
+ * (BL-M-*-21) do not all pass yet; no Client Registration Methods (2.1 §11.10: they hand the client a PKCS#12
+ * over KMIP; client certificates here come from the lab CA out of band). Defaults Information and Storage
+ * Protection Masks (2.0+) are not described yet.
  */
 export function queryHandler(operations: (ctx: RequestContext) => readonly string[]): AnyHandler {
   return handler({
@@ -58,6 +141,15 @@ export function queryHandler(operations: (ctx: RequestContext) => readonly strin
         out.push(ttlv.textString(T.VendorIdentification, vendorIdentification));
         if (versionHasTag(ctx.version, T.ServerInformation))
           out.push(ttlv.structure(T.ServerInformation, []));
+      }
+      if (functions.has(QueryFunction.QueryRNGs) && versionHasTag(ctx.version, T.RNGParameters)) {
+        out.push(rngParameters(ctx.rng));
+      }
+      if (
+        functions.has(QueryFunction.QueryCapabilities) &&
+        versionHasTag(ctx.version, T.CapabilityInformation)
+      ) {
+        out.push(capabilityInformation(ctx.version, ctx.rng));
       }
       return out;
     },
