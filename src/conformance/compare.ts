@@ -3,7 +3,13 @@
  * value and the number of children must all agree. The only tolerances are the ones the vectors ask for:
  * - a `$NAME` placeholder matches any value of its type and binds it (a name seen before must match its binding);
  * - `$NOW±N` Date-Times match within a window around the time the request was sent;
- * - the Response Header's Time Stamp (any value) and Server Correlation Value (present or not) are the server's.
+ * - the Response Header's Time Stamp (any value) and Server Correlation Value (present or not) are the server's;
+ * - a Result Message is the server's own wording (KMIP 1.4 §6.17 "contains a more descriptive error message"): it
+ *   must be there when expected, its text is not compared (the vectors carry one server's words, "DENIED");
+ * - the Data of an RNG Retrieve response is random by definition (KMIP 1.4 §4.35): only its length is compared;
+ * - an Encrypt response that returns an IV/Counter/Nonce returns one the server chose (KMIP 1.4 §4.29 Table 230):
+ *   that IV, and the Data encrypted under it, are compared by length only, and bound as `$IV_COUNTER_NONCE` and
+ *   the next `$DATA_n` for the requests that use them (the vectors write the reference server's values there).
  * Attribute order is compared as written: KMIP does not say that the order of attributes in a response is free,
  * and the vectors are normative examples, so a reordering is reported rather than forgiven.
  */
@@ -42,6 +48,14 @@ const tagOf = (name: string): number => {
 const responseHeaderTag = tagOf('ResponseHeader');
 const timeStampTag = tagOf('TimeStamp');
 const serverCorrelationTag = tagOf('ServerCorrelationValue');
+const batchItemTag = tagOf('BatchItem');
+const resultMessageTag = tagOf('ResultMessage');
+const operationTag = tagOf('Operation');
+const responsePayloadTag = tagOf('ResponsePayload');
+const dataTag = tagOf('Data');
+const rngRetrieve = registryFor('2.1').enumValue(operationTag, 'RNGRetrieve');
+const encryptOperation = registryFor('2.1').enumValue(operationTag, 'Encrypt');
+const ivTag = tagOf('IVCounterNonce');
 
 const nowPattern = /^\$NOW(?:([+-])(\d+))?$/;
 
@@ -99,6 +113,7 @@ function compareItem(
     return { path: at(), expected: typeName(expected), actual: typeName(actual) };
   }
   if (parentTag === responseHeaderTag && expected.tag === timeStampTag) return undefined;
+  if (parentTag === batchItemTag && expected.tag === resultMessageTag) return undefined;
   if (expected.type === ItemType.Structure && actual.type === ItemType.Structure) {
     return compareChildren(expected, actual, options, staged, path);
   }
@@ -124,6 +139,7 @@ function compareChildren(
   path: readonly string[],
 ): Difference | undefined {
   const { names } = options;
+  if (expected.tag === batchItemTag) markServerChosen(expected);
   // The server's Server Correlation Value is its own business (KMIP 2.0 §7.2), present or not.
   const keep = (child: TtlvItem): boolean =>
     !(expected.tag === responseHeaderTag && child.tag === serverCorrelationTag);
@@ -151,9 +167,62 @@ function compareChildren(
         actual: 'nothing',
       };
     }
+    const chosen = serverChosen(expected, w, g, options, staged);
+    if (chosen === 'same-length') continue;
     const difference = compareItem(w, g, options, staged, childPath, meaning.meaningTag(w.tag), expected.tag);
     if (difference) return difference;
     meaning.observe(w);
+  }
+  return undefined;
+}
+
+/** Response payloads whose values the server chooses at random (see the file comment), by kind. */
+const serverChosenPayloads = new WeakMap<TtlvItem, 'random-data' | 'chosen-iv'>();
+
+function markServerChosen(batchItem: TtlvItem & { type: typeof ItemType.Structure }): void {
+  const operation = batchItem.value.find((c) => c.tag === operationTag);
+  if (operation?.type !== ItemType.Enumeration) return;
+  for (const payload of batchItem.value) {
+    if (payload.tag !== responsePayloadTag || payload.type !== ItemType.Structure) continue;
+    if (operation.value === rngRetrieve) serverChosenPayloads.set(payload, 'random-data');
+    if (operation.value === encryptOperation && payload.value.some((c) => c.tag === ivTag)) {
+      serverChosenPayloads.set(payload, 'chosen-iv');
+    }
+  }
+}
+
+/**
+ * 'same-length' when `w` (expected) and `g` (actual), children of `parent`, are server-chosen values of the same
+ * type and length, binding what later requests use; undefined when the usual comparison applies.
+ */
+function serverChosen(
+  parent: TtlvItem,
+  w: TtlvItem,
+  g: TtlvItem,
+  options: CompareOptions,
+  staged: Map<string, TtlvItem>,
+): 'same-length' | undefined {
+  const kind = serverChosenPayloads.get(parent);
+  if (
+    kind === undefined ||
+    w.tag !== g.tag ||
+    w.type !== ItemType.ByteString ||
+    g.type !== ItemType.ByteString
+  ) {
+    return undefined;
+  }
+  if (options.placeholders.placeholderOf(w) !== undefined || w.value.length !== g.value.length)
+    return undefined;
+  if (w.tag === dataTag && kind === 'random-data') return 'same-length';
+  if (kind !== 'chosen-iv') return undefined;
+  if (w.tag === ivTag) {
+    staged.set('$IV_COUNTER_NONCE', g);
+    return 'same-length';
+  }
+  if (w.tag === dataTag) {
+    const taken = [...options.bindings.keys(), ...staged.keys()].filter((n) => /^\$DATA_\d+$/.test(n)).length;
+    staged.set(`$DATA_${String(taken)}`, g);
+    return 'same-length';
   }
   return undefined;
 }

@@ -321,7 +321,7 @@ export class FakeHsm implements Hsm {
       source.kind === 'secret-bytes' || source.kind === 'sealed-secret'
         ? createSecretKey(Buffer.from(bytes))
         : createPrivateKey({ key: Buffer.from(bytes), format: 'der', type: 'pkcs8' });
-    if (source.kind.startsWith('sealed')) bytes.fill(0);
+    bytes.fill(0);
     return fn(key);
   }
 

@@ -53,6 +53,8 @@ const CKZ_DATA_SPECIFIED = 1;
 /** The largest output of a call here: RSA-8192 blocks are 1024 bytes; ciphers grow by at most a block and a tag. */
 const RSA_OUTPUT_ROOM = 1024;
 const DIGEST_ROOM = 64;
+/** HMAC keys shorter than this are held zero-padded to it (see openSource). */
+const HMAC_PADDED_KEY = 64;
 
 const hashes: Readonly<Record<HashName, { digest: number; hmac: number; mgf: number; bytes: number }>> = {
   'SHA-1': { digest: ck.CKM_SHA_1, hmac: ck.CKM_SHA_1_HMAC, mgf: ck.CKG_MGF1_SHA1, bytes: 20 },
@@ -91,6 +93,16 @@ const blockCiphers: Readonly<Record<'AES' | 'DES3' | 'DES', BlockMechanisms>> = 
   DES3: { ECB: ck.CKM_DES3_ECB, CBC: ck.CKM_DES3_CBC, 'CBC-PAD': ck.CKM_DES3_CBC_PAD, block: 8 },
   DES: { ECB: ck.CKM_DES_ECB, CBC: ck.CKM_DES_CBC, 'CBC-PAD': ck.CKM_DES_CBC_PAD, block: 8 },
 };
+
+/**
+ * The curves whose keys may be used for ECDSA, by DER OID (CKA_EC_PARAMS), with the size of r and of s: the NIST
+ * curves the server generates (key-specs.ts) and two more that registered keys use (SEC 2 secp224r1, secp256k1).
+ */
+const signatureCurves = new Map<string, number>([
+  ...Object.values(curves).map((c): [string, number] => [Buffer.from(c.oid).toString('hex'), c.fieldBytes]),
+  ['06052b81040021', 28],
+  ['06052b8104000a', 32],
+]);
 
 /** A key held in the token, with what the calls need to know of it. */
 interface OpenKey {
@@ -223,16 +235,36 @@ export class TokenCrypto {
       const plan = this.signaturePlan(key, spec, data);
       const raw = spec.algorithm === 'RSA' ? signature : signatureFromDer(signature, key.size);
       if (raw === undefined || raw.length === 0) return false;
-      const answer = await this.run('C_Verify', {
-        op: 'verify',
-        key: handleBytes(key.handle),
-        mechanism: plan.mechanism,
-        ...(plan.digest ? { digest: plan.digest } : {}),
-        input: plan.input,
-        signature: Uint8Array.from(raw),
-        outputLength: 1,
-      });
-      return answer[0] === 1;
+      const check = async (mechanism: ThreadMechanism): Promise<boolean> => {
+        const answer = await this.run('C_Verify', {
+          op: 'verify',
+          key: handleBytes(key.handle),
+          mechanism,
+          ...(plan.digest ? { digest: plan.digest } : {}),
+          input: plan.input,
+          signature: Uint8Array.from(raw),
+          outputLength: 1,
+        });
+        return answer[0] === 1;
+      };
+      if (await check(plan.mechanism)) return true;
+      // A PSS signature whose salt length nobody stated: RFC 8017 §9.1.2 lets the verifier recover it, as
+      // OpenSSL's "auto" salt length does; PKCS#11 needs it stated, so the other usual length (the largest the
+      // key allows, what OpenSSL signs with by default) is tried as well.
+      if (spec.algorithm === 'RSA' && spec.padding === 'PSS' && spec.saltBytes === undefined) {
+        const hashBytes = hashes[spec.hash ?? 'SHA-256'].bytes;
+        const parameter = plan.mechanism.parameter;
+        const largest = key.size - hashBytes - 2;
+        if (
+          parameter !== undefined &&
+          !(parameter instanceof Uint8Array) &&
+          largest !== hashBytes &&
+          largest > 0
+        ) {
+          return check({ ...plan.mechanism, parameter: { ...parameter, saltLen: largest } });
+        }
+      }
+      return false;
     });
   }
 
@@ -429,7 +461,8 @@ export class TokenCrypto {
     switch (source.kind) {
       case 'sealed-secret': {
         const decoded = decodeSecretBlob(source.sealed.blob);
-        if (decoded.layout !== 'sized' || decoded.length % 8 !== 0) {
+        const short = source.keyType === 'GENERIC' && decoded.length < HMAC_PADDED_KEY;
+        if (decoded.layout !== 'sized' || decoded.length % 8 !== 0 || short) {
           // The token pads a key that is not a whole number of semiblocks inside the wrap (envelope.ts), so an
           // unwrap would give a longer key: open it from its exact bytes instead.
           return this.openUnsealed(source.kek, source.sealed, (bytes) => ({
@@ -473,7 +506,13 @@ export class TokenCrypto {
       }
       case 'secret-bytes': {
         // One fresh buffer that moves to the token thread and is zeroed there; the caller zeroes its own.
-        const value = new Uint8Array(source.bytes);
+        // HMAC pads a key shorter than the hash's block with zeros (RFC 2104 §2), so K and K || zeros give the
+        // same MAC; SoftHSM2 refuses HMAC keys shorter than the hash output (CKR_KEY_SIZE_RANGE), so short HMAC
+        // keys go in padded to 64 bytes, no longer than any SHA block (64 or 128 bytes).
+        const padTo = source.keyType === 'GENERIC' ? HMAC_PADDED_KEY : 0;
+        const value = new Uint8Array(Math.max(source.bytes.length, padTo));
+        value.set(source.bytes);
+        source.bytes.fill(0);
         const size = value.length;
         const handle = await this.run(
           'C_CreateObject key',
@@ -489,6 +528,7 @@ export class TokenCrypto {
       case 'private-pkcs8': {
         // Parsed as views into one fresh buffer, which moves to the token thread and is zeroed there.
         const copy = new Uint8Array(source.bytes);
+        source.bytes.fill(0);
         return this.create(privateKeyTemplate(copy), false, [copy.buffer]);
       }
       case 'public-spki':
@@ -545,12 +585,10 @@ export class TokenCrypto {
     if (keyType === 'RSA') return trimmed((await this.host.attributes(handle, [ck.CKA_MODULUS]))[0]).length;
     if (keyType === 'DSA') return trimmed((await this.host.attributes(handle, [ck.CKA_SUBPRIME]))[0]).length;
     const [params] = await this.host.attributes(handle, [ck.CKA_EC_PARAMS]);
-    const curve = Object.values(curves).find(
-      (c) => params !== undefined && Buffer.from(c.oid).equals(params),
-    );
-    if (curve === undefined)
-      throw new HsmError('unsupported', 'EC key on a curve other than P-256, P-384, P-521');
-    return curve.fieldBytes;
+    const size = signatureCurves.get(params === undefined ? '' : params.toString('hex'));
+    if (size === undefined)
+      throw new HsmError('unsupported', 'EC signatures on this curve are not supported');
+    return size;
   }
 }
 

@@ -1,5 +1,5 @@
 import { FieldError } from '../kmip/fields.js';
-import { registryFor, type KmipVersion } from '../kmip/registry.js';
+import { registryFor, versionAtLeast, type KmipVersion } from '../kmip/registry.js';
 import { tag } from '../kmip/vocabulary.js';
 import { HsmError } from '../hsm/hsm.js';
 import { StoreError } from '../store/store.js';
@@ -14,21 +14,31 @@ export class KmipError extends Error {
   constructor(
     /** Result Reason as KMIP 2.x names it. */
     readonly reason: string,
-    /** The 1.x reason where 1.x lacks this one (Wrong Key Lifecycle State is 2.0 only: 1.4 §11 uses others). */
-    readonly reason1x: string | undefined,
+    /** The reason older versions use instead (Wrong Key Lifecycle State is 2.0 only: 1.4 §11 uses others). */
+    readonly olderReason: string | undefined,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; olderThrough?: KmipVersion },
   ) {
     super(message, options);
+    this.olderThrough = options?.olderThrough;
   }
 
-  /** The Result Reason value in a version: the reason, its 1.x stand-in, or General Failure. */
+  /**
+   * When set, the last version that answers `olderReason` even though it defines `reason` (the profile vectors
+   * of 2.0 expect some 1.x reasons); unset, `olderReason` is used only where `reason` does not exist.
+   */
+  readonly olderThrough: KmipVersion | undefined;
+
+  /** The Result Reason value in a version: the reason, its older stand-in, or General Failure. */
   reasonValue(version: KmipVersion): number {
     const registry = registryFor(version);
     const t = tag('ResultReason');
+    const older = this.olderReason === undefined ? undefined : registry.enumValue(t, this.olderReason);
+    const preferOlder = this.olderThrough !== undefined && versionAtLeast(this.olderThrough, version);
     return (
+      (preferOlder ? older : undefined) ??
       registry.enumValue(t, this.reason) ??
-      (this.reason1x === undefined ? undefined : registry.enumValue(t, this.reason1x)) ??
+      older ??
       registry.enumValue(t, 'GeneralFailure') ??
       0x100
     );
@@ -36,9 +46,12 @@ export class KmipError extends Error {
 }
 
 const make =
-  (reason: string, reason1x?: string) =>
+  (reason: string, olderReason?: string, olderThrough?: KmipVersion) =>
   (message: string, cause?: unknown): KmipError =>
-    new KmipError(reason, reason1x, message, cause === undefined ? undefined : { cause });
+    new KmipError(reason, olderReason, message, {
+      ...(cause === undefined ? {} : { cause }),
+      ...(olderThrough === undefined ? {} : { olderThrough }),
+    });
 
 export const errors = {
   itemNotFound: make('ItemNotFound'),
@@ -56,6 +69,14 @@ export const errors = {
   wrongStateForDestroy: make('WrongKeyLifecycleState', 'PermissionDenied'),
   /** KMIP 1.4 Table 346: Activate of an object not Pre-Active is Illegal Operation in 1.x. */
   wrongState: make('WrongKeyLifecycleState', 'IllegalOperation'),
+  /**
+   * A key used outside its lifecycle (KMIP 1.4 §3.22 State, §3.25 Process Start Date, §3.26 Protect Stop Date);
+   * 1.x and 2.0 answer Permission Denied, 2.1 Wrong Key Lifecycle State (the profile vectors CS-BC-M-14 and CS-AC-M-8
+   * of each version expect exactly that).
+   */
+  wrongStateForUse: make('WrongKeyLifecycleState', 'PermissionDenied', '2.0'),
+  /** KMIP 2.0 §11 reason 0x29; 1.x has no such reason and answers Permission Denied. */
+  incompatibleUsageMask: make('IncompatibleCryptographicUsageMask', 'PermissionDenied'),
   attributeNotFound: make('AttributeNotFound', 'InvalidField'),
   attributeReadOnly: make('AttributeReadOnly', 'PermissionDenied'),
   attributeSingleValued: make('AttributeSingleValued', 'IndexOutOfBounds'),
@@ -83,6 +104,11 @@ export function toKmipError(error: unknown): { error: KmipError; internal: boole
       ),
       internal: false,
     };
+  }
+  if (error instanceof HsmError && error.code === 'bad-input') {
+    // The token refused the data or the key for this call: the client's to fix (KMIP 1.4 §11.1 Cryptographic
+    // Failure covers "the cryptographic operation failed", e.g. an authentication tag that does not verify).
+    return { error: errors.cryptographicFailure(error.detail), internal: false };
   }
   if (error instanceof HsmError && error.code === 'unsupported') {
     return {

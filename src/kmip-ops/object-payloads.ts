@@ -45,6 +45,7 @@ export const KeyFormat = enumValues(
   'PKCS_1',
   'PKCS_8',
   'X_509',
+  'ECPrivateKey',
   'TransparentSymmetricKey',
 );
 
@@ -93,7 +94,7 @@ export function readObjectStructure(payload: Fields, objectType: number, ctx: Re
   return fields.item;
 }
 
-function child(item: TtlvItem | undefined, t: number): TtlvItem | undefined {
+export function child(item: TtlvItem | undefined, t: number): TtlvItem | undefined {
   return item?.type === ItemType.Structure ? item.value.find((c) => c.tag === t) : undefined;
 }
 
@@ -276,9 +277,17 @@ function convertMaterial(
   const rsa = algorithm?.type === ItemType.Enumeration && algorithm.value === Algorithm.RSA;
   try {
     if (objectTag === T.PrivateKey) {
-      const fromType =
-        from === KeyFormat.PKCS_1 && rsa ? 'pkcs1' : from === KeyFormat.PKCS_8 ? 'pkcs8' : undefined;
-      const toType = to === KeyFormat.PKCS_1 && rsa ? 'pkcs1' : to === KeyFormat.PKCS_8 ? 'pkcs8' : undefined;
+      // ECPrivateKey is RFC 5915's structure, which node:crypto calls SEC1.
+      const derType = (format: number): 'pkcs1' | 'pkcs8' | 'sec1' | undefined =>
+        format === KeyFormat.PKCS_1 && rsa
+          ? 'pkcs1'
+          : format === KeyFormat.PKCS_8
+            ? 'pkcs8'
+            : format === KeyFormat.ECPrivateKey && !rsa
+              ? 'sec1'
+              : undefined;
+      const fromType = derType(from);
+      const toType = derType(to);
       if (!fromType || !toType) return undefined;
       const key = createPrivateKey({ key: der, format: 'der', type: fromType });
       return ttlv.byteString(T.KeyMaterial, key.export({ format: 'der', type: toType }));

@@ -3,6 +3,15 @@ import type { AnyHandler, RequestContext } from './context.js';
 import { activate } from './ops/activate.js';
 import { addAttribute } from './ops/add-attribute.js';
 import { create } from './ops/create.js';
+import { decrypt } from './ops/crypto/decrypt.js';
+import { encrypt } from './ops/crypto/encrypt.js';
+import { hash } from './ops/crypto/hash.js';
+import { mac } from './ops/crypto/mac.js';
+import { macVerify } from './ops/crypto/mac-verify.js';
+import { rngRetrieve } from './ops/crypto/rng-retrieve.js';
+import { rngSeed } from './ops/crypto/rng-seed.js';
+import { sign } from './ops/crypto/sign.js';
+import { signatureVerify } from './ops/crypto/signature-verify.js';
 import { createKeyPair } from './ops/create-key-pair.js';
 import { deleteAttribute } from './ops/delete-attribute.js';
 import { destroy } from './ops/destroy.js';
@@ -37,6 +46,15 @@ export function allOperations(): AnyHandler[] {
     destroy,
     discoverVersions,
     interop,
+    encrypt,
+    decrypt,
+    sign,
+    signatureVerify,
+    mac,
+    macVerify,
+    hash,
+    rngRetrieve,
+    rngSeed,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),

@@ -1,6 +1,7 @@
 import { ttlv } from '../../ttlv/types.js';
 import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
+import { keyRefIds } from '../crypto/key-ref.js';
 import { errors } from '../errors.js';
 import {
   loadObject,
@@ -39,6 +40,8 @@ export const destroy = handler({
     let attributes = withAttribute(object.attributes, ttlv.enumeration(T.State, next));
     attributes = withAttribute(attributes, ttlv.dateTime(T.DestroyDate, nowSeconds(ctx)));
     await saveObject(object, attributes, ctx, { dropMaterial: true });
+    // The token may hold the key for cryptographic calls: the material is gone, so is that.
+    for (const id of keyRefIds(object.uid)) ctx.keys.hsm.forgetKey(id);
     return object.uid;
   },
   encodeResponse: uidResponse,

@@ -1,0 +1,61 @@
+/**
+ * What the cryptographic operations share: reading the key and its parameters from a request, and refusing the
+ * multi-part (streaming) form, which this server does not offer yet (KMIP 1.4 §2.1.15-2.1.17 Correlation Value,
+ * Init Indicator, Final Indicator) rather than silently treating a part as the whole.
+ */
+import type { Fields } from '../../../kmip/fields.js';
+import type { RequestContext } from '../../context.js';
+import { errors } from '../../errors.js';
+import {
+  loadObject,
+  ObjectType,
+  objectTypeOf,
+  resolveUid,
+  type ManagedObject,
+} from '../../managed-object.js';
+import { cryptoParameters, type CryptoParameters } from '../../crypto/parameters.js';
+import { checkKeyUse, type UseRule } from '../../crypto/permits.js';
+
+export interface KeyedRequest {
+  readonly uid: string | undefined;
+  readonly parameters: Fields | undefined;
+}
+
+export function readKeyedRequest(payload: Fields | undefined, operation: string): KeyedRequest {
+  if (
+    payload?.optional('CorrelationValue') !== undefined ||
+    payload?.optional('InitIndicator') !== undefined ||
+    payload?.optional('FinalIndicator') !== undefined
+  ) {
+    throw errors.featureNotSupported(
+      `${operation} in several parts (Correlation Value, Init/Final Indicator) is not supported yet`,
+    );
+  }
+  return { uid: payload?.text('UniqueIdentifier'), parameters: payload?.struct('CryptographicParameters') };
+}
+
+/** A required Byte String field, with a clear refusal when it is missing. */
+export function requiredBytes(payload: Fields | undefined, name: string, operation: string): Uint8Array {
+  const value = payload?.bytes(name);
+  if (value === undefined) throw errors.invalidField(`${operation} needs ${name}`);
+  return value;
+}
+
+/** Loads the key, checks its type, state, dates and usage mask, and merges its Cryptographic Parameters. */
+export async function usableKey(
+  request: KeyedRequest,
+  rule: UseRule,
+  objectTypes: readonly number[],
+  ctx: RequestContext,
+): Promise<{ object: ManagedObject; parameters: CryptoParameters }> {
+  const object = await loadObject(resolveUid(request.uid, ctx), ctx);
+  if (!objectTypes.includes(objectTypeOf(object))) {
+    throw errors.invalidField(`${rule.operation}: object ${object.uid} is not a key this operation can use`);
+  }
+  checkKeyUse(object, rule, ctx);
+  return { object, parameters: cryptoParameters(request.parameters, object, ctx) };
+}
+
+export const secretKeys = [ObjectType.SymmetricKey] as const;
+export const publicKeys = [ObjectType.PublicKey, ObjectType.Certificate] as const;
+export const privateKeys = [ObjectType.PrivateKey] as const;
