@@ -9,9 +9,14 @@
  * - the Data of an RNG Retrieve response is random by definition (KMIP 1.4 §4.35): only its length is compared;
  * - an Encrypt response that returns an IV/Counter/Nonce returns one the server chose (KMIP 1.4 §4.29 Table 230):
  *   that IV, and the Data encrypted under it, are compared by length only, and bound as `$IV_COUNTER_NONCE` and
- *   the next `$DATA_n` for the requests that use them (the vectors write the reference server's values there).
- * Attribute order is compared as written: KMIP does not say that the order of attributes in a response is free,
- * and the vectors are normative examples, so a reordering is reported rather than forgiven.
+ *   the next `$DATA_n` for the requests that use them (the vectors write the reference server's values there);
+ * - about an object the server generated (Create, Create Key Pair, Re-key, Derive Key), its Digest Value (a hash
+ *   of key material the server chose at random) is compared by length, and its Random Number Generator attribute
+ *   (the server's own generator, KMIP 1.4 §3.44) by presence;
+ * - a vector recorded with literal times instead of `$NOW` (the 1.0 profile files, whose Time Stamps and attribute
+ *   times even come from different runs) has each literal Date-Time that differs stand for a time of this run: it
+ *   binds to the first actual time met for it, which must be within the window of when the request was sent, and
+ *   every later use of that literal must give the same time (see compareRecordedTime).
  */
 import { registryFor } from '../kmip/registry.js';
 import type { TextNames } from '../ttlv/text-names.js';
@@ -35,6 +40,12 @@ export interface CompareOptions {
   readonly sentAt: bigint;
   /** How far a `$NOW±N` Date-Time may be from sentAt±N, in seconds. */
   readonly windowSeconds: number;
+  /** Unique Identifiers of the objects the server generated in this file (Create, Create Key Pair, ...). */
+  readonly generated?: Set<string>;
+  /** Set inside the response payload about such an object (see the file comment). */
+  readonly aboutGenerated?: boolean;
+  /** The literal Time Stamp of the expected response, when the vector was recorded with literal times. */
+  readonly recordedAt?: bigint;
 }
 
 export const DEFAULT_WINDOW_SECONDS = 120;
@@ -56,6 +67,82 @@ const dataTag = tagOf('Data');
 const rngRetrieve = registryFor('2.1').enumValue(operationTag, 'RNGRetrieve');
 const encryptOperation = registryFor('2.1').enumValue(operationTag, 'Encrypt');
 const ivTag = tagOf('IVCounterNonce');
+const digestValueTag = tagOf('DigestValue');
+const rngAttributeTag = tagOf('RandomNumberGenerator');
+const attributeTag = tagOf('Attribute');
+const attributeNameTag = tagOf('AttributeName');
+const attributeValueTag = tagOf('AttributeValue');
+const uniqueIdentifierTag = tagOf('UniqueIdentifier');
+const generatingOperations = new Set(
+  ['Create', 'CreateKeyPair', 'ReKey', 'ReKeyKeyPair', 'DeriveKey'].flatMap(
+    (name) => registryFor('2.1').enumValue(operationTag, name) ?? [],
+  ),
+);
+const generatedUidTags = new Set(
+  ['UniqueIdentifier', 'PrivateKeyUniqueIdentifier', 'PublicKeyUniqueIdentifier'].map(tagOf),
+);
+
+/**
+ * A literal time of a vector recorded without `$NOW`: it stands for a time of this run, so it binds (like a
+ * placeholder named by its value) to the first actual time met for it, which must lie within the window of when
+ * the request was sent; later uses of the same literal must give the same actual time.
+ */
+function compareRecordedTime(
+  expected: bigint,
+  actual: TtlvItem & { type: typeof ItemType.DateTime },
+  options: CompareOptions,
+  staged: Map<string, TtlvItem>,
+  path: string,
+  meaningTag: number,
+): Difference | undefined {
+  const name = `@recorded-time:${String(expected)}`;
+  const bound = staged.get(name) ?? options.bindings.get(name);
+  const shown = show(actual, meaningTag, options.names);
+  if (bound !== undefined) {
+    if (sameValue(bound, actual)) return undefined;
+    return {
+      path,
+      expected: `the time first given for this recorded time: ${show(bound, meaningTag, options.names)}`,
+      actual: shown,
+    };
+  }
+  const distance = actual.value - options.sentAt;
+  if (distance < -BigInt(options.windowSeconds) || distance > BigInt(options.windowSeconds)) {
+    return {
+      path,
+      expected: `a recorded time standing for now (±${String(options.windowSeconds)}s)`,
+      actual: shown,
+    };
+  }
+  staged.set(name, actual);
+  return undefined;
+}
+
+/** The expected response header's Time Stamp when it is a literal time (not `$NOW`). */
+function literalTimeStamp(expected: TtlvItem, placeholders: PlaceholderTable): bigint | undefined {
+  if (expected.type !== ItemType.Structure) return undefined;
+  const header = expected.value.find((c) => c.tag === responseHeaderTag);
+  if (header?.type !== ItemType.Structure) return undefined;
+  const stamp = header.value.find((c) => c.tag === timeStampTag);
+  if (stamp?.type !== ItemType.DateTime || placeholders.placeholderOf(stamp) !== undefined) return undefined;
+  return stamp.value;
+}
+
+/** Notes the objects a response says the server generated. */
+function noteGenerated(actual: TtlvItem, generated: Set<string> | undefined): void {
+  if (generated === undefined || actual.type !== ItemType.Structure) return;
+  for (const item of actual.value) {
+    if (item.tag !== batchItemTag || item.type !== ItemType.Structure) continue;
+    const operation = item.value.find((c) => c.tag === operationTag);
+    if (operation?.type !== ItemType.Enumeration || !generatingOperations.has(operation.value)) continue;
+    for (const payload of item.value) {
+      if (payload.tag !== responsePayloadTag || payload.type !== ItemType.Structure) continue;
+      for (const c of payload.value) {
+        if (generatedUidTags.has(c.tag) && c.type === ItemType.TextString) generated.add(c.value);
+      }
+    }
+  }
+}
 
 const nowPattern = /^\$NOW(?:([+-])(\d+))?$/;
 
@@ -65,6 +152,9 @@ export function compareMessages(
   actual: TtlvItem,
   options: CompareOptions,
 ): Difference | undefined {
+  noteGenerated(actual, options.generated);
+  const recordedAt = literalTimeStamp(expected, options.placeholders);
+  if (recordedAt !== undefined) options = { ...options, recordedAt };
   const staged = new Map<string, TtlvItem>();
   const top = [nameOf(expected.tag, options.names)];
   const difference = compareItem(expected, actual, options, staged, top, expected.tag, undefined);
@@ -114,12 +204,31 @@ function compareItem(
   }
   if (parentTag === responseHeaderTag && expected.tag === timeStampTag) return undefined;
   if (parentTag === batchItemTag && expected.tag === resultMessageTag) return undefined;
+  if (
+    options.aboutGenerated === true &&
+    expected.tag === digestValueTag &&
+    expected.type === ItemType.ByteString &&
+    actual.type === ItemType.ByteString &&
+    expected.value.length === actual.value.length &&
+    options.placeholders.placeholderOf(expected) === undefined
+  ) {
+    return undefined;
+  }
+  if (options.aboutGenerated === true && expected.tag === rngAttributeTag) return undefined;
   if (expected.type === ItemType.Structure && actual.type === ItemType.Structure) {
     return compareChildren(expected, actual, options, staged, path);
   }
   const placeholder = options.placeholders.placeholderOf(expected);
   if (placeholder !== undefined) {
     return comparePlaceholder(placeholder, actual, options, staged, at(), meaningTag);
+  }
+  if (
+    options.recordedAt !== undefined &&
+    expected.type === ItemType.DateTime &&
+    actual.type === ItemType.DateTime &&
+    !sameValue(expected, actual)
+  ) {
+    return compareRecordedTime(expected.value, actual, options, staged, at(), meaningTag);
   }
   if (!sameValue(expected, actual)) {
     return {
@@ -138,8 +247,21 @@ function compareChildren(
   staged: Map<string, TtlvItem>,
   path: readonly string[],
 ): Difference | undefined {
-  const { names } = options;
   if (expected.tag === batchItemTag) markServerChosen(expected);
+  if (expected.tag === responsePayloadTag && options.generated !== undefined) {
+    const uid = actual.value.find((c) => c.tag === uniqueIdentifierTag);
+    if (uid?.type === ItemType.TextString && options.generated.has(uid.value)) {
+      options = { ...options, aboutGenerated: true };
+    }
+  }
+  const { names } = options;
+  const rngAttribute =
+    options.aboutGenerated === true &&
+    expected.tag === attributeTag &&
+    expected.value.some(
+      (c) =>
+        c.tag === attributeNameTag && c.type === ItemType.TextString && c.value === 'Random Number Generator',
+    );
   // The server's Server Correlation Value is its own business (KMIP 2.0 §7.2), present or not.
   const keep = (child: TtlvItem): boolean =>
     !(expected.tag === responseHeaderTag && child.tag === serverCorrelationTag);
@@ -169,6 +291,7 @@ function compareChildren(
     }
     const chosen = serverChosen(expected, w, g, options, staged);
     if (chosen === 'same-length') continue;
+    if (rngAttribute && w.tag === attributeValueTag && g.tag === attributeValueTag) continue;
     const difference = compareItem(w, g, options, staged, childPath, meaning.meaningTag(w.tag), expected.tag);
     if (difference) return difference;
     meaning.observe(w);

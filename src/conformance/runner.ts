@@ -94,6 +94,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
   }
   const clock = options.now ?? Date.now;
   const learned = new Map<string, TtlvItem>();
+  const generated = new Set<string>();
   try {
     for (let i = 0; i + 1 < elements.length; i += 2) {
       const message = i / 2 + 1;
@@ -125,6 +126,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
         names: textNamesFor(responseVersion),
         placeholders: expected.placeholders,
         bindings: learned,
+        generated,
         sentAt,
         windowSeconds: options.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
       });

@@ -35,6 +35,7 @@ import {
   type CipherResult,
   type CipherSpec,
   type GeneratedKeyPair,
+  type GeneratedSecretKey,
   type HashName,
   type Hsm,
   type KeyRef,
@@ -130,12 +131,12 @@ export class FakeHsm implements Hsm {
     kek: SealedKek,
     algorithm: SecretKeyAlgorithm,
     bits: number,
-  ): Promise<SealedSecret> {
+  ): Promise<GeneratedSecretKey> {
     const shape = secretKeyShape(algorithm, bits);
     const key = randomBytes(shape.bytes);
     if (shape.kind === 'DES' || shape.kind === 'DES2' || shape.kind === 'DES3') setDesParity(key);
     try {
-      return await this.seal(kek, key, 'raw');
+      return { ...(await this.seal(kek, key, 'raw')), sha256: createHash('sha256').update(key).digest() };
     } finally {
       key.fill(0);
     }

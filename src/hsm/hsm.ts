@@ -25,6 +25,11 @@ export interface SealedSecret {
   readonly blob: Uint8Array;
 }
 
+/** A secret key the token generated, sealed, with the SHA-256 of its value computed by the token (C_DigestKey). */
+export interface GeneratedSecretKey extends SealedSecret {
+  readonly sha256: Uint8Array;
+}
+
 export type SecretKeyAlgorithm =
   'AES' | 'DES' | 'DES3' | 'HMAC-SHA1' | 'HMAC-SHA224' | 'HMAC-SHA256' | 'HMAC-SHA384' | 'HMAC-SHA512';
 
@@ -175,7 +180,7 @@ export interface Hsm {
   retireMaster(label: string): Promise<void>;
 
   /** Generates a secret key inside the token and returns it sealed (its plaintext never leaves the token). */
-  generateSecretKey(kek: SealedKek, algorithm: SecretKeyAlgorithm, bits: number): Promise<SealedSecret>;
+  generateSecretKey(kek: SealedKek, algorithm: SecretKeyAlgorithm, bits: number): Promise<GeneratedSecretKey>;
   /** Generates a key pair inside the token, without stalling other calls (RSA generation takes seconds). */
   generateKeyPair(kek: SealedKek, spec: KeyPairSpec): Promise<GeneratedKeyPair>;
   /** Seals client-supplied bytes under the KEK. The caller zeroes its own copy afterwards. */

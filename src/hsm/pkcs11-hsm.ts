@@ -48,6 +48,7 @@ import {
   type CipherResult,
   type CipherSpec,
   type GeneratedKeyPair,
+  type GeneratedSecretKey,
   type HashName,
   type Hsm,
   type KeyRef,
@@ -131,6 +132,8 @@ export interface Pkcs11HsmReport {
    */
   readonly sealMechanism: 'CKM_AES_GCM' | 'CKM_AES_KEY_WRAP_PAD';
 }
+
+const SHA256_BYTES = 32;
 
 /** The only wrapping mechanism used: AES key wrap with padding (RFC 5649), which takes any key length. */
 const KWP = { mechanism: ck.CKM_AES_KEY_WRAP_PAD };
@@ -470,7 +473,7 @@ export class Pkcs11Hsm implements Hsm {
     kek: SealedKek,
     algorithm: SecretKeyAlgorithm,
     bits: number,
-  ): Promise<SealedSecret> {
+  ): Promise<GeneratedSecretKey> {
     const shape = secretKeyShape(algorithm, bits);
     const { mechanism, keyType, name } = secretKeyMechanisms[shape.kind];
     this.requireMechanism(mechanism, name);
@@ -489,7 +492,7 @@ export class Pkcs11Hsm implements Hsm {
       this.withKek(session, kek, async (wrappingKey) => {
         // C_GenerateKey, C_WrapKey and C_DestroyObject on the token thread: the key exists only inside the token
         // until it is wrapped, and the event loop makes no token call.
-        const wrapped = await this.tokenThread().run(`C_GenerateKey ${algorithm} / C_WrapKey`, {
+        const answer = await this.tokenThread().run(`C_GenerateKey ${algorithm} / C_WrapKey`, {
           op: 'generate-wrap',
           key: handleBytes(wrappingKey),
           generate: { mechanism },
@@ -497,7 +500,14 @@ export class Pkcs11Hsm implements Hsm {
           wrap: KWP,
           outputLength: shape.bytes + WRAP_OVERHEAD,
         });
-        return { kekId: kek.id, format: 'raw', blob: encodeSecretBlob('sized', shape.bytes, wrapped) };
+        const wrapped = answer.subarray(0, answer.length - SHA256_BYTES);
+        const sha256 = Uint8Array.from(answer.subarray(answer.length - SHA256_BYTES));
+        return {
+          kekId: kek.id,
+          format: 'raw',
+          blob: encodeSecretBlob('sized', shape.bytes, wrapped),
+          sha256,
+        };
       }),
     );
   }

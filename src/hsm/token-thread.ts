@@ -71,7 +71,7 @@ type Request =
       readonly template: Template;
     }
   | {
-      /** C_GenerateKey, C_WrapKey, C_DestroyObject. */
+      /** C_GenerateKey, C_WrapKey, C_DigestKey (SHA-256, appended to the answer), C_DestroyObject. */
       readonly op: 'generate-wrap';
       readonly key: Uint8Array;
       readonly generate: ThreadMechanism;
@@ -226,8 +226,14 @@ function handle(r) {
     }
     case 'generate-wrap': {
       const object = p.C_GenerateKey(session, mech(r.generate), tmpl(r.template));
-      try { return p.C_WrapKey(session, mech(r.wrap), buf(r.key), object, Buffer.alloc(r.outputLength)); }
-      finally { destroy(object); }
+      try {
+        const wrapped = p.C_WrapKey(session, mech(r.wrap), buf(r.key), object, Buffer.alloc(r.outputLength));
+        // The key's SHA-256, for its Digest attribute, taken inside the token (C_DigestKey, PKCS#11 v2.40 §5.10).
+        p.C_DigestInit(session, { mechanism: pkcs11js.CKM_SHA256 });
+        p.C_DigestKey(session, object);
+        const digest = p.C_DigestFinal(session, Buffer.alloc(32));
+        return Buffer.concat([wrapped, digest]);
+      } finally { destroy(object); }
     }
     case 'generate-pair': {
       const pair = p.C_GenerateKeyPair(session, mech(r.mechanism), tmpl(r.publicTemplate), tmpl(r.privateTemplate));

@@ -107,8 +107,20 @@ export function encodeAttribute1x(
   if (name === undefined) return undefined;
   const fields: TtlvItem[] = [ttlv.textString(T.AttributeName, name)];
   if (index !== undefined && index > 0) fields.push(ttlv.integer(T.AttributeIndex, index));
-  fields.push(retag(attribute.value, T.AttributeValue));
+  fields.push(retag(digestFor(attribute.value, version), T.AttributeValue));
   return ttlv.structure(T.Attribute, fields);
+}
+
+const digestTag = tag('Digest');
+const keyFormatTypeTag = tag('KeyFormatType');
+
+/** KMIP 1.0's Digest (§3.12) holds Hashing Algorithm and Digest Value only; Key Format Type came with 1.1. */
+function digestFor(value: TtlvItem, version: KmipVersion): TtlvItem {
+  if (version !== '1.0' || value.tag !== digestTag || value.type !== ItemType.Structure) return value;
+  return ttlv.structure(
+    value.tag,
+    value.value.filter((c) => c.tag !== keyFormatTypeTag),
+  );
 }
 
 /** The item for an attribute inside a 2.x Attributes structure, or undefined when the version lacks it. */

@@ -237,6 +237,11 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
     const block = randomBytes(16);
     const out = await hsm.encrypt(key, { algorithm: 'AES', mode: 'ECB' }, block);
     const plain = await hsm.unseal(kek, sealed);
+    t.deepEqual(
+      Buffer.from(sealed.sha256),
+      createHash('sha256').update(plain).digest(),
+      'digest of the key value',
+    );
     const cipher = createCipheriv('aes-256-ecb', plain, null).setAutoPadding(false);
     t.deepEqual(Buffer.from(out.data), Buffer.concat([cipher.update(block), cipher.final()]));
     const pair = await hsm.generateKeyPair(kek, { algorithm: 'EC', curve: 'P-256' });

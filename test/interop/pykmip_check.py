@@ -70,7 +70,12 @@ with client:
 
     created = client.create(enums.CryptographicAlgorithm.AES, 256, name="check-" + version)
     out["create"] = {"uid": created, "length": len(client.get(created).value)}
-    _, attributes = client.get_attributes(created)
+    # Named: PyKMIP 0.10 cannot read every attribute a server sets (Original Creation Date, Random Number
+    # Generator, Link raise in its attribute factory), so an all-attributes Get Attributes fails inside the client;
+    # and it reads Digest only in its 1.1 form, with Key Format Type, which KMIP 1.0 (section 3.12) does not have.
+    _, attributes = client.get_attributes(created, [
+        "Unique Identifier", "Object Type", "State", "Cryptographic Algorithm", "Cryptographic Length", "Name",
+    ] + ([] if version == "1.0" else ["Digest"]))
     out["attributes"] = sorted({a.attribute_name.value for a in attributes})
     out["locate_by_name"] = client.locate(attributes=[
         client.attribute_factory.create_attribute(enums.AttributeType.NAME, "check-" + version)])

@@ -8,7 +8,8 @@ import test from 'ava';
 import { ItemType } from '../../src/ttlv/types.js';
 import { checkTagsExist } from '../../src/kmip/fields.js';
 import { enumValue, tag } from '../../src/kmip/vocabulary.js';
-import { capabilityInformation, rngParameters } from '../../src/kmip-ops/ops/query.js';
+import { capabilityInformation } from '../../src/kmip-ops/ops/query.js';
+import { rngParameters } from '../../src/kmip-ops/server-attributes.js';
 import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient, valueOf } from '../support/kmip-client.js';
 
@@ -136,7 +137,7 @@ test.serial('every Query function together, in each version: every tag exists in
 });
 
 test('RNG Parameters say Unspecified when the token is not known (KMIP 1.4 §4.25)', (t) => {
-  const item = rngParameters(undefined);
+  const item = rngParameters(tag('RNGParameters'), undefined);
   t.is(item.tag, tag('RNGParameters'));
   t.deepEqual(item.type === ItemType.Structure ? item.value : undefined, [
     { tag: tag('RNGAlgorithm'), type: ItemType.Enumeration, value: enumValue('RNGAlgorithm', 'Unspecified') },

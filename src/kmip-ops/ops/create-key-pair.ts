@@ -1,10 +1,11 @@
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { encodeTtlv } from '../../ttlv/encode.js';
 import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
-import type { KeyPairSpec } from '../../hsm/hsm.js';
+import type { KeyPairSpec, SealedSecret } from '../../hsm/hsm.js';
+import { digestAttribute, generatedObjectAttributes } from '../server-attributes.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -154,6 +155,7 @@ export const createKeyPair = handler({
       : Buffer.from(pair.publicKeySpki);
     const privateUid = newUid();
     const publicUid = newUid();
+    const digests = await pairDigests(pair.privateKey, publicDer, rsa, owner, ctx);
     const algorithmItem = single(privateAttrs, 'CryptographicAlgorithm');
     const signOnly = spec.algorithm !== 'RSA';
     const privateMask = signOnly ? UsageMask.Sign : UsageMask.Sign | UsageMask.Decrypt;
@@ -166,6 +168,8 @@ export const createKeyPair = handler({
         ...serverAttributes(ctx, privateUid, ObjectType.PrivateKey, activationState(privateAttrs, ctx)),
         ...withDefaults(privateAttrs, bits, privateMask),
         link(LinkType.PublicKeyLink, publicUid),
+        digests.privateKey,
+        ...generatedObjectAttributes(privateAttrs, ctx),
       ],
       material: { kind: 'sealed-key', sealed: pair.privateKey },
     };
@@ -185,6 +189,8 @@ export const createKeyPair = handler({
         ...serverAttributes(ctx, publicUid, ObjectType.PublicKey, activationState(publicAttrs, ctx)),
         ...withDefaults(publicAttrs, bits, publicMask),
         link(LinkType.PrivateKeyLink, privateUid),
+        digests.publicKey,
+        ...generatedObjectAttributes(publicAttrs, ctx),
       ],
       material: { kind: 'clear-object', bytes: Uint8Array.from(encodeTtlv(structure)) },
     };
@@ -206,3 +212,34 @@ export const createKeyPair = handler({
     ];
   },
 });
+
+/**
+ * The Digests of a new pair (KMIP 1.4 §3.17), over the forms Get serves by default: PKCS#1 for RSA keys, PKCS#8 and
+ * X.509 otherwise. The private key's form must be read to be hashed: it is unsealed by the token, converted, given
+ * to the token's digest and zeroed, once, at creation, the same exposure as a Get of it (DESIGN.md "Plaintext key
+ * bytes"); a token that could digest a private key object (C_DigestKey takes secret keys only) would avoid it.
+ */
+async function pairDigests(
+  sealed: SealedSecret,
+  publicDer: Uint8Array,
+  rsa: boolean,
+  owner: string,
+  ctx: RequestContext,
+): Promise<{ privateKey: Attribute; publicKey: Attribute }> {
+  const publicKey = await digestAttribute(publicDer, rsa ? KeyFormat.PKCS_1 : KeyFormat.X_509, ctx);
+  const pkcs8 = await ctx.keys.unseal(owner, sealed);
+  let form: Uint8Array = pkcs8;
+  try {
+    if (rsa) {
+      form = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({
+        format: 'der',
+        type: 'pkcs1',
+      });
+    }
+    const privateKey = await digestAttribute(form, rsa ? KeyFormat.PKCS_1 : KeyFormat.PKCS_8, ctx);
+    return { privateKey, publicKey };
+  } finally {
+    form.fill(0);
+    pkcs8.fill(0);
+  }
+}

@@ -3,6 +3,7 @@ import type { Attribute } from '../../kmip/attributes.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import type { SecretKeyAlgorithm } from '../../hsm/hsm.js';
+import { digestOf, generatedObjectAttributes } from '../server-attributes.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -15,6 +16,7 @@ import {
   single,
   State,
 } from '../managed-object.js';
+import { KeyFormat } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 
 const T = tags(
@@ -147,13 +149,18 @@ export const create = handler({
     const uid = newUid();
     const owner = ctx.principal.name;
     const kek = await ctx.keys.kekFor(owner);
-    const sealed = await ctx.keys.hsm.generateSecretKey(kek, spec.hsm, bits);
+    const { sha256, ...sealed } = await ctx.keys.hsm.generateSecretKey(kek, spec.hsm, bits);
     const state = activationState(attributes, ctx);
     await createObject(
       {
         uid,
         owner,
-        attributes: [...serverAttributes(ctx, uid, request.objectType, state), ...attributes],
+        attributes: [
+          ...serverAttributes(ctx, uid, request.objectType, state),
+          ...attributes,
+          digestOf(sha256, KeyFormat.Raw),
+          ...generatedObjectAttributes(attributes, ctx),
+        ],
         material: { kind: 'sealed-key', sealed },
       },
       ctx,

@@ -1,6 +1,7 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { registryFor, type KmipVersion } from '../../kmip/registry.js';
 import { enumValue, enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
+import { rngParameters } from '../server-attributes.js';
 import { handler, type AnyHandler, type RequestContext, type RngDescription } from '../context.js';
 import { ObjectType } from '../managed-object.js';
 
@@ -34,7 +35,6 @@ const QueryFunction = enumValues(
   'QueryRNGs',
   'QueryCapabilities',
 );
-const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
 
 export const vendorIdentification = 'kmipd';
 
@@ -47,23 +47,6 @@ const managedTypes = [
   ObjectType.OpaqueObject,
   ObjectType.Certificate,
 ];
-
-/**
- * RNG Parameters (KMIP 1.4 §2.1.18) for the server's generator: a CTR_DRBG as RNG Algorithm DRBG with its block
- * cipher and key length (the form of the 1.4 test case TC-Q-RNGS-6: the cipher and length name the construction),
- * or RNG Algorithm Unspecified when the server cannot tell, as §4.25 requires ("If the server is unable to specify
- * details of the RNG then it SHALL return an RNG Parameters with the RNG Algorithm enumeration of Unspecified").
- */
-export function rngParameters(rng: RngDescription | undefined): TtlvItem {
-  if (rng === undefined) {
-    return ttlv.structure(T.RNGParameters, [ttlv.enumeration(T.RNGAlgorithm, RNGAlgorithm.Unspecified)]);
-  }
-  return ttlv.structure(T.RNGParameters, [
-    ttlv.enumeration(T.RNGAlgorithm, RNGAlgorithm.DRBG),
-    ttlv.enumeration(T.CryptographicAlgorithm, enumValue('CryptographicAlgorithm', rng.cipher)),
-    ttlv.integer(T.CryptographicLength, rng.keyBits),
-  ]);
-}
 
 /**
  * Capability Information (KMIP 1.4 §2.1.21, 2.1 §7.5), each field only in the versions that define it (Batch Undo
@@ -143,7 +126,7 @@ export function queryHandler(operations: (ctx: RequestContext) => readonly strin
           out.push(ttlv.structure(T.ServerInformation, []));
       }
       if (functions.has(QueryFunction.QueryRNGs) && versionHasTag(ctx.version, T.RNGParameters)) {
-        out.push(rngParameters(ctx.rng));
+        out.push(rngParameters(T.RNGParameters, ctx.rng));
       }
       if (
         functions.has(QueryFunction.QueryCapabilities) &&

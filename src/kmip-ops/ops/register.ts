@@ -4,6 +4,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
+import { registeredDigest } from '../server-attributes.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { activationState } from './create.js';
 
@@ -39,6 +40,8 @@ export const register = handler({
       ...implied.map((value): Attribute => ({ kind: 'standard', value })),
     ];
     const state = activationState(attributes, ctx);
+    const digest = await registeredDigest(request.structure, ctx);
+    if (digest) attributes.push(digest);
     const material = await materialForRegister(request.structure, request.objectType, owner, ctx);
     await createObject(
       {

@@ -1,0 +1,116 @@
+/**
+ * Attributes the server sets itself when an object comes into being, beyond those of every object
+ * (managed-object.ts serverAttributes):
+ * - Digest (KMIP 1.4 §3.17, 2.1 §4.17): a SHA-256 instance, always, computed by the token: over the Key Material
+ *   as registered (its Byte String, or the TTLV encoding of a Key Material structure) with the registered Key
+ *   Format Type, over the Certificate Value or the Opaque Data Value; for keys the token generates, over the form
+ *   the server serves them in by default (Raw for secret keys, PKCS#1 for RSA, PKCS#8 / X.509 otherwise);
+ * - Original Creation Date and Random Number Generator (1.4 §3.43, §3.44; 2.1 §4.39, §4.49) for objects the
+ *   server generates: Create and Create Key Pair. The generator is described as Query RNGs describes it.
+ */
+import { encodeTtlv } from '../ttlv/encode.js';
+import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types.js';
+import type { Attribute } from '../kmip/attributes.js';
+import { enumValue, enumValues, tags } from '../kmip/vocabulary.js';
+import type { RequestContext, RngDescription } from './context.js';
+import { nowSeconds, single } from './managed-object.js';
+
+const T = tags(
+  'Digest',
+  'HashingAlgorithm',
+  'DigestValue',
+  'KeyFormatType',
+  'KeyBlock',
+  'KeyValue',
+  'KeyMaterial',
+  'CertificateValue',
+  'OpaqueDataValue',
+  'OriginalCreationDate',
+  'RandomNumberGenerator',
+  'RNGAlgorithm',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+);
+const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
+
+/**
+ * RNG Parameters (KMIP 1.4 §2.1.18) under `tag` for the server's generator: a CTR_DRBG as RNG Algorithm DRBG with
+ * its block cipher and key length (the form of the 1.4 test case TC-Q-RNGS-6), or RNG Algorithm Unspecified when
+ * the server cannot tell (§4.25: "If the server is unable to specify details of the RNG then it SHALL return an RNG
+ * Parameters with the RNG Algorithm enumeration of Unspecified").
+ */
+export function rngParameters(tag: number, rng: RngDescription | undefined): TtlvItem {
+  if (rng === undefined)
+    return ttlv.structure(tag, [ttlv.enumeration(T.RNGAlgorithm, RNGAlgorithm.Unspecified)]);
+  return ttlv.structure(tag, [
+    ttlv.enumeration(T.RNGAlgorithm, RNGAlgorithm.DRBG),
+    ttlv.enumeration(T.CryptographicAlgorithm, enumValue('CryptographicAlgorithm', rng.cipher)),
+    ttlv.integer(T.CryptographicLength, rng.keyBits),
+  ]);
+}
+
+/** The mandatory SHA-256 Digest instance of `bytes`, computed by the token. */
+export async function digestAttribute(
+  bytes: Uint8Array,
+  keyFormatType: number | undefined,
+  ctx: RequestContext,
+): Promise<Attribute> {
+  const value = await ctx.keys.hsm.digest('SHA-256', bytes);
+  return digestOf(value, keyFormatType);
+}
+
+/** A Digest attribute from a SHA-256 value the token already computed. */
+export function digestOf(sha256: Uint8Array, keyFormatType: number | undefined): Attribute {
+  return {
+    kind: 'standard',
+    value: ttlv.structure(T.Digest, [
+      ttlv.enumeration(T.HashingAlgorithm, enumValue('HashingAlgorithm', 'SHA_256')),
+      ttlv.byteString(T.DigestValue, sha256),
+      ...(keyFormatType === undefined ? [] : [ttlv.enumeration(T.KeyFormatType, keyFormatType)]),
+    ]),
+  };
+}
+
+function child(item: TtlvItem | undefined, tag: number): TtlvItem | undefined {
+  return item?.type === ItemType.Structure ? item.value.find((c) => c.tag === tag) : undefined;
+}
+
+/**
+ * The Digest of a registered object (§3.17: "For objects registered by a client, the server SHALL compute the
+ * digest ... using the Key Format Type of the registered object"), or undefined for an object with nothing to
+ * digest (a wrapped key: the server does not see its Key Material; a template).
+ */
+export async function registeredDigest(
+  structure: StructureItem,
+  ctx: RequestContext,
+): Promise<Attribute | undefined> {
+  const block = child(structure, T.KeyBlock);
+  if (block) {
+    const format = child(block, T.KeyFormatType);
+    const material = child(child(block, T.KeyValue), T.KeyMaterial);
+    if (material === undefined || format?.type !== ItemType.Enumeration) return undefined;
+    const bytes = material.type === ItemType.ByteString ? material.value : encodeTtlv(material);
+    try {
+      return await digestAttribute(bytes, format.value, ctx);
+    } finally {
+      if (material.type !== ItemType.ByteString) bytes.fill(0);
+    }
+  }
+  const value = child(structure, T.CertificateValue) ?? child(structure, T.OpaqueDataValue);
+  return value?.type === ItemType.ByteString ? digestAttribute(value.value, undefined, ctx) : undefined;
+}
+
+/**
+ * Original Creation Date and Random Number Generator for an object the server generates, unless the client's
+ * template set them (§3.44 lets a template name the generator).
+ */
+export function generatedObjectAttributes(given: readonly Attribute[], ctx: RequestContext): Attribute[] {
+  const out: Attribute[] = [];
+  if (!single(given, 'OriginalCreationDate')) {
+    out.push({ kind: 'standard', value: ttlv.dateTime(T.OriginalCreationDate, nowSeconds(ctx)) });
+  }
+  if (!single(given, 'RandomNumberGenerator')) {
+    out.push({ kind: 'standard', value: rngParameters(T.RandomNumberGenerator, ctx.rng) });
+  }
+  return out;
+}
