@@ -12,6 +12,7 @@ import { registryFor, type KmipVersion } from '../kmip/registry.js';
 import { tag, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
+import { nowSeconds, State, stateOf, type ManagedObject } from './managed-object.js';
 import { isReadOnly } from './template.js';
 
 /**
@@ -59,11 +60,41 @@ export function oneAttribute(fields: Fields, ctx: RequestContext): Attribute {
   return first;
 }
 
-/** Refuses a change to an attribute the client may not change, naming it. */
-export function checkWritable(attribute: Attribute, ctx: RequestContext): void {
-  if (isReadOnly(attribute)) {
-    const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
-    throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
+/**
+ * Lifecycle dates a client may change only in some states (KMIP 1.4 §3.24-§3.27 "Modifiable by client"; 2.1
+ * §4.1, §4.46, §4.47, §4.22): Activation Date only while Pre-Active; Process Start Date and Protect Stop Date only
+ * while Pre-Active or Active and before the date already set is reached; Deactivation Date only while Pre-Active
+ * or Active.
+ */
+const lifecycleDates: ReadonlyMap<
+  number,
+  { readonly states: readonly number[]; readonly untilReached: boolean }
+> = new Map([
+  [tag('ActivationDate'), { states: [State.PreActive], untilReached: false }],
+  [tag('ProcessStartDate'), { states: [State.PreActive, State.Active], untilReached: true }],
+  [tag('ProtectStopDate'), { states: [State.PreActive, State.Active], untilReached: true }],
+  [tag('DeactivationDate'), { states: [State.PreActive, State.Active], untilReached: false }],
+]);
+
+/** Refuses a change to an attribute the client may not change, or not in the object's state, naming it. */
+export function checkWritable(attribute: Attribute, object: ManagedObject, ctx: RequestContext): void {
+  const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
+  if (isReadOnly(attribute)) throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
+  if (attribute.kind !== 'standard') return;
+  const rule = lifecycleDates.get(attribute.value.tag);
+  if (rule === undefined) return;
+  if (!rule.states.includes(stateOf(object))) {
+    throw errors.attributeReadOnly(`${name} of object ${object.uid} cannot be changed in its current state`);
+  }
+  const current = object.attributes.find((a) => a.kind === 'standard' && a.value.tag === attribute.value.tag);
+  if (
+    rule.untilReached &&
+    current?.value.type === ItemType.DateTime &&
+    current.value.value <= nowSeconds(ctx)
+  ) {
+    throw errors.attributeReadOnly(
+      `${name} of object ${object.uid} has been reached and can no longer change`,
+    );
   }
 }
 

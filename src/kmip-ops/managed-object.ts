@@ -255,7 +255,30 @@ export async function loadObject(uid: string, ctx: RequestContext): Promise<Mana
     );
   }
   ctx.touched.push(uid);
-  return fromStored(stored);
+  return withDateTransitions(fromStored(stored), nowSeconds(ctx));
+}
+
+/**
+ * The State its dates have brought an object to (KMIP 1.4 §3.22 transitions 4 and 6; 2.1 §4.57): a Pre-Active
+ * object whose Activation Date has come is Active, an Active one whose Deactivation Date has come is Deactivated.
+ * Applied whenever an object is loaded, so every operation sees it; it is stored with the object's next change.
+ */
+export function dateState(attributes: readonly Attribute[], state: number, now: bigint): number {
+  const reached = (name: string): boolean => {
+    const item = single(attributes, name);
+    return item?.type === ItemType.DateTime && item.value <= now;
+  };
+  let next = state;
+  if (next === State.PreActive && reached('ActivationDate')) next = State.Active;
+  if (next === State.Active && reached('DeactivationDate')) next = State.Deactivated;
+  return next;
+}
+
+function withDateTransitions(object: ManagedObject, now: bigint): ManagedObject {
+  const state = stateOf(object);
+  const next = dateState(object.attributes, state, now);
+  if (next === state) return object;
+  return { ...object, attributes: withAttribute(object.attributes, ttlv.enumeration(T.State, next)) };
 }
 
 /** Writes a changed object, with Last Change Date set (KMIP 1.4 §3.38). */

@@ -7,7 +7,6 @@ import {
   nowSeconds,
   resolveUid,
   saveObject,
-  single,
   State,
   stateOf,
   withAttribute,
@@ -16,7 +15,10 @@ import {
 
 const T = tags('UniqueIdentifier', 'State', 'ActivationDate');
 
-/** Activate (KMIP 1.4 §4.19): Pre-Active -> Active, Activation Date now unless one is set. */
+/**
+ * Activate (KMIP 1.4 §4.19, 2.1 §6.1.2): Pre-Active -> Active, "setting its Activation Date to the current date and
+ * time", also over a future Activation Date the object had.
+ */
 export const activate = handler({
   operation: 'Activate',
   since: '1.0',
@@ -29,9 +31,7 @@ export const activate = handler({
     if (stateOf(object) !== State.PreActive)
       throw errors.wrongState(`object ${object.uid} is not Pre-Active`);
     let attributes = withAttribute(object.attributes, ttlv.enumeration(T.State, State.Active));
-    if (!single(attributes, 'ActivationDate')) {
-      attributes = withAttribute(attributes, ttlv.dateTime(T.ActivationDate, nowSeconds(ctx)));
-    }
+    attributes = withAttribute(attributes, ttlv.dateTime(T.ActivationDate, nowSeconds(ctx)));
     await saveObject(object, attributes, ctx);
     return object.uid;
   },

@@ -28,7 +28,7 @@ export const addAttribute = handler({
   },
   async execute(request: { uid: string | undefined; attribute: Attribute }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
-    checkWritable(request.attribute, ctx);
+    checkWritable(request.attribute, object, ctx);
     const existing = instancesOf(object.attributes, attributeKey(request.attribute));
     if (existing.length > 0 && !isMultiValued(request.attribute)) {
       const name = attributeName(request.attribute, ctx.version) ?? attributeKey(request.attribute);

@@ -8,6 +8,7 @@ import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
   createObject,
+  dateState,
   enumAttribute,
   newUid,
   nowSeconds,
@@ -100,10 +101,7 @@ const secretKeys = new Map<
  * "If the Activation Date ... is set to ... the current time or earlier, the object SHALL be Active").
  */
 export function activationState(attributes: readonly Attribute[], ctx: RequestContext): number {
-  const activation = single(attributes, 'ActivationDate');
-  return activation?.type === ItemType.DateTime && activation.value <= nowSeconds(ctx)
-    ? State.Active
-    : State.PreActive;
+  return dateState(attributes, State.PreActive, nowSeconds(ctx));
 }
 
 interface CreateRequest {

@@ -64,7 +64,7 @@ export const deleteAttribute = handler({
         ? errors.attributeNotFound('the object has no such attribute')
         : errors.indexOutOfBounds('the object has no such instance of the attribute');
     }
-    checkWritable(deleted, ctx);
+    checkWritable(deleted, object, ctx);
     await saveObject(
       object,
       object.attributes.filter((_, i) => i !== target),

@@ -35,7 +35,7 @@ export const modifyAttribute = handler({
   },
   async execute(request: ModifyRequest, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
-    checkWritable(request.attribute, ctx);
+    checkWritable(request.attribute, object, ctx);
     const key = attributeKey(request.attribute);
     const name = attributeName(request.attribute, ctx.version) ?? key;
     const positions = object.attributes.flatMap((a, i) => (attributeKey(a) === key ? [i] : []));

@@ -19,7 +19,7 @@ export const setAttribute = handler({
   },
   async execute(request: { uid: string | undefined; attribute: Attribute }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
-    checkWritable(request.attribute, ctx);
+    checkWritable(request.attribute, object, ctx);
     if (isMultiValued(request.attribute)) {
       const name = attributeName(request.attribute, ctx.version) ?? attributeKey(request.attribute);
       throw errors.invalidField(`${name} may have several instances: use Add Attribute or Modify Attribute`);

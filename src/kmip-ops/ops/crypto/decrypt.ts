@@ -1,4 +1,5 @@
 import { ttlv, type TtlvItem } from '../../../ttlv/types.js';
+import { versionAtLeast } from '../../../kmip/registry.js';
 import { tags } from '../../../kmip/vocabulary.js';
 import { handler } from '../../context.js';
 import { errors } from '../../errors.js';
@@ -39,6 +40,13 @@ export const decrypt = handler({
     const types = [ObjectType.SymmetricKey, ObjectType.PrivateKey];
     const { object, parameters } = await usableKey(request, rule, types, ctx);
     const plan = cipherPlan(parameters);
+    if (plan.kind === 'block' && plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
+      // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23):
+      // an older message cannot carry the tag, so GCM cannot be done in it.
+      throw errors.invalidField(
+        'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
+      );
+    }
     const hsm = ctx.keys.hsm;
     if (plan.kind === 'rsa') {
       return {
