@@ -2,14 +2,17 @@
  * End-to-end server throughput and latency over mutual TLS, against the platform's limit measured in the same run:
  * a raw node:tls echo server with the same certificates. A real appliance (SoftHSM2 token, LevelDB store, lab PKI)
  * starts on a temporary data directory; closed-loop clients on C = 1, 8 and 32 connections send pre-encoded
- * requests (Get, Create AES-256, Locate by Name among N named objects, Register Secret Data), plus
- * connection-per-request Create at C = 1 and 8 (Barbican's plugin opens one connection per operation), and Get on 8
- * connections while 2 others generate RSA-2048 key pairs. Every answer's Result Status is checked. Prints ops/s,
- * p50/p99 and the ratio to the echo server at the same C, and the goals beside the figures; asserts nothing.
+ * requests (Get, Encrypt of 64 bytes with AES-256-GCM, Create AES-256, Locate by Name among N named objects,
+ * Register Secret Data), plus connection-per-request Create at C = 1 and 8 (Barbican's plugin opens one connection
+ * per operation), and Get on 8 connections while 2 others generate RSA-2048 key pairs. Encrypt uses one Active key
+ * created in the token, which the setup's checked Encrypt has already brought into the token: a hot key. Every
+ * answer's Result Status is checked. Prints ops/s, p50/p99 and the ratio to the echo server at the same C, Encrypt's
+ * ratio to Get at the same C, and the goals beside the figures; asserts nothing.
  *
  * Run: npm run bench [-- --seconds N | --quick] [--client worker|inline] [--objects N] [--profile DIR]
  * --profile DIR writes a CPU profile of the server's thread over each cell's measured window.
  */
+import { createCipheriv } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -21,10 +24,12 @@ import { TestKmipClient } from '../test/support/kmip-client.js';
 import { startEchoServer, type EchoServer } from './support/echo.js';
 import type { CellResult, CellSpec, GroupResult, GroupSpec, TlsFiles } from './support/load.js';
 import {
+  activatePayload,
   batchItem,
   createAesPayload,
   createRsaKeyPairPayload,
   encodeRequest,
+  encryptGcmPayload,
   getPayload,
   locateByNamePayload,
   registerSecretPayload,
@@ -52,8 +57,14 @@ if (values.client !== 'worker' && values.client !== 'inline') throw new Error('-
 const placement = values.client;
 
 const connectionCounts = [1, 8, 32] as const;
+const encryptOp = 'Encrypt AES-256-GCM 64 B';
 const connectPerRequestCounts = [1, 8] as const;
 const rsaConnections = 2;
+/** Encrypt's workload: 64 bytes of data, and one fixed 12-byte IV (see encryptGcmPayload). */
+const encryptData = Uint8Array.from({ length: 64 }, (_, i) => i);
+const encryptIv = Uint8Array.from({ length: 12 }, (_, i) => 0xa0 + i);
+/** The goal of issue 5: Encrypt AES-GCM of 64 bytes at >= 50% of the Get rate of the same run. */
+const encryptGoal = 0.5;
 const getConnectionsUnderRsa = 8;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -141,6 +152,38 @@ function printRows(title: string, rows: readonly Row[]): void {
   console.log('');
 }
 
+/** Encrypt's ops/s over Get's at the same C in this run (NaN when either row is missing). */
+function encryptToGet(rows: readonly Row[], c: number): number {
+  const get = rows.find((r) => r.op === 'Get' && r.c === c);
+  const encrypt = rows.find((r) => r.op === encryptOp && r.c === c);
+  return get && encrypt ? encrypt.result.opsPerSecond / get.result.opsPerSecond : Number.NaN;
+}
+
+function printEncryptVsGet(rows: readonly Row[]): void {
+  console.log(`-- ${encryptOp} against Get, each C measured right after Get in this run`);
+  const widths = [3, 12, 8, 8, 10, 8, 8, 9];
+  const line = (cells: string[]): string => cells.map((cell, i) => cell.padStart(widths[i] ?? 8)).join(' ');
+  console.log(line(['C', 'encrypt/s', 'p50 ms', 'p99 ms', 'get/s', 'p50 ms', 'p99 ms', 'vs Get']));
+  for (const c of connectionCounts) {
+    const get = rows.find((r) => r.op === 'Get' && r.c === c)?.result;
+    const encrypt = rows.find((r) => r.op === encryptOp && r.c === c)?.result;
+    if (!get || !encrypt) continue;
+    console.log(
+      line([
+        String(c),
+        fmt(encrypt.opsPerSecond),
+        fmt(encrypt.p50Ms, 2),
+        fmt(encrypt.p99Ms, 2),
+        fmt(get.opsPerSecond),
+        fmt(get.p50Ms, 2),
+        fmt(get.p99Ms, 2),
+        `${fmt(100 * encryptToGet(rows, c))}%`,
+      ]),
+    );
+  }
+  console.log('');
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Sends a pre-encoded request once outside the measurement, to prove it succeeds; returns the answer as XML. */
@@ -155,15 +198,59 @@ async function trySetup(client: TestKmipClient, request: Uint8Array, what: strin
 const uidsOf = (xml: string): string[] =>
   [...xml.matchAll(/<UniqueIdentifier type="TextString" value="([^"]*)"\/>/g)].map((m) => m[1] ?? '');
 
+const byteStringOf = (xml: string, element: string): Buffer | undefined => {
+  const match = new RegExp(`<${element} type="ByteString" value="([0-9a-fA-F]*)"/>`).exec(xml);
+  return match?.[1] === undefined ? undefined : Buffer.from(match[1], 'hex');
+};
+
+/**
+ * The Encrypt request, after proving outside the measurement that its answer is what node:crypto computes with the
+ * key's bytes (read back with Get): a benchmark of a wrong answer would be worthless.
+ */
+async function prepareEncrypt(client: TestKmipClient): Promise<Uint8Array> {
+  const created = await trySetup(
+    client,
+    encodeRequest(requestXml([batchItem('Create', createAesPayload())])),
+    'Create of the Encrypt key',
+  );
+  const uid = uidsOf(created)[0];
+  if (uid === undefined) throw new Error('setup: Create returned no Unique Identifier');
+  await trySetup(
+    client,
+    encodeRequest(requestXml([batchItem('Activate', activatePayload(uid))])),
+    'Activate',
+  );
+  const key = byteStringOf(
+    await trySetup(client, encodeRequest(requestXml([batchItem('Get', getPayload(uid))])), 'Get of the key'),
+    'KeyMaterial',
+  );
+  const request = encodeRequest(
+    requestXml([batchItem('Encrypt', encryptGcmPayload(uid, encryptData, encryptIv))]),
+  );
+  const answer = await trySetup(client, request, 'Encrypt AES-GCM');
+  if (key?.length !== 32) throw new Error('setup: Get of the Encrypt key gave no 32-byte Key Material');
+  const cipher = createCipheriv('aes-256-gcm', key, encryptIv);
+  const expected = Buffer.concat([cipher.update(encryptData), cipher.final()]);
+  const data = byteStringOf(answer, 'Data');
+  const tag = byteStringOf(answer, 'AuthenticatedEncryptionTag');
+  if (!data?.equals(expected) || !tag?.equals(cipher.getAuthTag()))
+    throw new Error(`setup: Encrypt AES-GCM does not answer what node:crypto computes:\n${answer}`);
+  return request;
+}
+
 interface Requests {
   readonly get: Uint8Array;
+  readonly encrypt: Uint8Array;
   readonly create: Uint8Array;
   readonly locate: Uint8Array;
   readonly register: Uint8Array;
   readonly createKeyPair: Uint8Array;
 }
 
-/** Creates the objects the requests need (one key for Get, N named keys for Locate) and encodes every request. */
+/**
+ * Creates the objects the requests need (one key for Get, one Active key for Encrypt, N named keys for Locate) and
+ * encodes every request.
+ */
 async function prepare(server: TestAppliance): Promise<Requests> {
   const client = await TestKmipClient.connect(server.host, server.port, server);
   // TestKmipClient.sendBytes adds a 'close' listener per request and never removes it: harmless for the few setup
@@ -188,6 +275,7 @@ async function prepare(server: TestAppliance): Promise<Requests> {
     const target = `bench-locate-${Math.floor(locateObjects / 2)}`;
     const requests: Requests = {
       get: encodeRequest(requestXml([batchItem('Get', getPayload(getUid))])),
+      encrypt: await prepareEncrypt(client),
       create: encodeRequest(requestXml([batchItem('Create', createAesPayload())])),
       locate: encodeRequest(requestXml([batchItem('Locate', locateByNamePayload(target))])),
       register: encodeRequest(requestXml([batchItem('Register', registerSecretPayload('s3cret-Passw0rd!'))])),
@@ -365,6 +453,8 @@ try {
     );
     const echoRate = limit.result.opsPerSecond;
     await bench.measure('Get', kmip, persistent(requests.get, c), echoRate);
+    // Right after Get at the same C, so that its ratio to Get suffers the least from this VM's drift.
+    await bench.measure(encryptOp, kmip, persistent(requests.encrypt, c), echoRate);
     await bench.measure('Create AES-256', kmip, persistent(requests.create, c), echoRate);
     await bench.measure(
       `Locate by Name (1 of ${locateObjects})`,
@@ -452,6 +542,7 @@ try {
     `-- Get on ${getConnectionsUnderRsa} connections, alone and beside ${rsaConnections} connections generating RSA-2048 key pairs`,
     rowsOf((r) => r.op.includes('RSA') || r.op.includes('no other')),
   );
+  printEncryptVsGet(bench.rows);
   bench.printFailures();
   console.log('');
 
@@ -469,6 +560,12 @@ try {
       `  Get at 8 connections >= 40% of the echo limit: ${fmt(100 * ratio)}% (${fmt(get8.result.opsPerSecond)} vs ${fmt(get8.echo)} ops/s) -> ${verdict(ratio >= 0.4)}`,
     );
   }
+  const encryptRatios = connectionCounts.map((c) => ({ c, ratio: encryptToGet(bench.rows, c) }));
+  console.log(
+    `  Encrypt AES-GCM 64 B >= ${fmt(100 * encryptGoal)}% of the Get rate at each C: ` +
+      `${encryptRatios.map(({ c, ratio }) => `C=${c} ${fmt(100 * ratio)}%`).join(', ')} -> ` +
+      verdict(encryptRatios.every(({ ratio }) => ratio >= encryptGoal)),
+  );
   if (bestCreate) {
     const rate = bestCreate.result.opsPerSecond;
     console.log(

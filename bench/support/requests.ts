@@ -72,6 +72,27 @@ export function registerSecretPayload(password: string): string {
   </SecretData>`;
 }
 
+export function activatePayload(uid: string): string {
+  return `<UniqueIdentifier type="TextString" value="${uid}"/>`;
+}
+
+/**
+ * Encrypt (KMIP 1.4 §4.29) of `data` with AES-GCM under the key `uid`: IV Length 96 bits and Tag Length 16 bytes in
+ * the Cryptographic Parameters, and the IV in the request. A fixed IV reused under one key breaks GCM's security
+ * (SP 800-38D §8): acceptable only here, where the same pre-encoded request is sent over and over to measure cost.
+ */
+export function encryptGcmPayload(uid: string, data: Uint8Array, iv: Uint8Array): string {
+  return `<UniqueIdentifier type="TextString" value="${uid}"/>
+  <CryptographicParameters>
+    <BlockCipherMode type="Enumeration" value="GCM"/>
+    <CryptographicAlgorithm type="Enumeration" value="AES"/>
+    <IVLength type="Integer" value="${iv.length * 8}"/>
+    <TagLength type="Integer" value="16"/>
+  </CryptographicParameters>
+  <Data type="ByteString" value="${Buffer.from(data).toString('hex')}"/>
+  <IVCounterNonce type="ByteString" value="${Buffer.from(iv).toString('hex')}"/>`;
+}
+
 export function createRsaKeyPairPayload(bits: number): string {
   return `<CommonTemplateAttribute>
     ${attribute('Cryptographic Algorithm', '<AttributeValue type="Enumeration" value="RSA"/>')}
