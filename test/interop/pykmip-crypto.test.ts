@@ -306,17 +306,20 @@ perVersion(
 );
 
 /**
- * Known server bug (see the report of issue 5): a GCM Encrypt at KMIP 1.2 or 1.3 answers with an Authenticated
- * Encryption Tag (0x4200FF), a tag those versions do not define, and PyKMIP's 1.2 decoder fails on it
- * (StreamNotEmptyError). Expected: an answer PyKMIP 1.2 can read (a refusal, as 1.2 cannot carry the tag).
- * test.failing: this turns red once the server is fixed, to be made an ordinary test then.
+ * KMIP 1.2 cannot carry GCM's Authenticated Encryption Tag (KMIP 1.4 §2.1.23 added it): a GCM Encrypt at 1.2 must
+ * be refused with an answer 1.2 defines. Until 3e3fb33 the server answered with the tag (0x4200FF) inside a 1.2
+ * message, and PyKMIP's 1.2 decoder failed on it (StreamNotEmptyError).
  */
-if (missing === undefined) {
-  test.failing('PyKMIP at KMIP 1.2: a GCM Encrypt gets an answer KMIP 1.2 defines', async (t) => {
-    const r = await results.get('1.2');
-    t.is(r?.gcm_pre_1_4?.exception, undefined, r?.gcm_pre_1_4?.exception);
-  });
-}
+perVersion('a GCM Encrypt before KMIP 1.4 is refused in words that version defines', (t, r, v) => {
+  if (v !== '1.2') {
+    t.is(r.gcm_pre_1_4, undefined, 'asked only below 1.4');
+    return;
+  }
+  const outcome = r.gcm_pre_1_4;
+  t.is(outcome?.exception, undefined, `PyKMIP 1.2 cannot read the answer: ${outcome?.exception ?? ''}`);
+  t.truthy(outcome?.failure, `a refusal, not ciphertext without its tag: ${JSON.stringify(outcome)}`);
+  t.regex(outcome?.failure?.message ?? '', /1\.4/);
+});
 
 perVersion('RSA OAEP SHA-256 (MGF1-SHA-1 by default, KMIP 1.4 Table 65): Encrypt and Decrypt', (t, r) => {
   const encrypted = succeeded(t, r.oaep, 'Encrypt OAEP');
