@@ -440,6 +440,9 @@ function signatureHash(spec: SignatureSpec): string | null {
 
 function signatureOptions(key: KeyObject, spec: SignatureSpec): SignKeyObjectInput {
   if (spec.algorithm !== 'RSA') return { key, dsaEncoding: 'der' };
+  if (spec.padding === 'PSS' && spec.mgfHash !== undefined && spec.mgfHash !== spec.hash) {
+    throw new HsmError('unsupported', 'the fake HSM uses the signature hash for MGF1');
+  }
   return spec.padding === 'PSS'
     ? {
         key,

@@ -156,6 +156,8 @@ export type SignatureSpec =
       readonly algorithm: 'RSA';
       readonly padding: 'PKCS1' | 'PSS';
       readonly hash?: HashName;
+      /** PSS: MGF1's hash, the signature's hash when not given. */
+      readonly mgfHash?: HashName;
       readonly saltBytes?: number;
       readonly prehashed?: boolean;
     }

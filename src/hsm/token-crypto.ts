@@ -210,6 +210,12 @@ export class TokenCrypto {
         input,
         // SoftHSM2 2.6.1 wants room for the whole input (CKR_BUFFER_TOO_SMALL otherwise); RSA needs a block.
         outputLength: Math.max(input.length, spec.algorithm === 'RSA' ? RSA_OUTPUT_ROOM : 0),
+      }).catch((error: unknown) => {
+        // Say what failed in the caller's terms, not the token's return value (the client reads this detail).
+        if (error instanceof HsmError && error.code === 'bad-input') {
+          throw new HsmError('bad-input', decryptFailure(spec), { cause: error });
+        }
+        throw error;
       });
       return spec.algorithm !== 'RSA' && spec.mode === 'ECB-PAD' ? pkcs7Unpad(plain, blockSize(spec)) : plain;
     });
@@ -384,7 +390,7 @@ export class TokenCrypto {
       const parameter = {
         type: ck.CK_PARAMS_RSA_PSS,
         hashAlg: hashes[hash].digest,
-        mgf: hashes[hash].mgf,
+        mgf: hashes[spec.mgfHash ?? hash].mgf,
         saltLen: spec.saltBytes ?? hashes[hash].bytes,
       };
       return {
@@ -590,6 +596,12 @@ export class TokenCrypto {
       throw new HsmError('unsupported', 'EC signatures on this curve are not supported');
     return size;
   }
+}
+
+function decryptFailure(spec: CipherSpec): string {
+  if (spec.algorithm === 'RSA') return 'decryption failed: the data is not a ciphertext of this key';
+  if (spec.mode === 'GCM') return 'decryption failed: the authentication tag does not verify';
+  return 'decryption failed: the data is not a whole number of blocks, or its padding does not check';
 }
 
 function blockSize(spec: CipherSpec & { algorithm: 'AES' | 'DES3' | 'DES' }): number {

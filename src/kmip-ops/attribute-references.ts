@@ -84,7 +84,9 @@ export function checkWritable(attribute: Attribute, object: ManagedObject, ctx: 
   const rule = lifecycleDates.get(attribute.value.tag);
   if (rule === undefined) return;
   if (!rule.states.includes(stateOf(object))) {
-    throw errors.attributeReadOnly(`${name} of object ${object.uid} cannot be changed in its current state`);
+    throw errors.wrongStateForChange(
+      `${name} of object ${object.uid} cannot be changed in its current state`,
+    );
   }
   const current = object.attributes.find((a) => a.kind === 'standard' && a.value.tag === attribute.value.tag);
   if (
@@ -92,7 +94,7 @@ export function checkWritable(attribute: Attribute, object: ManagedObject, ctx: 
     current?.value.type === ItemType.DateTime &&
     current.value.value <= nowSeconds(ctx)
   ) {
-    throw errors.attributeReadOnly(
+    throw errors.wrongStateForChange(
       `${name} of object ${object.uid} has been reached and can no longer change`,
     );
   }

@@ -65,8 +65,10 @@ export const errors = {
   responseTooLarge: make('ResponseTooLarge'),
   keyFormatTypeNotSupported: make('KeyFormatTypeNotSupported'),
   cryptographicFailure: make('CryptographicFailure'),
-  /** KMIP 1.4 Table 348: Destroy of an object in the wrong state is Permission Denied in 1.x. */
-  wrongStateForDestroy: make('WrongKeyLifecycleState', 'PermissionDenied'),
+  /** KMIP 1.4 Table 348: Destroy of an object in the wrong state is Permission Denied in 1.x (and 2.0's vectors). */
+  wrongStateForDestroy: make('WrongKeyLifecycleState', 'PermissionDenied', '2.0'),
+  /** A lifecycle date changed in a state that forbids it: as wrongStateForUse (SKLC-M-3 of each version). */
+  wrongStateForChange: make('WrongKeyLifecycleState', 'PermissionDenied', '2.0'),
   /** KMIP 1.4 Table 346: Activate of an object not Pre-Active is Illegal Operation in 1.x. */
   wrongState: make('WrongKeyLifecycleState', 'IllegalOperation'),
   /**

@@ -106,6 +106,9 @@ export function impliedAttributes(structure: StructureItem): TtlvItem[] {
   const length = child(block, T.CryptographicLength);
   if (algorithm) out.push(algorithm);
   if (length) out.push(length);
+  // KMIP 2.0 made Key Format Type an attribute of keys (2.1 §4.26): the format the key was registered in.
+  const format = child(block, T.KeyFormatType);
+  if (format) out.push(format);
   if (structure.tag === T.Certificate) {
     const type = child(structure, T.CertificateType);
     if (type) out.push(type);

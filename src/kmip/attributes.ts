@@ -2,7 +2,7 @@ import { ItemType, itemTypeName, ttlv, type TtlvItem } from '../ttlv/types.js';
 import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import { FieldError, Fields } from './fields.js';
-import { registryFor, type KmipVersion } from './registry.js';
+import { registryFor, versionAtLeast, type KmipVersion } from './registry.js';
 import { tag, tags } from './vocabulary.js';
 
 /**
@@ -33,9 +33,18 @@ export function attributeKey(attribute: Attribute): string {
   return attribute.kind === 'standard' ? `#${attribute.value.tag}` : attribute.name;
 }
 
+/**
+ * Tags that exist as fields before they are attributes: Key Format Type is a Key Block field from 1.0 and an
+ * attribute from 2.0 (2.1 §4.26), so a 1.x response must not list it among the attributes.
+ */
+const attributeSince: ReadonlyMap<number, KmipVersion> = new Map([[tag('KeyFormatType'), '2.0']]);
+
 /** The 1.x name of an attribute in a version (its spec spelling), undefined when the version lacks it. */
 export function attributeName(attribute: Attribute, version: KmipVersion): string | undefined {
-  return attribute.kind === 'custom' ? attribute.name : registryFor(version).tag(attribute.value.tag)?.name;
+  if (attribute.kind === 'custom') return attribute.name;
+  const since = attributeSince.get(attribute.value.tag);
+  if (since !== undefined && !versionAtLeast(version, since)) return undefined;
+  return registryFor(version).tag(attribute.value.tag)?.name;
 }
 
 function retag(item: TtlvItem, newTag: number): TtlvItem {

@@ -282,6 +282,11 @@ export function signaturePlan(p: CryptoParameters, prehashed: boolean): Signatur
         padding: 'PSS',
         ...options,
         hash: hash ?? 'SHA-256',
+        // MGF1 with the signature's hash unless the parameters name another (the reference signatures of the
+        // CS-AC profile vectors use MGF1 with the signing hash; KMIP 1.4 Table 65's SHA-1 default is OAEP's).
+        ...(p.maskGeneratorHashing === undefined
+          ? {}
+          : { mgfHash: hashOf(p.maskGeneratorHashing, 'Mask Generator Hashing Algorithm') ?? 'SHA-1' }),
         ...(p.saltLength === undefined ? {} : { saltBytes: p.saltLength }),
       };
     case 'DSA':

@@ -169,6 +169,8 @@ export const createKeyPair = handler({
         ...withDefaults(privateAttrs, bits, privateMask),
         link(LinkType.PublicKeyLink, publicUid),
         digests.privateKey,
+        // The forms Get serves them in by default (KMIP 2.1 §4.26 Key Format Type).
+        { kind: 'standard', value: ttlv.enumeration(T.KeyFormatType, KeyFormat.PKCS_8) },
         ...generatedObjectAttributes(privateAttrs, ctx),
       ],
       material: { kind: 'sealed-key', sealed: pair.privateKey },
@@ -190,6 +192,10 @@ export const createKeyPair = handler({
         ...withDefaults(publicAttrs, bits, publicMask),
         link(LinkType.PrivateKeyLink, privateUid),
         digests.publicKey,
+        {
+          kind: 'standard',
+          value: ttlv.enumeration(T.KeyFormatType, rsa ? KeyFormat.PKCS_1 : KeyFormat.X_509),
+        },
         ...generatedObjectAttributes(publicAttrs, ctx),
       ],
       material: { kind: 'clear-object', bytes: Uint8Array.from(encodeTtlv(structure)) },

@@ -26,6 +26,7 @@ const T = tags(
   'CryptographicAlgorithm',
   'CryptographicLength',
   'CryptographicUsageMask',
+  'KeyFormatType',
 );
 const Algorithm = enumValues(
   'CryptographicAlgorithm',
@@ -157,6 +158,7 @@ export const create = handler({
           ...serverAttributes(ctx, uid, request.objectType, state),
           ...attributes,
           digestOf(sha256, KeyFormat.Raw),
+          { kind: 'standard', value: ttlv.enumeration(T.KeyFormatType, KeyFormat.Raw) },
           ...generatedObjectAttributes(attributes, ctx),
         ],
         material: { kind: 'sealed-key', sealed },
