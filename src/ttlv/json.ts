@@ -2,6 +2,7 @@ import { TtlvError } from './errors.js';
 import type { TextNames, TextParseOptions } from './text-names.js';
 import {
   AttributeMeaning,
+  checkTextDepth,
   formatScalar,
   parseScalar,
   parseTagName,
@@ -66,6 +67,7 @@ function fromJson(
   const type = parseTypeName(typeText, path);
   const raw = json['value'];
   if (type === ItemType.Structure) {
+    checkTextDepth(path);
     if (!Array.isArray(raw)) throw new TtlvError('bad-text', -1, path, 'a Structure value must be an array');
     const inner = new AttributeMeaning(names);
     const children = raw.map((child: unknown) => {

@@ -1,6 +1,7 @@
 import { decodeBigInteger } from './decode.js';
 import { encodeBigInteger } from './encode.js';
 import { TtlvError } from './errors.js';
+import { defaultDecodeLimits } from './limits.js';
 import type { TextNames, TextParseOptions } from './text-names.js';
 import { formatTag, ItemType, itemTypeName, type ItemTypeName, type TtlvItem } from './types.js';
 
@@ -293,6 +294,22 @@ export class AttributeMeaning {
   /** The tag whose enumeration or mask applies to a child with this tag. */
   meaningTag(tag: number): number {
     return tag === this.names.attributeValueTag && this.attributeTag !== undefined ? this.attributeTag : tag;
+  }
+}
+
+/**
+ * The binary decoder's depth limit (limits.ts), for the text forms too: a KMIP XML or JSON message nested deeper is
+ * refused before it is converted further, so that input read from a client cannot drive the conversion's
+ * recursion (and its tag paths, which grow with each level) as deep as its size allows.
+ */
+export function checkTextDepth(path: readonly number[]): void {
+  if (path.length > defaultDecodeLimits.maxDepth) {
+    throw new TtlvError(
+      'too-deep',
+      -1,
+      path,
+      `structures nested deeper than ${defaultDecodeLimits.maxDepth}`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { TtlvError } from './errors.js';
 import type { TextNames, TextParseOptions } from './text-names.js';
 import {
   AttributeMeaning,
+  checkTextDepth,
   formatScalar,
   parseScalar,
   parseTagName,
@@ -124,6 +125,7 @@ function convertElement(
   const path = [...parentPath, tag];
   const type = parseTypeName(element.attributes['type'], path);
   if (type === ItemType.Structure) {
+    checkTextDepth(path);
     if (element.attributes['value'] !== undefined) {
       throw new TtlvError(
         'bad-text',

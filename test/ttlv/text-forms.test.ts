@@ -4,10 +4,12 @@
  * in test/kmip/vectors.test.ts.
  */
 import test from 'ava';
+import { decodeTtlv } from '../../src/ttlv/decode.js';
 import { encodeTtlv } from '../../src/ttlv/encode.js';
 import { TtlvError } from '../../src/ttlv/errors.js';
 import { toHex } from '../../src/ttlv/hex.js';
 import { formatKmipJson, parseKmipJson } from '../../src/ttlv/json.js';
+import { defaultDecodeLimits } from '../../src/ttlv/limits.js';
 import type { TextNames } from '../../src/ttlv/text-names.js';
 import { ItemType, ttlv, type TtlvItem } from '../../src/ttlv/types.js';
 import { formatKmipXml, parseKmipXml, readXmlDocument } from '../../src/ttlv/xml.js';
@@ -215,4 +217,36 @@ test('JSON refuses a structure whose value is not an array, and a tag that is no
     message: /array/,
   });
   t.throws(() => parseKmipJson({ tag: 7, value: [] }, fakeNames), { instanceOf: TtlvError, message: /tag/ });
+});
+
+/** `depth` Structures nested in each other, as the binary decoder counts depth (the message is the first). */
+function nested(depth: number): TtlvItem {
+  let item: TtlvItem = ttlv.structure(names('Message'), []);
+  for (let i = 1; i < depth; i++) item = ttlv.structure(names('Message'), [item]);
+  return item;
+}
+
+test('XML and JSON take Structures nested as deep as the binary decoder does, and no deeper', (t) => {
+  const limit = defaultDecodeLimits.maxDepth;
+  const deepest = nested(limit);
+  t.deepEqual(decodeTtlv(encodeTtlv(deepest)), deepest, 'the binary decoder takes this depth');
+  t.deepEqual(parseKmipXml(formatKmipXml(deepest, fakeNames), fakeNames), deepest);
+  t.deepEqual(parseKmipJson(formatKmipJson(deepest, fakeNames), fakeNames), deepest);
+  const tooDeep = nested(limit + 1);
+  t.throws(() => decodeTtlv(encodeTtlv(tooDeep)), { instanceOf: TtlvError, message: /nested deeper/ });
+  const xmlError = t.throws(() => parseKmipXml(formatKmipXml(tooDeep, fakeNames), fakeNames));
+  t.is((xmlError as TtlvError | undefined)?.code, 'too-deep');
+  const jsonError = t.throws(() => parseKmipJson(formatKmipJson(tooDeep, fakeNames), fakeNames));
+  t.is((jsonError as TtlvError | undefined)?.code, 'too-deep');
+});
+
+test('a client-sized nesting (100,000 levels) is refused as too deep, not by running out of stack', (t) => {
+  const levels = 100_000;
+  const xml = '<Message>'.repeat(levels) + '</Message>'.repeat(levels);
+  t.is(t.throws(() => parseKmipXml(xml, fakeNames), { instanceOf: TtlvError }).code, 'too-deep');
+  const json = '{"tag":"Message","value":['.repeat(levels) + ']}'.repeat(levels);
+  t.is(
+    t.throws(() => parseKmipJson(JSON.parse(json), fakeNames), { instanceOf: TtlvError }).code,
+    'too-deep',
+  );
 });
