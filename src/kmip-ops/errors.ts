@@ -84,6 +84,24 @@ export const errors = {
   attributeSingleValued: make('AttributeSingleValued', 'IndexOutOfBounds'),
   indexOutOfBounds: make('AttributeInstanceNotFound', 'IndexOutOfBounds'),
   generalFailure: make('GeneralFailure'),
+  /**
+   * More Usage Limits units asked for than are left (KMIP 2.1 §6.1.7.1 Check, §6.1.23.1 Get Usage Allocation);
+   * 1.x has no Usage Limit Exceeded and answers Permission Denied (1.4 Table 345).
+   */
+  usageLimitExceeded: make('UsageLimitExceeded', 'PermissionDenied'),
+  /**
+   * A key whose Usage Limits allow no more protection, used by Encrypt, Sign or MAC: Permission Denied in every
+   * version, as the profile vectors CS-BC-M-7 of 1.3 to 2.1 expect (2.1 lists it among the Encrypt errors).
+   */
+  usageExhausted: make('PermissionDenied'),
+  /**
+   * KMIP 1.4 Table 345 (Get Usage Allocation): an object without Usage Limits, or not able to apply protection, is
+   * Illegal Operation in 1.x; 2.1 §6.1.23.1 has Attribute Not Found and Invalid Object Type for them.
+   */
+  noUsageLimits: make('AttributeNotFound', 'IllegalOperation'),
+  notProtecting: make('InvalidObjectType', 'IllegalOperation'),
+  /** The same table: a key not able to apply protection now (its state, its dates); Permission Denied from 2.0. */
+  notProtectingNow: make('PermissionDenied', 'IllegalOperation', '1.4'),
 } as const;
 
 /**

@@ -19,6 +19,7 @@ import { discoverVersions } from './ops/discover-versions.js';
 import { get } from './ops/get.js';
 import { getAttributeList } from './ops/get-attribute-list.js';
 import { getAttributes } from './ops/get-attributes.js';
+import { getUsageAllocation } from './ops/get-usage-allocation.js';
 import { interop } from './ops/interop.js';
 import { locate } from './ops/locate.js';
 import { modifyAttribute } from './ops/modify-attribute.js';
@@ -55,6 +56,7 @@ export function allOperations(): AnyHandler[] {
     hash,
     rngRetrieve,
     rngSeed,
+    getUsageAllocation,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),

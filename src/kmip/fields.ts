@@ -101,6 +101,14 @@ export class Fields {
     return this.typed(this.optional(name), name, ItemType.Integer)?.value;
   }
 
+  longInteger(name: string): bigint | undefined {
+    return this.typed(this.optional(name), name, ItemType.LongInteger)?.value;
+  }
+
+  interval(name: string): number | undefined {
+    return this.typed(this.optional(name), name, ItemType.Interval)?.value;
+  }
+
   enumeration(name: string): number | undefined {
     return this.typed(this.optional(name), name, ItemType.Enumeration)?.value;
   }

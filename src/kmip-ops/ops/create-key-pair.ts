@@ -6,6 +6,7 @@ import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import type { KeyPairSpec, SealedSecret } from '../../hsm/hsm.js';
 import { digestAttribute, generatedObjectAttributes } from '../server-attributes.js';
+import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -142,8 +143,8 @@ export const createKeyPair = handler({
     };
   },
   async execute(request: PairRequest, ctx) {
-    const privateAttrs = [...request.common, ...request.privateOnly];
-    const publicAttrs = [...request.common, ...request.publicOnly];
+    const privateAttrs = withFullUsageCount([...request.common, ...request.privateOnly]);
+    const publicAttrs = withFullUsageCount([...request.common, ...request.publicOnly]);
     const spec = pairSpec(privateAttrs, ctx);
     const owner = ctx.principal.name;
     const pair = await ctx.keys.hsm.generateKeyPair(await ctx.keys.kekFor(owner), spec);

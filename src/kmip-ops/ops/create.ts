@@ -4,6 +4,7 @@ import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import type { SecretKeyAlgorithm } from '../../hsm/hsm.js';
 import { digestOf, generatedObjectAttributes } from '../server-attributes.js';
+import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -141,7 +142,7 @@ export const create = handler({
     const bits = lengthItem.value;
     if (!spec.lengths(bits))
       throw errors.invalidField(`${bits} is not a valid Cryptographic Length for ${algorithmName}`);
-    const attributes: Attribute[] = [...request.attributes];
+    const attributes: Attribute[] = withFullUsageCount(request.attributes);
     if (!single(attributes, 'CryptographicUsageMask')) {
       attributes.push({ kind: 'standard', value: ttlv.integer(T.CryptographicUsageMask, spec.mask) });
     }

@@ -5,6 +5,7 @@ import { errors } from '../errors.js';
 import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
 import { registeredDigest } from '../server-attributes.js';
+import { withFullUsageCount } from '../usage-limits.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { activationState } from './create.js';
 
@@ -31,7 +32,7 @@ export const register = handler({
   async execute(request: RegisterRequest, ctx) {
     const uid = newUid();
     const owner = ctx.principal.name;
-    const given = request.attributes;
+    const given = withFullUsageCount(request.attributes);
     const implied = impliedAttributes(request.structure).filter(
       (item) => !given.some((a) => a.kind === 'standard' && a.value.tag === item.tag),
     );

@@ -15,6 +15,7 @@ import {
 } from '../../managed-object.js';
 import { cryptoParameters, type CryptoParameters } from '../../crypto/parameters.js';
 import { checkKeyUse, type UseRule } from '../../crypto/permits.js';
+import { allocateUsage, unitsFor, usageLimitsOf } from '../../usage-limits.js';
 
 export interface KeyedRequest {
   readonly uid: string | undefined;
@@ -41,19 +42,33 @@ export function requiredBytes(payload: Fields | undefined, name: string, operati
   return value;
 }
 
-/** Loads the key, checks its type, state, dates and usage mask, and merges its Cryptographic Parameters. */
+/**
+ * Loads the key, checks its type, state, dates and usage mask, and merges its Cryptographic Parameters. An
+ * operation applying protection names the data it protects: when the key has Usage Limits (KMIP 1.4 §3.21), the
+ * units it uses are drawn from the Usage Limits Count before the token runs, and the operation is refused when
+ * not enough are left (src/kmip-ops/usage-limits.ts).
+ */
 export async function usableKey(
   request: KeyedRequest,
   rule: UseRule,
   objectTypes: readonly number[],
   ctx: RequestContext,
+  protecting?: Uint8Array,
 ): Promise<{ object: ManagedObject; parameters: CryptoParameters }> {
-  const object = await loadObject(resolveUid(request.uid, ctx), ctx);
+  let object = await loadObject(resolveUid(request.uid, ctx), ctx);
   if (!objectTypes.includes(objectTypeOf(object))) {
     throw errors.invalidField(`${rule.operation}: object ${object.uid} is not a key this operation can use`);
   }
   checkKeyUse(object, rule, ctx);
-  return { object, parameters: cryptoParameters(request.parameters, object, ctx) };
+  const parameters = cryptoParameters(request.parameters, object, ctx);
+  const limits = rule.kind === 'protect' ? usageLimitsOf(object.attributes) : undefined;
+  if (limits !== undefined) {
+    const units = unitsFor(limits, protecting?.length ?? 0);
+    object = await allocateUsage(object, limits, units, ctx, (why) =>
+      errors.usageExhausted(`${rule.operation}: ${why}`),
+    );
+  }
+  return { object, parameters };
 }
 
 export const secretKeys = [ObjectType.SymmetricKey] as const;

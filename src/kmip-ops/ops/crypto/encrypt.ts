@@ -45,7 +45,7 @@ export const encrypt = handler({
   async execute(request: EncryptRequest, ctx): Promise<EncryptResponse> {
     const rule = { operation: 'Encrypt', kind: 'protect', usage: Usage.Encrypt } as const;
     const types = [ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.Certificate];
-    const { object, parameters } = await usableKey(request, rule, types, ctx);
+    const { object, parameters } = await usableKey(request, rule, types, ctx, request.data);
     const plan = cipherPlan(parameters);
     if (plan.kind === 'block' && plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
       // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23):

@@ -21,7 +21,7 @@ export const mac = handler({
   },
   async execute(request: KeyedRequest & { data: Uint8Array }, ctx) {
     const rule = { operation: 'MAC', kind: 'protect', usage: Usage.MACGenerate } as const;
-    const { object, parameters } = await usableKey(request, rule, secretKeys, ctx);
+    const { object, parameters } = await usableKey(request, rule, secretKeys, ctx, request.data);
     const spec = macPlan(parameters);
     const ref = keyRefFor(object, isHmac(spec) ? 'hmac' : 'cipher', ctx);
     return { uid: object.uid, mac: await ctx.keys.hsm.mac(ref, spec, request.data) };

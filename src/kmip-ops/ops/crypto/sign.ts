@@ -43,7 +43,7 @@ export const sign = handler({
   },
   async execute(request: KeyedRequest & SignedData, ctx) {
     const rule = { operation: 'Sign', kind: 'protect', usage: Usage.Sign } as const;
-    const { object, parameters } = await usableKey(request, rule, privateKeys, ctx);
+    const { object, parameters } = await usableKey(request, rule, privateKeys, ctx, request.data);
     const spec = signaturePlan(parameters, request.prehashed);
     const signature = await ctx.keys.hsm.sign(keyRefFor(object, 'asymmetric', ctx), spec, request.data);
     return { uid: object.uid, signature };

@@ -1,0 +1,98 @@
+/**
+ * The Usage Limits attribute (KMIP 1.4 §3.21, 2.1 §4.59): how much protection a key may still apply.
+ * - Usage Limits Total: the units allowed for the key's life; Usage Limits Count: the units left; Usage Limits
+ *   Unit: Byte (bytes protected) or Object (objects protected: one per Encrypt, Sign or MAC).
+ * - On creation the server sets Count to Total ("The server SHALL ignore the Usage Limits Count value if the
+ *   attribute is specified in an operation that creates a new object"); a stored instance without Count (an object
+ *   stored before this rule) is read as having its Total left.
+ * - Get Usage Allocation (§4.18) takes units out of Count for a client that protects data itself with the key;
+ *   the server's own protecting operations (Encrypt, Sign, MAC) draw the units they protect from Count at the time
+ *   they run, and are refused when not enough are left. Only protection is limited ("Usage for processing
+ *   cryptographically protected data (e.g., decryption, verification, etc.) is not limited").
+ */
+import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
+import type { Attribute } from '../kmip/attributes.js';
+import { enumValues, tags } from '../kmip/vocabulary.js';
+import type { RequestContext } from './context.js';
+import type { KmipError } from './errors.js';
+import { saveObject, single, type ManagedObject } from './managed-object.js';
+
+const T = tags('UsageLimits', 'UsageLimitsTotal', 'UsageLimitsCount', 'UsageLimitsUnit');
+export const UsageLimitsUnit = enumValues('UsageLimitsUnit', 'Byte', 'Object');
+
+export interface UsageLimits {
+  readonly total: bigint;
+  /** The units left. */
+  readonly count: bigint;
+  readonly unit: number | undefined;
+}
+
+function field(item: TtlvItem, tag: number): TtlvItem | undefined {
+  return item.type === ItemType.Structure ? item.value.find((c) => c.tag === tag) : undefined;
+}
+
+/** The object's Usage Limits, or undefined when it has none (its use is then not limited). */
+export function usageLimitsOf(attributes: readonly Attribute[]): UsageLimits | undefined {
+  const item = single(attributes, 'UsageLimits');
+  if (item === undefined) return undefined;
+  const total = field(item, T.UsageLimitsTotal);
+  const count = field(item, T.UsageLimitsCount);
+  const unit = field(item, T.UsageLimitsUnit);
+  const totalValue = total?.type === ItemType.LongInteger ? total.value : 0n;
+  return {
+    total: totalValue,
+    count: count?.type === ItemType.LongInteger ? count.value : totalValue,
+    unit: unit?.type === ItemType.Enumeration ? unit.value : undefined,
+  };
+}
+
+/** A Usage Limits attribute value. */
+export function usageLimitsItem(limits: UsageLimits): TtlvItem {
+  return ttlv.structure(T.UsageLimits, [
+    ttlv.longInteger(T.UsageLimitsTotal, limits.total),
+    ttlv.longInteger(T.UsageLimitsCount, limits.count),
+    ...(limits.unit === undefined ? [] : [ttlv.enumeration(T.UsageLimitsUnit, limits.unit)]),
+  ]);
+}
+
+/**
+ * The attributes of a new object with its Usage Limits Count set to the Total, whatever Count the request gave
+ * (KMIP 1.4 §3.21); unchanged when there is no Usage Limits.
+ */
+export function withFullUsageCount(attributes: readonly Attribute[]): Attribute[] {
+  const limits = usageLimitsOf(attributes);
+  if (limits === undefined) return [...attributes];
+  return replaced(attributes, usageLimitsItem({ ...limits, count: limits.total }));
+}
+
+/** The attributes with the Usage Limits instance replaced in place (Get Attributes keeps its order). */
+function replaced(attributes: readonly Attribute[], item: TtlvItem): Attribute[] {
+  return attributes.map((a) =>
+    a.kind === 'standard' && a.value.tag === T.UsageLimits ? { kind: 'standard', value: item } : a,
+  );
+}
+
+/** The units one protecting operation on `bytes` bytes uses: the bytes, or one object. */
+export function unitsFor(limits: UsageLimits, bytes: number): bigint {
+  return limits.unit === UsageLimitsUnit.Object ? 1n : BigInt(bytes);
+}
+
+/**
+ * Takes `units` out of the object's Usage Limits Count and stores the object (one revision-checked write, so two
+ * requests cannot both spend the last units), or throws `refusal` when fewer are left.
+ */
+export async function allocateUsage(
+  object: ManagedObject,
+  limits: UsageLimits,
+  units: bigint,
+  ctx: RequestContext,
+  refusal: (message: string) => KmipError,
+): Promise<ManagedObject> {
+  if (units > limits.count) {
+    throw refusal(
+      `object ${object.uid} has ${limits.count} Usage Limits units left, fewer than the ${units} this needs`,
+    );
+  }
+  const next = usageLimitsItem({ ...limits, count: limits.count - units });
+  return saveObject(object, replaced(object.attributes, next), ctx);
+}
