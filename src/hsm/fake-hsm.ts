@@ -41,6 +41,8 @@ import {
   type KeyRef,
   type MacSpec,
   type SignatureSpec,
+  type StreamOperation,
+  type StreamResult,
   type KeyPairSpec,
   type SealedKek,
   type SealedSecret,
@@ -77,6 +79,10 @@ export class FakeHsm implements Hsm {
   private serial = 1;
   private current: string;
   private closed = false;
+  private readonly streams = new Map<
+    string,
+    { readonly key: KeyRef | undefined; readonly operation: StreamOperation; readonly parts: Uint8Array[] }
+  >();
 
   constructor(options: FakeHsmOptions = {}) {
     this.prefix = options.masterLabelPrefix ?? 'kmipd-master-';
@@ -299,6 +305,62 @@ export class FakeHsm implements Hsm {
 
   forgetKey(): void {
     // The fake holds no keys between calls.
+  }
+
+  /**
+   * The fake gathers the parts and runs the single-part call at the end: every part answers no output and the
+   * last answers all of it, which a client joining the outputs cannot tell from the token's streaming.
+   */
+  beginStream(key: KeyRef | undefined, operation: StreamOperation): Promise<string> {
+    const id = randomUUID();
+    this.streams.set(id, { key, operation, parts: [] });
+    return Promise.resolve(id);
+  }
+
+  updateStream(id: string, data: Uint8Array): Promise<Uint8Array> {
+    const stream = this.streams.get(id);
+    if (stream === undefined)
+      return Promise.reject(new HsmError('bad-input', 'no such multi-part operation'));
+    stream.parts.push(Uint8Array.from(data));
+    return Promise.resolve(new Uint8Array(0));
+  }
+
+  async finishStream(
+    id: string,
+    data: Uint8Array,
+    last: { readonly tag?: Uint8Array; readonly signature?: Uint8Array },
+  ): Promise<StreamResult> {
+    const stream = this.streams.get(id);
+    if (stream === undefined) throw new HsmError('bad-input', 'no such multi-part operation');
+    this.streams.delete(id);
+    const whole = Buffer.concat([...stream.parts, data]);
+    const { key, operation } = stream;
+    if (operation.kind === 'digest') return { data: await this.digest(operation.hash, whole) };
+    if (key === undefined) throw new HsmError('bad-input', 'this multi-part operation needs a key');
+    switch (operation.kind) {
+      case 'encrypt':
+        return this.encrypt(key, operation.spec, whole);
+      case 'decrypt':
+        return { data: await this.decrypt(key, operation.spec, whole, last.tag) };
+      case 'sign':
+        return { data: await this.sign(key, operation.spec, whole) };
+      case 'verify':
+        return {
+          data: new Uint8Array(0),
+          valid: await this.verify(key, operation.spec, whole, last.signature ?? new Uint8Array(0)),
+        };
+      case 'mac':
+        return { data: await this.mac(key, operation.spec, whole) };
+      case 'mac-verify':
+        return {
+          data: new Uint8Array(0),
+          valid: await this.macVerify(key, operation.spec, whole, last.signature ?? new Uint8Array(0)),
+        };
+    }
+  }
+
+  abortStream(id: string): void {
+    this.streams.delete(id);
   }
 
   /** Runs fn with the key as a node:crypto KeyObject, made from its source at every call. */

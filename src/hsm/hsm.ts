@@ -166,6 +166,22 @@ export type SignatureSpec =
 export type MacSpec =
   { readonly algorithm: 'HMAC'; readonly hash: HashName } | { readonly algorithm: 'CMAC' };
 
+/** A multi-part operation (KMIP 1.4 §2.1.15-§2.1.17: Correlation Value, Init and Final Indicator). */
+export type StreamOperation =
+  | { readonly kind: 'encrypt' | 'decrypt'; readonly spec: CipherSpec }
+  | { readonly kind: 'sign' | 'verify'; readonly spec: SignatureSpec }
+  | { readonly kind: 'mac' | 'mac-verify'; readonly spec: MacSpec }
+  | { readonly kind: 'digest'; readonly hash: HashName };
+
+export interface StreamResult {
+  /** Cipher output of the last part (ciphertext, plaintext), the signature, MAC or digest. */
+  readonly data: Uint8Array;
+  /** GCM encryption: the authentication tag. */
+  readonly tag?: Uint8Array;
+  /** Verification: whether the signature or MAC verified. */
+  readonly valid?: boolean;
+}
+
 export interface Hsm {
   /** Generates a new owner KEK inside the token and returns it wrapped by the current master key. */
   createKek(): Promise<SealedKek>;
@@ -205,6 +221,22 @@ export interface Hsm {
   verify(key: KeyRef, spec: SignatureSpec, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
   mac(key: KeyRef, spec: MacSpec, data: Uint8Array): Promise<Uint8Array>;
   macVerify(key: KeyRef, spec: MacSpec, data: Uint8Array, mac: Uint8Array): Promise<boolean>;
+  /**
+   * Starts a multi-part operation in the token and answers its id; the key stays held until it ends. Refused as
+   * 'unsupported' for what the token cannot do in parts (RSA encryption, raw ECDSA, padded ECB) or when too many
+   * are open; an operation idle for long is abandoned.
+   */
+  beginStream(key: KeyRef | undefined, operation: StreamOperation): Promise<string>;
+  /** Feeds a part; answers the cipher output it produced (empty for the others). */
+  updateStream(id: string, data: Uint8Array): Promise<Uint8Array>;
+  /** Feeds the last part and ends the operation; a GCM decryption takes its tag, a verification its signature. */
+  finishStream(
+    id: string,
+    data: Uint8Array,
+    last: { readonly tag?: Uint8Array; readonly signature?: Uint8Array },
+  ): Promise<StreamResult>;
+  /** Ends an operation without a result (unknown ids are ignored). */
+  abortStream(id: string): void;
   /** Drops a key held for cryptographic calls (after Destroy); unknown ids are ignored. */
   forgetKey(id: string): void;
 

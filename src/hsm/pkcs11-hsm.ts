@@ -54,6 +54,8 @@ import {
   type KeyRef,
   type MacSpec,
   type SignatureSpec,
+  type StreamOperation,
+  type StreamResult,
   type KeyPairSpec,
   type SealedKek,
   type SealedSecret,
@@ -809,6 +811,26 @@ export class Pkcs11Hsm implements Hsm {
 
   forgetKey(id: string): void {
     this.crypto.forget(id);
+  }
+
+  beginStream(key: KeyRef | undefined, operation: StreamOperation): Promise<string> {
+    return this.crypto.beginStream(key, operation);
+  }
+
+  updateStream(id: string, data: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.updateStream(id, data);
+  }
+
+  finishStream(
+    id: string,
+    data: Uint8Array,
+    last: { readonly tag?: Uint8Array; readonly signature?: Uint8Array },
+  ): Promise<StreamResult> {
+    return this.crypto.finishStream(id, data, last);
+  }
+
+  abortStream(id: string): void {
+    this.crypto.abortStream(id);
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@
  * a digest the token computes first (§2.3.6, §2.2.5; SoftHSM2 2.6.1 has no CKM_ECDSA_SHA*), HMAC (§4.x general
  * length HMAC) and CMAC (§2.10 AES CMAC, §2.9 DES3 CMAC), digests (§4 SHA).
  */
+import { randomUUID } from 'node:crypto';
 import { GCM_TAG_BYTES, decodeSecretBlob } from './envelope.js';
 import {
   HsmError,
@@ -32,6 +33,8 @@ import {
   type SealedKek,
   type SecretKeyType,
   type SignatureSpec,
+  type StreamOperation,
+  type StreamResult,
 } from './hsm.js';
 import { curves } from './key-specs.js';
 import {
@@ -46,7 +49,7 @@ import {
 } from './key-objects.js';
 import { ck, type Handle, type Template } from './pkcs11-module.js';
 import { oaepDecode, oaepEncode, type OaepParameters } from './oaep.js';
-import { gcmMechanism, type ThreadMechanism, type TokenThread } from './token-thread.js';
+import { gcmMechanism, type StreamKind, type ThreadMechanism, type TokenThread } from './token-thread.js';
 
 /** CKZ_DATA_SPECIFIED, the only OAEP label source (PKCS#11 v2.40 curr. mech. §2.1.8); pkcs11js does not export it. */
 const CKZ_DATA_SPECIFIED = 1;
@@ -134,8 +137,30 @@ export interface TokenCryptoHost {
   attributes(object: Handle, types: readonly number[]): Promise<readonly Buffer[]>;
 }
 
+interface OpenStream {
+  readonly session: Handle;
+  readonly kind: StreamKind;
+  readonly operation: StreamOperation;
+  /** Releases the key the operation holds. */
+  readonly release: () => void;
+  lastUsed: number;
+  busy: boolean;
+}
+
+/** Multi-part operations open at once: each holds a token session and a key. */
+const MAX_STREAMS = 256;
+/** An operation with no part for this long is abandoned (its session closed, its key released). */
+const STREAM_IDLE_MS = 5 * 60 * 1000;
+/** Output room beyond the input of a part: a block of buffered data and a GCM tag. */
+const STREAM_ROOM = 32;
+
+function gcmTagBytes(spec: CipherSpec): number | undefined {
+  return spec.algorithm !== 'RSA' && spec.mode === 'GCM' ? (spec.tagBytes ?? GCM_TAG_BYTES) : undefined;
+}
+
 export class TokenCrypto {
   private readonly keys = new Map<string, Entry>();
+  private readonly streams = new Map<string, OpenStream>();
 
   constructor(
     private readonly host: TokenCryptoHost,
@@ -310,14 +335,169 @@ export class TokenCrypto {
     });
   }
 
+  async beginStream(ref: KeyRef | undefined, operation: StreamOperation): Promise<string> {
+    this.sweepStreams();
+    if (this.streams.size >= MAX_STREAMS) {
+      throw new HsmError('unsupported', `too many multi-part operations open (${String(MAX_STREAMS)})`);
+    }
+    if (operation.kind === 'digest') {
+      const session = await this.run('C_DigestInit stream', {
+        op: 'stream-begin',
+        kind: 'digest',
+        mechanism: { mechanism: hashes[operation.hash].digest },
+      });
+      return this.addStream({ session, kind: 'digest', operation, release: () => undefined });
+    }
+    if (ref === undefined) throw new HsmError('bad-input', 'this multi-part operation needs a key');
+    const held = await this.acquire(ref);
+    try {
+      const { kind, mechanism } = this.streamMechanism(held.key, operation);
+      const session = await this.run(`C_${kind}Init stream`, {
+        op: 'stream-begin',
+        kind,
+        key: handleBytes(held.key.handle),
+        mechanism,
+      });
+      return this.addStream({ session, kind, operation, release: held.release });
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+  }
+
+  async updateStream(id: string, data: Uint8Array): Promise<Uint8Array> {
+    const stream = this.stream(id);
+    stream.busy = true;
+    try {
+      return await this.run(`C_${stream.kind}Update stream`, {
+        op: 'stream-update',
+        kind: stream.kind,
+        session: handleBytes(stream.session),
+        input: Uint8Array.from(data),
+        outputLength: data.length + STREAM_ROOM,
+      });
+    } catch (error) {
+      this.abortStream(id);
+      throw error;
+    } finally {
+      stream.busy = false;
+      stream.lastUsed = Date.now();
+    }
+  }
+
+  async finishStream(
+    id: string,
+    data: Uint8Array,
+    last: { readonly tag?: Uint8Array; readonly signature?: Uint8Array },
+  ): Promise<StreamResult> {
+    const stream = this.stream(id);
+    this.streams.delete(id);
+    const { operation } = stream;
+    const gcm =
+      operation.kind === 'encrypt' || operation.kind === 'decrypt' ? gcmTagBytes(operation.spec) : undefined;
+    try {
+      if (operation.kind === 'decrypt' && gcm !== undefined && last.tag?.length !== gcm) {
+        throw new HsmError('bad-input', 'GCM decryption needs the authentication tag of the given length');
+      }
+      const input =
+        operation.kind === 'decrypt' && last.tag ? Buffer.concat([data, last.tag]) : Uint8Array.from(data);
+      const verifying = operation.kind === 'verify' || operation.kind === 'mac-verify';
+      const out = await this.run(`C_${stream.kind}Final stream`, {
+        op: 'stream-finish',
+        kind: stream.kind,
+        session: handleBytes(stream.session),
+        input,
+        ...(verifying ? { signature: Uint8Array.from(last.signature ?? []) } : {}),
+        outputLength: input.length + RSA_OUTPUT_ROOM,
+      }).catch((error: unknown) => {
+        if (error instanceof HsmError && error.code === 'bad-input' && operation.kind === 'decrypt') {
+          throw new HsmError('bad-input', decryptFailure(operation.spec), { cause: error });
+        }
+        throw error;
+      });
+      if (verifying) return { data: new Uint8Array(0), valid: out[0] === 1 };
+      if (operation.kind === 'encrypt' && gcm !== undefined) {
+        return { data: out.subarray(0, out.length - gcm), tag: out.subarray(out.length - gcm) };
+      }
+      return { data: out };
+    } finally {
+      stream.release();
+    }
+  }
+
+  abortStream(id: string): void {
+    const stream = this.streams.get(id);
+    if (stream === undefined) return;
+    this.streams.delete(id);
+    this.run('stream abort', { op: 'stream-abort', session: handleBytes(stream.session) })
+      .catch(() => undefined)
+      .finally(stream.release);
+  }
+
+  private addStream(stream: Omit<OpenStream, 'lastUsed' | 'busy'>): string {
+    const id = randomUUID();
+    this.streams.set(id, { ...stream, lastUsed: Date.now(), busy: false });
+    return id;
+  }
+
+  private stream(id: string): OpenStream {
+    const stream = this.streams.get(id);
+    if (stream === undefined)
+      throw new HsmError('bad-input', 'no such multi-part operation (finished or abandoned)');
+    if (stream.busy) throw new HsmError('bad-input', 'the multi-part operation is busy with another part');
+    return stream;
+  }
+
+  /** Abandons operations idle longer than STREAM_IDLE_MS (a client that never sent the last part). */
+  private sweepStreams(): void {
+    const cutoff = Date.now() - STREAM_IDLE_MS;
+    for (const [id, stream] of this.streams)
+      if (!stream.busy && stream.lastUsed < cutoff) this.abortStream(id);
+  }
+
+  /** The PKCS#11 family and mechanism of a multi-part operation, or 'unsupported' for what has no parts. */
+  private streamMechanism(
+    key: OpenKey,
+    operation: StreamOperation,
+  ): { kind: StreamKind; mechanism: ThreadMechanism } {
+    switch (operation.kind) {
+      case 'encrypt':
+      case 'decrypt': {
+        const spec = operation.spec;
+        if (spec.algorithm === 'RSA' || spec.mode === 'ECB-PAD') {
+          throw new HsmError('unsupported', 'RSA and padded ECB are not offered in several parts');
+        }
+        return { kind: operation.kind, mechanism: this.cipherMechanism(key, spec) };
+      }
+      case 'sign':
+      case 'verify': {
+        const spec = operation.spec;
+        if (spec.algorithm !== 'RSA' || spec.hash === undefined || spec.prehashed === true) {
+          throw new HsmError('unsupported', 'only RSA signatures with a hash are offered in several parts');
+        }
+        const plan = this.signaturePlan(key, spec, new Uint8Array(0));
+        return { kind: operation.kind, mechanism: plan.mechanism };
+      }
+      case 'mac':
+      case 'mac-verify':
+        return {
+          kind: operation.kind === 'mac' ? 'sign' : 'verify',
+          mechanism: this.macMechanism(key, operation.spec),
+        };
+      case 'digest':
+        return { kind: 'digest', mechanism: { mechanism: hashes[operation.hash].digest } };
+    }
+  }
+
   forget(id: string): void {
     const entry = this.keys.get(id);
     if (entry) this.drop(id, entry);
   }
 
-  /** Forgets every key (the session objects go with the sessions on close). */
+  /** Forgets every key and operation (the session objects go with the sessions on close). */
   clear(): void {
     this.keys.clear();
+    this.streams.clear();
   }
 
   /**
@@ -417,6 +597,16 @@ export class TokenCrypto {
 
   /** Runs fn with the key held in the token, putting it there first on a miss (see the file comment). */
   private async withKey<T>(ref: KeyRef, fn: (key: OpenKey) => Promise<T>): Promise<T> {
+    const held = await this.acquire(ref);
+    try {
+      return await fn(held.key);
+    } finally {
+      held.release();
+    }
+  }
+
+  /** The key held in the token, counted as in use until release() (an eviction waits for the last user). */
+  private async acquire(ref: KeyRef): Promise<{ key: OpenKey; release: () => void }> {
     let entry = this.keys.get(ref.id);
     if (entry === undefined) {
       const fresh: Entry = { key: this.open(ref), resolved: undefined, users: 0, dropped: false };
@@ -427,22 +617,25 @@ export class TokenCrypto {
       this.keys.delete(ref.id);
       this.keys.set(ref.id, entry);
     }
-    entry.users += 1;
+    const held = entry;
+    held.users += 1;
     this.evict();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      held.users -= 1;
+      if (held.dropped && held.users === 0 && held.resolved !== undefined)
+        this.host.destroy(held.resolved.handle);
+    };
     try {
-      let key: OpenKey;
-      try {
-        key = await entry.key;
-      } catch (error) {
-        if (this.keys.get(ref.id) === entry) this.keys.delete(ref.id);
-        throw error;
-      }
-      entry.resolved = key;
-      return await fn(key);
-    } finally {
-      entry.users -= 1;
-      if (entry.dropped && entry.users === 0 && entry.resolved !== undefined)
-        this.host.destroy(entry.resolved.handle);
+      const key = await held.key;
+      held.resolved = key;
+      return { key, release };
+    } catch (error) {
+      if (this.keys.get(ref.id) === held) this.keys.delete(ref.id);
+      release();
+      throw error;
     }
   }
 

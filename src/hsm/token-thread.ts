@@ -120,6 +120,35 @@ type Request =
       readonly outputLength: number;
     }
   | {
+      /**
+       * A multi-part operation (KMIP streaming) in a session of its own, which holds the operation's state between
+       * calls (PKCS#11 v2.40 §5.2: one active operation of each kind per session): begin opens the session and
+       * calls C_*Init, answering the session handle; update calls C_*Update (cipher output, if any); finish calls
+       * C_*Update with the last data and C_*Final (for verify: one byte, 1 valid, 0 invalid), and closes the
+       * session, as abort does.
+       */
+      readonly op: 'stream-begin';
+      readonly kind: StreamKind;
+      readonly key?: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+    }
+  | {
+      readonly op: 'stream-update';
+      readonly kind: StreamKind;
+      readonly session: Uint8Array;
+      readonly input: Uint8Array;
+      readonly outputLength: number;
+    }
+  | {
+      readonly op: 'stream-finish';
+      readonly kind: StreamKind;
+      readonly session: Uint8Array;
+      readonly input: Uint8Array;
+      readonly signature?: Uint8Array;
+      readonly outputLength: number;
+    }
+  | { readonly op: 'stream-abort'; readonly session: Uint8Array }
+  | {
       /** C_Digest. */
       readonly op: 'digest';
       readonly mechanism: ThreadMechanism;
@@ -135,6 +164,9 @@ type Request =
       readonly wrap: ThreadMechanism;
       readonly outputLength: number;
     };
+
+/** The PKCS#11 function family of a multi-part operation. */
+export type StreamKind = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'digest';
 
 type Reply =
   | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array }
@@ -211,6 +243,16 @@ function cipher(r) {
     if (encrypt) input.fill(0);
   }
 }
+function streamUpdate(kind, own, input, room) {
+  switch (kind) {
+    case 'encrypt': return input.length === 0 ? Buffer.alloc(0) : p.C_EncryptUpdate(own, input, Buffer.alloc(room));
+    case 'decrypt': return input.length === 0 ? Buffer.alloc(0) : p.C_DecryptUpdate(own, input, Buffer.alloc(room));
+    case 'sign': p.C_SignUpdate(own, input); return Buffer.alloc(0);
+    case 'verify': p.C_VerifyUpdate(own, input); return Buffer.alloc(0);
+    case 'digest': p.C_DigestUpdate(own, input); return Buffer.alloc(0);
+    default: throw new Error('unknown stream kind');
+  }
+}
 function handle(r) {
   switch (r.op) {
     case 'encrypt':
@@ -253,6 +295,42 @@ function handle(r) {
     case 'sign':
     case 'verify':
       return signOrVerify(r);
+    case 'stream-begin': {
+      const own = p.C_OpenSession(Buffer.from(workerData.slot), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      try {
+        const m = mech(r.mechanism);
+        switch (r.kind) {
+          case 'encrypt': p.C_EncryptInit(own, m, buf(r.key)); break;
+          case 'decrypt': p.C_DecryptInit(own, m, buf(r.key)); break;
+          case 'sign': p.C_SignInit(own, m, buf(r.key)); break;
+          case 'verify': p.C_VerifyInit(own, m, buf(r.key)); break;
+          case 'digest': p.C_DigestInit(own, m); break;
+          default: throw new Error('unknown stream kind');
+        }
+      } catch (e) { try { p.C_CloseSession(own); } catch { /* closing anyway */ } throw e; }
+      return Buffer.from(own);
+    }
+    case 'stream-update':
+      return streamUpdate(r.kind, buf(r.session), nonNull(buf(r.input)), r.outputLength);
+    case 'stream-finish': {
+      const own = buf(r.session);
+      try {
+        const head = r.input.length > 0 ? streamUpdate(r.kind, own, buf(r.input), r.outputLength) : Buffer.alloc(0);
+        switch (r.kind) {
+          case 'encrypt': return Buffer.concat([head, p.C_EncryptFinal(own, Buffer.alloc(r.outputLength))]);
+          case 'decrypt': return Buffer.concat([head, p.C_DecryptFinal(own, Buffer.alloc(r.outputLength))]);
+          case 'sign': return p.C_SignFinal(own, Buffer.alloc(r.outputLength));
+          case 'digest': return p.C_DigestFinal(own, Buffer.alloc(r.outputLength));
+          case 'verify':
+            try { return Buffer.of(p.C_VerifyFinal(own, nonNull(buf(r.signature))) ? 1 : 0); }
+            catch (e) { if (INVALID_SIGNATURE.has(e.message)) return Buffer.of(0); throw e; }
+          default: throw new Error('unknown stream kind');
+        }
+      } finally { try { p.C_CloseSession(own); } catch { /* gone already */ } }
+    }
+    case 'stream-abort':
+      try { p.C_CloseSession(buf(r.session)); } catch { /* gone already */ }
+      return Buffer.alloc(0);
     case 'digest':
       p.C_DigestInit(session, mech(r.mechanism));
       return p.C_Digest(session, nonNull(buf(r.input)), Buffer.alloc(r.outputLength));

@@ -277,7 +277,71 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
     );
   });
 
+  test(`${name} crypto: multi-part operations give what the single-part calls give`, async (t) => {
+    const bytes = randomBytes(32);
+    const key = ref({ kind: 'secret-bytes', keyType: 'AES', bytes });
+    const iv = randomBytes(12);
+    const aad = Buffer.from('aad');
+    const data = randomBytes(100);
+    const parts = [data.subarray(0, 33), data.subarray(33, 64), data.subarray(64)];
+    const run = async (
+      op: Parameters<Hsm['beginStream']>[1],
+      k: KeyRef | undefined,
+      last: { tag?: Uint8Array; signature?: Uint8Array } = {},
+    ): Promise<{ data: Buffer; tag?: Uint8Array; valid?: boolean }> => {
+      const id = await hsm.beginStream(k, op);
+      const out: Uint8Array[] = [];
+      for (const part of parts.slice(0, -1)) out.push(await hsm.updateStream(id, part));
+      const end = await hsm.finishStream(id, parts.at(-1) ?? new Uint8Array(0), last);
+      return { ...end, data: Buffer.concat([...out, end.data]) };
+    };
+    const gcm = { algorithm: 'AES', mode: 'GCM', iv, aad } as const;
+    const whole = await hsm.encrypt(key, gcm, data);
+    const streamed = await run({ kind: 'encrypt', spec: gcm }, key);
+    t.deepEqual(streamed.data, Buffer.from(whole.data), 'GCM ciphertext');
+    t.deepEqual(Buffer.from(streamed.tag ?? []), Buffer.from(whole.tag ?? []), 'GCM tag');
+    const decryptParts = [Buffer.from(whole.data).subarray(0, 50), Buffer.from(whole.data).subarray(50)];
+    const id = await hsm.beginStream(key, { kind: 'decrypt', spec: gcm });
+    const first = await hsm.updateStream(id, decryptParts[0] ?? new Uint8Array(0));
+    const rest = await hsm.finishStream(id, decryptParts[1] ?? new Uint8Array(0), {
+      tag: whole.tag ?? new Uint8Array(0),
+    });
+    t.deepEqual(Buffer.concat([first, rest.data]), data, 'GCM decryption in parts');
+    const cbc = { algorithm: 'AES', mode: 'CBC-PAD', iv: randomBytes(16) } as const;
+    t.deepEqual(
+      (await run({ kind: 'encrypt', spec: cbc }, key)).data,
+      Buffer.from((await hsm.encrypt(key, cbc, data)).data),
+    );
+    const hmacKey = ref({ kind: 'secret-bytes', keyType: 'GENERIC', bytes });
+    const hmac = { algorithm: 'HMAC', hash: 'SHA-256' } as const;
+    const mac = await run({ kind: 'mac', spec: hmac }, hmacKey);
+    t.deepEqual(mac.data, createHmac('sha256', bytes).update(data).digest(), 'HMAC in parts');
+    t.true((await run({ kind: 'mac-verify', spec: hmac }, hmacKey, { signature: mac.data })).valid);
+    t.false((await run({ kind: 'mac-verify', spec: hmac }, hmacKey, { signature: randomBytes(32) })).valid);
+    const digest = await run({ kind: 'digest', hash: 'SHA-256' }, undefined);
+    t.deepEqual(digest.data, createHash('sha256').update(data).digest(), 'digest in parts');
+    const signer = ref({ kind: 'private-pkcs8', bytes: der(rsa.privateKey, 'pkcs8') });
+    const verifier = ref({ kind: 'public-spki', bytes: der(rsa.publicKey, 'spki') });
+    const pkcs1 = { algorithm: 'RSA', padding: 'PKCS1', hash: 'SHA-256' } as const;
+    const signature = await run({ kind: 'sign', spec: pkcs1 }, signer);
+    t.deepEqual(signature.data, sign('sha256', data, rsa.privateKey), 'RSA signature in parts');
+    t.true((await run({ kind: 'verify', spec: pkcs1 }, verifier, { signature: signature.data })).valid);
+    const aborted = await hsm.beginStream(key, { kind: 'encrypt', spec: gcm });
+    hsm.abortStream(aborted);
+    await rejectsWith(t, hsm.updateStream(aborted, data), 'bad-input', 'an aborted operation is gone');
+  });
+
   if (target.token) {
+    test(`${name} crypto: RSA encryption has no parts, and a refused start holds nothing`, async (t) => {
+      const publicKey = ref({ kind: 'public-spki', bytes: der(rsa.publicKey, 'spki') });
+      await rejectsWith(
+        t,
+        hsm.beginStream(publicKey, { kind: 'encrypt', spec: { algorithm: 'RSA', padding: 'PKCS1' } }),
+        'unsupported',
+      );
+      await rejectsWith(t, hsm.finishStream('no-such-stream', new Uint8Array(0), {}), 'bad-input');
+    });
+
     test(`${name} crypto: AES-CMAC matches RFC 4493 example 2`, async (t) => {
       const key = ref({
         kind: 'secret-bytes',
