@@ -102,6 +102,13 @@ export const errors = {
   notProtecting: make('InvalidObjectType', 'IllegalOperation'),
   /** The same table: a key not able to apply protection now (its state, its dates); Permission Denied from 2.0. */
   notProtectingNow: make('PermissionDenied', 'IllegalOperation', '1.4'),
+  /** KMIP 1.4 Table 331: an object that is not a symmetric key cannot be re-keyed; 2.1 §6.1.46.1 Invalid Object Type. */
+  notReKeyable: make('InvalidObjectType', 'PermissionDenied'),
+  /**
+   * KMIP 1.4 Table 331: a Re-key Offset that would shift dates of a key without an Activation Date is Illegal
+   * Operation; 2.x has no such reason and Invalid Field says it.
+   */
+  illegalOperation: make('InvalidField', 'IllegalOperation', '1.4'),
 } as const;
 
 /**

@@ -25,6 +25,7 @@ import { locate } from './ops/locate.js';
 import { modifyAttribute } from './ops/modify-attribute.js';
 import { queryHandler } from './ops/query.js';
 import { register } from './ops/register.js';
+import { reKey } from './ops/re-key.js';
 import { revoke } from './ops/revoke.js';
 import { setAttribute } from './ops/set-attribute.js';
 
@@ -57,6 +58,7 @@ export function allOperations(): AnyHandler[] {
     rngRetrieve,
     rngSeed,
     getUsageAllocation,
+    reKey,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),

@@ -53,7 +53,7 @@ export const UsageMask = enumValues(
 );
 
 /** Key lengths each algorithm allows, in bits (FIPS 197 for AES; DES 64 with parity; 3DES two- or three-key). */
-const secretKeys = new Map<
+export const secretKeys = new Map<
   number,
   { hsm: SecretKeyAlgorithm; lengths: (bits: number) => boolean; mask: number }
 >([
