@@ -8,6 +8,7 @@ import { Dispatcher } from '../kmip-ops/dispatch.js';
 import { KeyService } from '../kmip-ops/keys.js';
 import { allOperations } from '../kmip-ops/operations.js';
 import { ensureLabPki, type LabPkiPaths } from '../pki/lab-pki.js';
+import { KmipHttpsServer } from '../server/https.js';
 import { KmipServer } from '../server/server.js';
 import { loadUsers } from '../identity/users.js';
 import { openLevelStore } from '../store/level-store.js';
@@ -20,6 +21,8 @@ import type { ApplianceConfig } from './config.js';
  */
 export interface Appliance {
   readonly address: { host: string; port: number };
+  /** Where KMIP over HTTPS listens (`POST /kmip`), when the configuration asks for it. */
+  readonly httpsAddress: { host: string; port: number } | undefined;
   /** What this start made or found, in words, for the banner. */
   readonly made: readonly string[];
   readonly pki: LabPkiPaths | undefined;
@@ -87,6 +90,7 @@ export async function startAppliance(
   }
   let hsm: Hsm | undefined;
   let store: ObjectStore | undefined;
+  const servers: { close(): Promise<void> }[] = [];
   try {
     const pkcs11 = await openHsm(config);
     hsm = pkcs11;
@@ -105,9 +109,8 @@ export async function startAppliance(
     const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
     const settings = config.identity;
     const users = settings.usersFile === undefined ? undefined : await loadUsers(settings.usersFile);
-    const server = new KmipServer({
-      host: config.host,
-      port: config.port,
+    // Both listeners share one TLS configuration, identity, dispatcher and limits.
+    const listener = {
       tls,
       dispatcher,
       log: loggers.log,
@@ -122,23 +125,34 @@ export async function startAppliance(
         users,
         defaultRoles: settings.defaultRoles,
       },
-    });
+    };
+    const server = new KmipServer({ ...listener, host: config.host, port: config.port });
     const address = await server.listen();
+    servers.push(server);
+    let httpsAddress: Appliance['httpsAddress'];
+    if (config.httpsPort !== undefined) {
+      const httpsServer = new KmipHttpsServer({ ...listener, host: config.host, port: config.httpsPort });
+      httpsAddress = await httpsServer.listen();
+      servers.push(httpsServer);
+    }
     const openedStore = store;
     return {
       address,
+      httpsAddress,
       made,
       pki,
       hsmReport,
       loggers,
       async stop() {
-        await server.close();
+        // Both drain their requests in flight together, before the store and token they use close.
+        await Promise.all(servers.map((s) => s.close()));
         await openedStore.close();
         await pkcs11.close();
         await loggers.close();
       },
     };
   } catch (error) {
+    await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
     await store?.close().catch(() => undefined);
     await hsm?.close().catch(() => undefined);
     await loggers.close();

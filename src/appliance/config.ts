@@ -17,6 +17,11 @@ export interface ApplianceConfig {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * KMIP over HTTPS (`POST /kmip`: TTLV, KMIP XML, KMIP JSON) on this port of the same host, with the same TLS and
+   * identity; undefined (the default) for no HTTPS listener. 0 picks a free port.
+   */
+  readonly httpsPort: number | undefined;
   /** An existing PKI instead of the lab one: all three or none. */
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
@@ -56,6 +61,7 @@ export const settings = [
   { key: 'dataDir', flag: 'data', env: 'KMIPD_DATA' },
   { key: 'host', flag: 'host', env: 'KMIPD_HOST' },
   { key: 'port', flag: 'port', env: 'KMIPD_PORT' },
+  { key: 'httpsPort', flag: 'https-port', env: 'KMIPD_HTTPS_PORT' },
   { key: 'tlsCert', flag: 'tls-cert', env: 'KMIPD_TLS_CERT' },
   { key: 'tlsKey', flag: 'tls-key', env: 'KMIPD_TLS_KEY' },
   { key: 'clientCa', flag: 'client-ca', env: 'KMIPD_CLIENT_CA' },
@@ -102,9 +108,20 @@ export function resolveConfig(
       throw new ConfigError(`${key} must be a string`);
     return String(value);
   };
-  const port = Number(pick('port') ?? defaults.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError(`port ${String(pick('port'))} is not a TCP port`);
+  const tcpPort = (key: 'port' | 'httpsPort', text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value > 65535)
+      throw new ConfigError(`${key} ${text} is not a TCP port`);
+    return value;
+  };
+  const port = tcpPort('port', pick('port') ?? String(defaults.port));
+  const httpsText = pick('httpsPort');
+  const httpsPort = httpsText === undefined ? undefined : tcpPort('httpsPort', httpsText);
+  if (httpsPort !== undefined && httpsPort !== 0 && httpsPort === port) {
+    throw new ConfigError(
+      `httpsPort ${httpsPort} is the TTLV port too: give KMIP over HTTPS a port of its own`,
+    );
+  }
   const tlsCert = pick('tlsCert');
   const tlsKey = pick('tlsKey');
   const clientCa = pick('clientCa');
@@ -152,6 +169,7 @@ export function resolveConfig(
     dataDir,
     host: pick('host') ?? defaults.host,
     port,
+    httpsPort,
     tlsCert,
     tlsKey,
     clientCa,

@@ -20,7 +20,7 @@ const options = Object.fromEntries([
 export const startCommand: Command = {
   name: 'start',
   usage:
-    'start [--data DIR] [--host H] [--port P] [--tls-cert F --tls-key F --client-ca F] [--pkcs11-module SO] [--token-label L] [--log-level L] [--config FILE]',
+    'start [--data DIR] [--host H] [--port P] [--https-port P] [--tls-cert F --tls-key F --client-ca F] [--pkcs11-module SO] [--token-label L] [--log-level L] [--config FILE]',
   summary: 'run the KMIP server (embedded default: ./data)',
   async run(args) {
     const { values, positionals } = parseCommandLine(args, options);
@@ -44,6 +44,12 @@ export const startCommand: Command = {
     for (const thing of appliance.made) out(`made: ${thing}`);
     const { host, port } = appliance.address;
     out(`kmipd listening on ${host}:${port} (KMIP 1.0-2.1 over mutual TLS), data in ${config.dataDir}`);
+    if (appliance.httpsAddress) {
+      const https = appliance.httpsAddress;
+      out(
+        `KMIP over HTTPS on ${https.host}:${https.port}: POST /kmip with TTLV, KMIP XML or KMIP JSON, same client certificates`,
+      );
+    }
     if (appliance.pki) {
       out(
         `connect with: CA ${appliance.pki.ca}, client certificate ${appliance.pki.adminCert}, key ${appliance.pki.adminKey}`,

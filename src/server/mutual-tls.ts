@@ -55,6 +55,12 @@ export interface Served {
   readonly close: boolean;
 }
 
+/**
+ * How long a refused client may take to send its first request, which is then answered with the reason before
+ * the connection closes; a client that sends nothing is closed after this.
+ */
+export const refusalGraceMs = 5_000;
+
 export function addressOf(socket: Socket): string {
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 }

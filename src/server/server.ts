@@ -5,7 +5,7 @@ import { encodeTtlv } from '../ttlv/encode.js';
 import { TtlvError } from '../ttlv/errors.js';
 import { TtlvFramer } from '../ttlv/framer.js';
 import type { TtlvItem } from '../ttlv/types.js';
-import { addressOf, MutualTls, type ListenerOptions, type Peer } from './mutual-tls.js';
+import { addressOf, MutualTls, refusalGraceMs, type ListenerOptions, type Peer } from './mutual-tls.js';
 
 export type { TlsMaterial } from './mutual-tls.js';
 
@@ -13,12 +13,6 @@ export interface ServerOptions extends ListenerOptions {
   readonly host: string;
   readonly port: number;
 }
-
-/**
- * How long a refused client may take to send its first request, which is then answered with the reason before
- * the connection closes; a client that sends nothing is closed after this.
- */
-const refusalGraceMs = 5_000;
 
 /**
  * The mutual-TLS KMIP listener (KMIP 1.4 §10 / KMIP Profiles "Basic Authentication Suite": TLS with client

@@ -14,6 +14,8 @@ export interface TestAppliance {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
+  /** The KMIP over HTTPS port, when started with `https: true`. */
+  readonly httpsPort: number | undefined;
   readonly appliance: Appliance;
   /** Lab PKI files: CA, and the admin client certificate and key. */
   readonly ca: string;
@@ -27,10 +29,24 @@ export interface TestAppliance {
 }
 
 export async function startTestAppliance(
-  options: { dataDir?: string; limits?: Partial<ServerLimits>; identity?: Partial<IdentitySettings> } = {},
+  options: {
+    dataDir?: string;
+    limits?: Partial<ServerLimits>;
+    identity?: Partial<IdentitySettings>;
+    /** Also KMIP over HTTPS, on a free port. */
+    https?: boolean;
+  } = {},
 ): Promise<TestAppliance> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kmipd-test-')));
-  const base = resolveConfig({ data: dataDir, port: '0', 'log-level': 'warn' }, {});
+  const base = resolveConfig(
+    {
+      data: dataDir,
+      port: '0',
+      'log-level': 'warn',
+      ...(options.https === true ? { 'https-port': '0' } : {}),
+    },
+    {},
+  );
   const config = {
     ...base,
     limits: options.limits ?? {},
@@ -49,6 +65,7 @@ export async function startTestAppliance(
     dataDir,
     host: appliance.address.host,
     port: appliance.address.port,
+    httpsPort: appliance.httpsAddress?.port,
     appliance,
     ca: pki.ca,
     cert: pki.adminCert,
