@@ -1,6 +1,7 @@
 import { versionAtLeast } from '../kmip/registry.js';
 import type { AnyHandler, RequestContext } from './context.js';
 import { activate } from './ops/activate.js';
+import { check } from './ops/check.js';
 import { addAttribute } from './ops/add-attribute.js';
 import { create } from './ops/create.js';
 import { decrypt } from './ops/crypto/decrypt.js';
@@ -59,6 +60,7 @@ export function allOperations(): AnyHandler[] {
     rngSeed,
     getUsageAllocation,
     reKey,
+    check,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),
