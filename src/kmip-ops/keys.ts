@@ -1,5 +1,6 @@
 import type { Hsm, SealedKek, SealedSecret } from '../hsm/hsm.js';
 import type { ObjectStore } from '../store/store.js';
+import { StreamTable } from './crypto/streams.js';
 
 /**
  * Owner key-encryption keys: made in the token on an owner's first secret, stored wrapped by the master key, cached
@@ -8,6 +9,8 @@ import type { ObjectStore } from '../store/store.js';
  */
 export class KeyService {
   private readonly keks = new Map<string, Promise<SealedKek>>();
+  /** The multi-part cryptographic operations open on the token, by Correlation Value. */
+  readonly streams = new StreamTable();
 
   constructor(
     readonly hsm: Hsm,

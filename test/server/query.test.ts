@@ -56,7 +56,7 @@ test.serial(
     const xml = await admin.requestXml(requestXml('1.4', query('QueryCapabilities')));
     t.deepEqual(payloadElements(xml), [
       'CapabilityInformation',
-      'StreamingCapability=false',
+      'StreamingCapability=true',
       'AsynchronousCapability=false',
       'AttestationCapability=false',
       'BatchUndoCapability=false',

@@ -157,7 +157,12 @@ function hashOf(value: number | undefined, field: string): HashName | undefined 
 }
 
 export function requiredHash(p: CryptoParameters): HashName {
-  const hash = hashOf(p.hashing, 'Hashing Algorithm');
+  return requiredHashing(p.hashing);
+}
+
+/** A Hashing Algorithm value the token hashes with, refusing a missing or other one. */
+export function requiredHashing(value: number | undefined): HashName {
+  const hash = hashOf(value, 'Hashing Algorithm');
   if (hash === undefined) throw errors.invalidField('Cryptographic Parameters need a Hashing Algorithm');
   return hash;
 }

@@ -51,7 +51,8 @@ const managedTypes = [
 /**
  * Capability Information (KMIP 1.4 §2.1.21, 2.1 §7.5), each field only in the versions that define it (Batch Undo
  * and Batch Continue Capability since 1.4, Quantum Safe Capability since 2.0):
- * - no streaming (Init / Correlation Value) operations, no asynchronous responses, no attestation;
+ * - streaming (Init Indicator, Correlation Value) for the cryptographic operations; no asynchronous responses, no
+ *   attestation;
  * - batches: Continue is honoured, Undo refused (dispatch.ts);
  * - Unwrap Mode Unspecified: the specification does not define the modes, so this server does not claim one;
  * - Destroy deletes the key material and keeps the metadata (destroy.ts): Key Material Deleted, not shredded;
@@ -62,7 +63,7 @@ const managedTypes = [
  */
 export function capabilityInformation(version: KmipVersion, rng: RngDescription | undefined): TtlvItem {
   const fields: [number, (tag: number) => TtlvItem][] = [
-    [T.StreamingCapability, (t) => ttlv.boolean(t, false)],
+    [T.StreamingCapability, (t) => ttlv.boolean(t, true)],
     [T.AsynchronousCapability, (t) => ttlv.boolean(t, false)],
     [T.AttestationCapability, (t) => ttlv.boolean(t, false)],
     [T.BatchUndoCapability, (t) => ttlv.boolean(t, false)],

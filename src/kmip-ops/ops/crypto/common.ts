@@ -1,7 +1,6 @@
 /**
- * What the cryptographic operations share: reading the key and its parameters from a request, and refusing the
- * multi-part (streaming) form, which this server does not offer yet (KMIP 1.4 §2.1.15-2.1.17 Correlation Value,
- * Init Indicator, Final Indicator) rather than silently treating a part as the whole.
+ * What the cryptographic operations share: reading the key, its parameters and the part of a multi-part operation
+ * (KMIP 1.4 §2.1.15-§2.1.17, src/kmip-ops/crypto/streams.ts) from a request, and the optional Data of a part.
  */
 import type { Fields } from '../../../kmip/fields.js';
 import type { RequestContext } from '../../context.js';
@@ -16,23 +15,28 @@ import {
 import { cryptoParameters, type CryptoParameters } from '../../crypto/parameters.js';
 import { checkKeyUse, type UseRule } from '../../crypto/permits.js';
 import { allocateUsage, unitsFor, usageLimitsOf } from '../../usage-limits.js';
+import { readStreamPart, type StreamPart } from '../../crypto/streams.js';
 
 export interface KeyedRequest {
   readonly uid: string | undefined;
   readonly parameters: Fields | undefined;
+  /** The part of a multi-part operation, undefined for a single-part request. */
+  readonly part: StreamPart | undefined;
 }
 
 export function readKeyedRequest(payload: Fields | undefined, operation: string): KeyedRequest {
-  if (
-    payload?.optional('CorrelationValue') !== undefined ||
-    payload?.optional('InitIndicator') !== undefined ||
-    payload?.optional('FinalIndicator') !== undefined
-  ) {
-    throw errors.featureNotSupported(
-      `${operation} in several parts (Correlation Value, Init/Final Indicator) is not supported yet`,
-    );
-  }
-  return { uid: payload?.text('UniqueIdentifier'), parameters: payload?.struct('CryptographicParameters') };
+  return {
+    uid: payload?.text('UniqueIdentifier'),
+    parameters: payload?.struct('CryptographicParameters'),
+    part: readStreamPart(payload, operation),
+  };
+}
+
+/** Data: required for a single-part request, optional in a part of a multi-part one ("No for multi-part"). */
+export function partData(payload: Fields | undefined, request: KeyedRequest, operation: string): Uint8Array {
+  return request.part === undefined
+    ? requiredBytes(payload, 'Data', operation)
+    : (payload?.bytes('Data') ?? new Uint8Array(0));
 }
 
 /** A required Byte String field, with a clear refusal when it is missing. */

@@ -1,15 +1,17 @@
 import { ttlv, type TtlvItem } from '../../../ttlv/types.js';
 import { versionAtLeast } from '../../../kmip/registry.js';
 import { tags } from '../../../kmip/vocabulary.js';
-import { handler } from '../../context.js';
+import type { CipherSpec } from '../../../hsm/hsm.js';
+import { handler, type RequestContext } from '../../context.js';
 import { errors } from '../../errors.js';
 import { cipherPlan } from '../../crypto/parameters.js';
 import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
-import { ObjectType } from '../../managed-object.js';
-import { readKeyedRequest, requiredBytes, usableKey, type KeyedRequest } from './common.js';
+import { streamStep } from '../../crypto/streams.js';
+import { ObjectType, type ManagedObject } from '../../managed-object.js';
+import { partData, readKeyedRequest, usableKey, type KeyedRequest } from './common.js';
 
-const T = tags('UniqueIdentifier', 'Data');
+const T = tags('UniqueIdentifier', 'Data', 'CorrelationValue');
 
 interface DecryptRequest extends KeyedRequest {
   readonly data: Uint8Array;
@@ -18,64 +20,97 @@ interface DecryptRequest extends KeyedRequest {
   readonly tag: Uint8Array | undefined;
 }
 
+interface DecryptResponse {
+  readonly uid: string;
+  readonly data: Uint8Array;
+  readonly correlation: Uint8Array | undefined;
+}
+
+const rule = { operation: 'Decrypt', kind: 'process', usage: Usage.Decrypt } as const;
+const keyTypes = [ObjectType.SymmetricKey, ObjectType.PrivateKey];
+
+async function prepare(
+  request: DecryptRequest,
+  ctx: RequestContext,
+  tagComesLater: boolean,
+): Promise<{ object: ManagedObject; spec: CipherSpec; rsa: boolean }> {
+  const { object, parameters } = await usableKey(request, rule, keyTypes, ctx);
+  const plan = cipherPlan(parameters);
+  if (plan.kind === 'rsa') return { object, spec: plan.spec, rsa: true };
+  if (plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
+    // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23): an
+    // older message cannot carry the tag, so GCM cannot be done in it.
+    throw errors.invalidField(
+      'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
+    );
+  }
+  if (plan.ivBytes > 0 && request.iv === undefined) {
+    // The 1.3/1.4 profile vectors (CS-BC-M-11) expect Invalid Message for this.
+    throw errors.invalidMessage('Decrypt in this mode needs the IV/Counter/Nonce used to encrypt');
+  }
+  if (plan.mode === 'GCM' && request.tag === undefined && !tagComesLater) {
+    throw errors.invalidField('Decrypt in GCM needs the Authenticated Encryption Tag');
+  }
+  const spec: CipherSpec = {
+    algorithm: plan.algorithm,
+    mode: plan.mode,
+    ...(request.iv && plan.ivBytes > 0 ? { iv: request.iv } : {}),
+    ...(request.aad ? { aad: request.aad } : {}),
+    ...(plan.tagBytes === undefined ? {} : { tagBytes: request.tag?.length ?? plan.tagBytes }),
+  };
+  return { object, spec, rsa: false };
+}
+
 /**
- * Decrypt (KMIP 1.4 §4.30, 2.1 §6.1.11), single-part, inside the token, with a symmetric or private key. A GCM tag
- * that does not verify, or padding that does not check, is Cryptographic Failure and returns no data.
+ * Decrypt (KMIP 1.4 §4.30, 2.1 §6.1.11) inside the token, with a symmetric or private key, single-part or in parts
+ * (the GCM tag comes with the last part). A GCM tag that does not verify, or padding that does not check, is
+ * Cryptographic Failure and returns no data.
  */
 export const decrypt = handler({
   operation: 'Decrypt',
   since: '1.2',
   access: 'read-material',
   decodeRequest(payload): DecryptRequest {
+    const keyed = readKeyedRequest(payload, 'Decrypt');
     return {
-      ...readKeyedRequest(payload, 'Decrypt'),
-      data: requiredBytes(payload, 'Data', 'Decrypt'),
+      ...keyed,
+      data: partData(payload, keyed, 'Decrypt'),
       iv: payload?.bytes('IVCounterNonce'),
       aad: payload?.bytes('AuthenticatedEncryptionAdditionalData'),
       tag: payload?.bytes('AuthenticatedEncryptionTag'),
     };
   },
-  async execute(request: DecryptRequest, ctx) {
-    const rule = { operation: 'Decrypt', kind: 'process', usage: Usage.Decrypt } as const;
-    const types = [ObjectType.SymmetricKey, ObjectType.PrivateKey];
-    const { object, parameters } = await usableKey(request, rule, types, ctx);
-    const plan = cipherPlan(parameters);
-    if (plan.kind === 'block' && plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
-      // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23):
-      // an older message cannot carry the tag, so GCM cannot be done in it.
-      throw errors.invalidField(
-        'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
+  async execute(request: DecryptRequest, ctx): Promise<DecryptResponse> {
+    const part = request.part;
+    if (part !== undefined) {
+      const step = await streamStep(
+        part,
+        'Decrypt',
+        ctx,
+        async () => {
+          const { object, spec, rsa } = await prepare(request, ctx, !part.final);
+          const key = keyRefFor(object, rsa ? 'asymmetric' : 'cipher', ctx);
+          return { uid: object.uid, key, operation: { kind: 'decrypt', spec } };
+        },
+        request.data,
+        request.tag ? { tag: request.tag } : {},
       );
+      return { uid: step.uid ?? '', data: step.output, correlation: step.correlation };
     }
-    const hsm = ctx.keys.hsm;
-    if (plan.kind === 'rsa') {
-      return {
-        uid: object.uid,
-        data: await hsm.decrypt(keyRefFor(object, 'asymmetric', ctx), plan.spec, request.data),
-      };
-    }
-    if (plan.ivBytes > 0 && request.iv === undefined) {
-      // The 1.3/1.4 profile vectors (CS-BC-M-11) expect Invalid Message for this.
-      throw errors.invalidMessage('Decrypt in this mode needs the IV/Counter/Nonce used to encrypt');
-    }
-    if (plan.mode === 'GCM' && request.tag === undefined) {
-      throw errors.invalidField('Decrypt in GCM needs the Authenticated Encryption Tag');
-    }
-    const data = await hsm.decrypt(
-      keyRefFor(object, 'cipher', ctx),
-      {
-        algorithm: plan.algorithm,
-        mode: plan.mode,
-        ...(request.iv && plan.ivBytes > 0 ? { iv: request.iv } : {}),
-        ...(request.aad ? { aad: request.aad } : {}),
-        ...(plan.tagBytes === undefined ? {} : { tagBytes: request.tag?.length ?? plan.tagBytes }),
-      },
-      request.data,
-      request.tag,
-    );
-    return { uid: object.uid, data };
+    const { object, spec, rsa } = await prepare(request, ctx, false);
+    const key = keyRefFor(object, rsa ? 'asymmetric' : 'cipher', ctx);
+    const data = await ctx.keys.hsm.decrypt(key, spec, request.data, request.tag);
+    return { uid: object.uid, data, correlation: undefined };
   },
-  encodeResponse(response: { uid: string; data: Uint8Array }): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, response.uid), ttlv.byteString(T.Data, response.data)];
+  encodeResponse(response: DecryptResponse): TtlvItem[] {
+    return [
+      ttlv.textString(T.UniqueIdentifier, response.uid),
+      // A part that produced no output (a block cipher holding back a partial block, GCM until its tag) answers
+      // no Data.
+      ...(response.data.length > 0 || response.correlation === undefined
+        ? [ttlv.byteString(T.Data, response.data)]
+        : []),
+      ...(response.correlation ? [ttlv.byteString(T.CorrelationValue, response.correlation)] : []),
+    ];
   },
 });

@@ -1,15 +1,23 @@
 import { ttlv, type TtlvItem } from '../../../ttlv/types.js';
 import { versionAtLeast } from '../../../kmip/registry.js';
 import { tags } from '../../../kmip/vocabulary.js';
-import { handler } from '../../context.js';
+import type { CipherSpec } from '../../../hsm/hsm.js';
+import { handler, type RequestContext } from '../../context.js';
 import { errors } from '../../errors.js';
 import { cipherPlan } from '../../crypto/parameters.js';
 import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
-import { ObjectType } from '../../managed-object.js';
-import { readKeyedRequest, requiredBytes, usableKey, type KeyedRequest } from './common.js';
+import { streamStep } from '../../crypto/streams.js';
+import { ObjectType, type ManagedObject } from '../../managed-object.js';
+import { partData, readKeyedRequest, usableKey, type KeyedRequest } from './common.js';
 
-const T = tags('UniqueIdentifier', 'Data', 'IVCounterNonce', 'AuthenticatedEncryptionTag');
+const T = tags(
+  'UniqueIdentifier',
+  'Data',
+  'IVCounterNonce',
+  'CorrelationValue',
+  'AuthenticatedEncryptionTag',
+);
 
 interface EncryptRequest extends KeyedRequest {
   readonly data: Uint8Array;
@@ -22,63 +30,101 @@ interface EncryptResponse {
   readonly data: Uint8Array;
   /** The IV the server chose, when the request gave none (KMIP 1.4 §4.29 Table 230). */
   readonly iv: Uint8Array | undefined;
+  readonly correlation: Uint8Array | undefined;
   readonly tag: Uint8Array | undefined;
 }
 
+const rule = { operation: 'Encrypt', kind: 'protect', usage: Usage.Encrypt } as const;
+const keyTypes = [ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.Certificate];
+
+/** The key, what to run, and the IV the server chose for a request that gave none. */
+async function prepare(
+  request: EncryptRequest,
+  ctx: RequestContext,
+): Promise<{ object: ManagedObject; spec: CipherSpec; rsa: boolean; chosen: Uint8Array | undefined }> {
+  const { object, parameters } = await usableKey(request, rule, keyTypes, ctx, request.data);
+  const plan = cipherPlan(parameters);
+  if (plan.kind === 'rsa') return { object, spec: plan.spec, rsa: true, chosen: undefined };
+  if (plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
+    // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23): an
+    // older message cannot carry the tag, so GCM cannot be done in it.
+    throw errors.invalidField(
+      'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
+    );
+  }
+  const chosen =
+    request.iv === undefined && plan.ivBytes > 0 ? await ctx.keys.hsm.random(plan.ivBytes) : undefined;
+  const iv = request.iv ?? chosen;
+  const spec: CipherSpec = {
+    algorithm: plan.algorithm,
+    mode: plan.mode,
+    ...(iv ? { iv } : {}),
+    ...(request.aad ? { aad: request.aad } : {}),
+    ...(plan.tagBytes === undefined ? {} : { tagBytes: plan.tagBytes }),
+  };
+  return { object, spec, rsa: false, chosen };
+}
+
 /**
- * Encrypt (KMIP 1.4 §4.29, 2.1 §6.1.20), single-part, inside the token: AES (ECB, CBC, GCM), 3DES, DES with a
- * symmetric key; RSA (OAEP, PKCS#1 v1.5) with a public key or certificate. An IV the mode needs and the request
- * lacks is drawn from the token's generator and returned.
+ * Encrypt (KMIP 1.4 §4.29, 2.1 §6.1.20) inside the token: AES (ECB, CBC, GCM), 3DES, DES with a symmetric key; RSA
+ * (OAEP, PKCS#1 v1.5) with a public key or certificate; single-part, or in parts (Init/Final Indicator, Correlation
+ * Value) for the block ciphers. An IV the mode needs and the request lacks is drawn from the token's generator and
+ * returned.
  */
 export const encrypt = handler({
   operation: 'Encrypt',
   since: '1.2',
   access: 'read-material',
   decodeRequest(payload): EncryptRequest {
+    const keyed = readKeyedRequest(payload, 'Encrypt');
     return {
-      ...readKeyedRequest(payload, 'Encrypt'),
-      data: requiredBytes(payload, 'Data', 'Encrypt'),
+      ...keyed,
+      data: partData(payload, keyed, 'Encrypt'),
       iv: payload?.bytes('IVCounterNonce'),
       aad: payload?.bytes('AuthenticatedEncryptionAdditionalData'),
     };
   },
   async execute(request: EncryptRequest, ctx): Promise<EncryptResponse> {
-    const rule = { operation: 'Encrypt', kind: 'protect', usage: Usage.Encrypt } as const;
-    const types = [ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.Certificate];
-    const { object, parameters } = await usableKey(request, rule, types, ctx, request.data);
-    const plan = cipherPlan(parameters);
-    if (plan.kind === 'block' && plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
-      // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23):
-      // an older message cannot carry the tag, so GCM cannot be done in it.
-      throw errors.invalidField(
-        'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
+    if (request.part !== undefined) {
+      let chosen: Uint8Array | undefined;
+      const step = await streamStep(
+        request.part,
+        'Encrypt',
+        ctx,
+        async () => {
+          const prepared = await prepare(request, ctx);
+          chosen = prepared.chosen;
+          const key = keyRefFor(prepared.object, prepared.rsa ? 'asymmetric' : 'cipher', ctx);
+          return { uid: prepared.object.uid, key, operation: { kind: 'encrypt', spec: prepared.spec } };
+        },
+        request.data,
+        {},
       );
+      return {
+        uid: step.uid ?? '',
+        data: step.output,
+        iv: chosen,
+        correlation: step.correlation,
+        tag: step.result?.tag,
+      };
     }
-    const hsm = ctx.keys.hsm;
-    if (plan.kind === 'rsa') {
-      const out = await hsm.encrypt(keyRefFor(object, 'asymmetric', ctx), plan.spec, request.data);
-      return { uid: object.uid, data: out.data, iv: undefined, tag: undefined };
-    }
-    const chosen = request.iv === undefined && plan.ivBytes > 0 ? await hsm.random(plan.ivBytes) : undefined;
-    const iv = request.iv ?? chosen;
-    const out = await hsm.encrypt(
-      keyRefFor(object, 'cipher', ctx),
-      {
-        algorithm: plan.algorithm,
-        mode: plan.mode,
-        ...(iv ? { iv } : {}),
-        ...(request.aad ? { aad: request.aad } : {}),
-        ...(plan.tagBytes === undefined ? {} : { tagBytes: plan.tagBytes }),
-      },
+    const { object, spec, rsa, chosen } = await prepare(request, ctx);
+    const out = await ctx.keys.hsm.encrypt(
+      keyRefFor(object, rsa ? 'asymmetric' : 'cipher', ctx),
+      spec,
       request.data,
     );
-    return { uid: object.uid, data: out.data, iv: chosen, tag: out.tag };
+    return { uid: object.uid, data: out.data, iv: chosen, correlation: undefined, tag: out.tag };
   },
   encodeResponse(response: EncryptResponse): TtlvItem[] {
     return [
       ttlv.textString(T.UniqueIdentifier, response.uid),
-      ttlv.byteString(T.Data, response.data),
+      // A part that produced no output (a block cipher holding back a partial block) answers no Data.
+      ...(response.data.length > 0 || response.correlation === undefined
+        ? [ttlv.byteString(T.Data, response.data)]
+        : []),
       ...(response.iv ? [ttlv.byteString(T.IVCounterNonce, response.iv)] : []),
+      ...(response.correlation ? [ttlv.byteString(T.CorrelationValue, response.correlation)] : []),
       ...(response.tag ? [ttlv.byteString(T.AuthenticatedEncryptionTag, response.tag)] : []),
     ];
   },

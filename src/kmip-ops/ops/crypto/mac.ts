@@ -4,29 +4,63 @@ import { handler } from '../../context.js';
 import { isHmac, macPlan } from '../../crypto/parameters.js';
 import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
-import { readKeyedRequest, requiredBytes, secretKeys, usableKey, type KeyedRequest } from './common.js';
+import { streamStep } from '../../crypto/streams.js';
+import { partData, readKeyedRequest, secretKeys, usableKey, type KeyedRequest } from './common.js';
 
-const T = tags('UniqueIdentifier', 'MACData');
+const T = tags('UniqueIdentifier', 'MACData', 'CorrelationValue');
+
+interface MacResponse {
+  readonly uid: string;
+  readonly mac: Uint8Array | undefined;
+  readonly correlation: Uint8Array | undefined;
+}
+
+const rule = { operation: 'MAC', kind: 'protect', usage: Usage.MACGenerate } as const;
 
 /**
- * MAC (KMIP 1.4 §4.33, 2.1 §6.1.32), single-part, inside the token: HMAC with SHA-1 to SHA-512 (the algorithm
- * from the request's Cryptographic Parameters or the key), or CMAC with an AES or 3DES key.
+ * MAC (KMIP 1.4 §4.33, 2.1 §6.1.32) inside the token, single-part or in parts: HMAC with SHA-1 to SHA-512 (the
+ * algorithm from the request's Cryptographic Parameters or the key), or CMAC with an AES or 3DES key.
  */
 export const mac = handler({
   operation: 'MAC',
   since: '1.2',
   access: 'read-material',
   decodeRequest(payload) {
-    return { ...readKeyedRequest(payload, 'MAC'), data: requiredBytes(payload, 'Data', 'MAC') };
+    const keyed = readKeyedRequest(payload, 'MAC');
+    return { ...keyed, data: partData(payload, keyed, 'MAC') };
   },
-  async execute(request: KeyedRequest & { data: Uint8Array }, ctx) {
-    const rule = { operation: 'MAC', kind: 'protect', usage: Usage.MACGenerate } as const;
-    const { object, parameters } = await usableKey(request, rule, secretKeys, ctx, request.data);
-    const spec = macPlan(parameters);
-    const ref = keyRefFor(object, isHmac(spec) ? 'hmac' : 'cipher', ctx);
-    return { uid: object.uid, mac: await ctx.keys.hsm.mac(ref, spec, request.data) };
+  async execute(request: KeyedRequest & { data: Uint8Array }, ctx): Promise<MacResponse> {
+    const begin = async (): Promise<{
+      uid: string;
+      ref: ReturnType<typeof keyRefFor>;
+      spec: ReturnType<typeof macPlan>;
+    }> => {
+      const { object, parameters } = await usableKey(request, rule, secretKeys, ctx, request.data);
+      const spec = macPlan(parameters);
+      return { uid: object.uid, ref: keyRefFor(object, isHmac(spec) ? 'hmac' : 'cipher', ctx), spec };
+    };
+    if (request.part !== undefined) {
+      const step = await streamStep(
+        request.part,
+        'MAC',
+        ctx,
+        async () => {
+          const { uid, ref, spec } = await begin();
+          return { uid, key: ref, operation: { kind: 'mac', spec } };
+        },
+        request.data,
+        {},
+      );
+      return { uid: step.uid ?? '', mac: step.result?.data, correlation: step.correlation };
+    }
+    const { uid, ref, spec } = await begin();
+    return { uid, mac: await ctx.keys.hsm.mac(ref, spec, request.data), correlation: undefined };
   },
-  encodeResponse(response: { uid: string; mac: Uint8Array }): TtlvItem[] {
-    return [ttlv.textString(T.UniqueIdentifier, response.uid), ttlv.byteString(T.MACData, response.mac)];
+  encodeResponse(response: MacResponse): TtlvItem[] {
+    return [
+      ttlv.textString(T.UniqueIdentifier, response.uid),
+      ...(response.mac ? [ttlv.byteString(T.MACData, response.mac)] : []),
+      ...(response.correlation ? [ttlv.byteString(T.CorrelationValue, response.correlation)] : []),
+    ];
   },
 });
