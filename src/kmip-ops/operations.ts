@@ -24,6 +24,7 @@ import { getUsageAllocation } from './ops/get-usage-allocation.js';
 import { interop } from './ops/interop.js';
 import { locate } from './ops/locate.js';
 import { modifyAttribute } from './ops/modify-attribute.js';
+import { obtainLease } from './ops/obtain-lease.js';
 import { queryHandler } from './ops/query.js';
 import { register } from './ops/register.js';
 import { reKey } from './ops/re-key.js';
@@ -61,6 +62,7 @@ export function allOperations(): AnyHandler[] {
     getUsageAllocation,
     reKey,
     check,
+    obtainLease,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),
