@@ -85,6 +85,11 @@ export const errors = {
   indexOutOfBounds: make('AttributeInstanceNotFound', 'IndexOutOfBounds'),
   generalFailure: make('GeneralFailure'),
   /**
+   * An archived object is named by an operation other than Recover (KMIP 1.4 §4, 2.1 §6.1: "any archived object
+   * SHALL first be made available by a Recover operation"; 1.4 §11 "Object is archived"; 2.1 §6.1.4.1).
+   */
+  objectArchived: make('ObjectArchived'),
+  /**
    * More Usage Limits units asked for than are left (KMIP 2.1 §6.1.7.1 Check, §6.1.23.1 Get Usage Allocation);
    * 1.x has no Usage Limit Exceeded and answers Permission Denied (1.4 Table 345).
    */

@@ -245,7 +245,11 @@ export function resolveUid(uid: string | undefined, ctx: RequestContext): string
  * Loads an object the principal may see. Another owner's object is Item Not Found, exactly like an object that does
  * not exist, so that a client learns nothing of objects it may not see (DESIGN.md "Identity, access, audit").
  */
-export async function loadObject(uid: string, ctx: RequestContext): Promise<ManagedObject> {
+export async function loadObject(
+  uid: string,
+  ctx: RequestContext,
+  options: { readonly archived?: 'allow' } = {},
+): Promise<ManagedObject> {
   const stored = await ctx.store.get(uid);
   const access = stored ? objectAccess(ctx.principal, stored.owner, ctx.access) : 'hidden';
   if (!stored || access === 'hidden') throw errors.itemNotFound(`no object with Unique Identifier ${uid}`);
@@ -255,7 +259,12 @@ export async function loadObject(uid: string, ctx: RequestContext): Promise<Mana
     );
   }
   ctx.touched.push(uid);
-  return withDateTransitions(fromStored(stored), nowSeconds(ctx));
+  const object = withDateTransitions(fromStored(stored), nowSeconds(ctx));
+  // KMIP 1.4 §4, 2.1 §6.1: "any archived object SHALL first be made available by a Recover operation" (an
+  // archived object is one with an Archive Date, 1.4 §3.32, archive.ts; only Recover loads it).
+  if (options.archived !== 'allow' && single(object.attributes, 'ArchiveDate') !== undefined)
+    throw errors.objectArchived(`object ${uid} is archived; Recover it first`);
+  return object;
 }
 
 /**

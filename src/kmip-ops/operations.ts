@@ -3,6 +3,7 @@ import type { AnyHandler, RequestContext } from './context.js';
 import { activate } from './ops/activate.js';
 import { check } from './ops/check.js';
 import { addAttribute } from './ops/add-attribute.js';
+import { archive } from './ops/archive.js';
 import { create } from './ops/create.js';
 import { decrypt } from './ops/crypto/decrypt.js';
 import { encrypt } from './ops/crypto/encrypt.js';
@@ -26,6 +27,7 @@ import { locate } from './ops/locate.js';
 import { modifyAttribute } from './ops/modify-attribute.js';
 import { obtainLease } from './ops/obtain-lease.js';
 import { queryHandler } from './ops/query.js';
+import { recover } from './ops/recover.js';
 import { register } from './ops/register.js';
 import { reKey } from './ops/re-key.js';
 import { revoke } from './ops/revoke.js';
@@ -63,6 +65,8 @@ export function allOperations(): AnyHandler[] {
     reKey,
     check,
     obtainLease,
+    archive,
+    recover,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),

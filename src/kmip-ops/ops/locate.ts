@@ -7,7 +7,7 @@ import type { LocateQuery } from '../../store/store.js';
 import { visibleOwners } from '../access.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
-import { fromStored, instancesOf, scalarText } from '../managed-object.js';
+import { fromStored, instancesOf, scalarText, single, type ManagedObject } from '../managed-object.js';
 
 const T = tags(
   'ObjectType',
@@ -27,8 +27,9 @@ interface LocateRequest {
   readonly attributes: Attribute[];
   readonly maximumItems: number | undefined;
   readonly offsetItems: number | undefined;
-  readonly onlineOnly: boolean;
-  readonly archivalOnly: boolean;
+  /** Which storage to search (Storage Status Mask; on-line only when the request has none, KMIP 1.4 §4.9). */
+  readonly online: boolean;
+  readonly archival: boolean;
 }
 
 /**
@@ -69,13 +70,17 @@ function splitFilters(attributes: readonly Attribute[]): { query: LocateQuery; r
   return { query: custom.length > 0 ? { ...query, custom } : query, rest };
 }
 
+/** Whether an object lies in the storage the request searches (archived objects have an Archive Date, archive.ts). */
+function inSearchedStorage(object: ManagedObject, request: LocateRequest): boolean {
+  return single(object.attributes, 'ArchiveDate') === undefined ? request.online : request.archival;
+}
+
 async function find(
   request: LocateRequest,
   ctx: RequestContext,
 ): Promise<{ uids: string[]; total: number | undefined }> {
-  // Every object here is on-line: a search of archival storage alone finds nothing.
   const count = request.offsetItems !== undefined && versionHasTag(ctx.version, T.LocatedItems);
-  if (request.archivalOnly) return { uids: [], total: count ? 0 : undefined };
+  if (!request.online && !request.archival) return { uids: [], total: count ? 0 : undefined };
   const owners = visibleOwners(ctx.principal, 'read-metadata');
   const { query, rest } = splitFilters(request.attributes);
   const offset = request.offsetItems ?? 0;
@@ -83,31 +88,38 @@ async function find(
   // Newest first in every version: KMIP 2.0/2.1 §6.1.28 require it, 1.x leaves the order open, and the 1.4 test
   // cases (TC-OFFSET-1-14) expect the same order as the 2.0 ones.
   const base = { ...query, ...(owners ? { owners } : {}), newestFirst: true };
-  if (rest.length === 0) {
-    if (!count) {
-      const uids = await ctx.store.locate({ ...base, offset, ...(limit === undefined ? {} : { limit }) });
-      return { uids, total: undefined };
-    }
-    const all = await ctx.store.locate(base);
-    return { uids: all.slice(offset, limit === undefined ? undefined : offset + limit), total: all.length };
-  }
-  const candidates = await ctx.store.locate(base);
+  // The matches the answer needs: every one to count them or when there is no Maximum Items, else up to the end
+  // of the page. The indexes give the candidates; each is read for what they do not hold (the other filters, and
+  // whether it is archived), up to that many.
+  const needed = count || limit === undefined ? undefined : offset + limit;
   const matches: string[] = [];
-  for (const uid of candidates) {
-    const stored = await ctx.store.get(uid);
-    if (!stored) continue;
-    const object = fromStored(stored);
-    const ok = rest.every((filter) =>
-      instancesOf(object.attributes, attributeKey(filter)).some((have) =>
-        sameEncoding(have.value, filter.value),
-      ),
-    );
-    if (ok) matches.push(uid);
-  }
-  return {
-    uids: matches.slice(offset, limit === undefined ? undefined : offset + limit),
-    total: count ? matches.length : undefined,
+  const examined = new Set<string>();
+  const scan = async (candidates: readonly string[]): Promise<boolean> => {
+    for (const uid of candidates) {
+      if (needed !== undefined && matches.length >= needed) break;
+      if (examined.has(uid)) continue;
+      examined.add(uid);
+      const stored = await ctx.store.get(uid);
+      if (!stored) continue;
+      const object = fromStored(stored);
+      const ok =
+        inSearchedStorage(object, request) &&
+        rest.every((filter) =>
+          instancesOf(object.attributes, attributeKey(filter)).some((have) =>
+            sameEncoding(have.value, filter.value),
+          ),
+        );
+      if (ok) matches.push(uid);
+    }
+    return needed !== undefined && matches.length >= needed;
   };
+  // With the index filters alone, the page's end is asked of the store first; only when some of those candidates
+  // are left out (archived ones, in a search of on-line storage) are the rest asked for.
+  const pushDown = rest.length === 0 && needed !== undefined;
+  const first = await ctx.store.locate(pushDown ? { ...base, limit: needed } : base);
+  const done = await scan(first);
+  if (!done && pushDown && first.length === needed) await scan(await ctx.store.locate(base));
+  return { uids: matches.slice(offset, needed), total: count ? matches.length : undefined };
 }
 
 /**
@@ -116,7 +128,10 @@ async function find(
  * when the request has Offset Items: the field's description ties it to paging ("a server MAY elect to return the
  * Located Items value even if Offset Items is not present"), and the test cases expect it exactly then
  * (TC-OFFSET-1-14/-20 with Offset Items; SKFF-M-5, SASED-M-2 and TC-OFFSET's Maximum Items alone without).
- * One match becomes the ID placeholder, several empty it (§4.9).
+ * One match becomes the ID placeholder, several empty it (§4.9). Archived objects are found only when the Storage
+ * Status Mask asks for archival storage ("If omitted, then on-line only is assumed"; 2.1 §6.1.28: "The server SHALL
+ * NOT return unique identifiers for objects that are archived unless the Storage Status Mask field includes the
+ * Archived Storage indicator").
  */
 export const locate = handler({
   operation: 'Locate',
@@ -141,8 +156,8 @@ export const locate = handler({
       attributes,
       maximumItems,
       offsetItems,
-      onlineOnly: mask !== undefined && (mask & StorageStatus.ArchivalStorage) === 0,
-      archivalOnly: mask !== undefined && (mask & StorageStatus.OnLineStorage) === 0,
+      online: mask === undefined || (mask & StorageStatus.OnLineStorage) !== 0,
+      archival: mask !== undefined && (mask & StorageStatus.ArchivalStorage) !== 0,
     };
   },
   async execute(request: LocateRequest, ctx) {
