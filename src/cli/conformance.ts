@@ -1,6 +1,7 @@
 /**
- * `kmipd conformance run [--host H --port P --certs DIR | --embedded] PATH...`: the OASIS KMIP XML vectors against
- * a server, with a table per profile and version. Exit 1 when any vector fails.
+ * `kmipd conformance run [--host H --port P [--https-port P] --certs DIR | --embedded] PATH...`: the OASIS KMIP XML
+ * vectors against a server, with a table per profile and version (the MSGENC profiles over HTTPS). Exit 1 when any
+ * vector fails.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { startAppliance } from '../appliance/appliance.js';
 import { resolveConfig } from '../appliance/config.js';
 import { labPkiPaths } from '../pki/lab-pki.js';
-import { ConformanceClient, type ClientCredentials, type ServerAddress } from '../conformance/client.js';
+import { connectFor, type ClientCredentials, type ServerTarget } from '../conformance/client.js';
 import { DEFAULT_WINDOW_SECONDS } from '../conformance/compare.js';
 import { describeOutcome, formatReport, reportJson } from '../conformance/report.js';
 import { runVectors } from '../conformance/runner.js';
@@ -30,10 +31,11 @@ const subcommands: readonly Subcommand[] = [
   {
     name: 'run',
     usage:
-      'run [--host H] [--port P] --certs DIR | --embedded  [--skip-list FILE] [--window SECONDS] [--json] PATH...',
+      'run [--host H] [--port P] [--https-port P] --certs DIR | --embedded  [--skip-list FILE] [--window SECONDS] [--json] PATH...',
     summary:
       'run OASIS KMIP XML vector files (or folders of them) against a server (DIR holds ca.pem, admin.pem, ' +
-      'admin.key) or a temporary embedded one; exit 1 on any failure',
+      'admin.key) or a temporary embedded one; the MSGENC profiles go over HTTPS (--https-port, or the embedded ' +
+      "server's); exit 1 on any failure",
   },
 ];
 
@@ -49,6 +51,7 @@ async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
     host: { type: 'string' },
     port: { type: 'string' },
+    'https-port': { type: 'string' },
     certs: { type: 'string' },
     embedded: { type: 'boolean' },
     'skip-list': { type: 'string' },
@@ -57,8 +60,16 @@ async function run(args: readonly string[]): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError('give at least one vector file or folder');
   const embedded = values.embedded === true;
-  if (embedded && (values.host !== undefined || values.port !== undefined || values.certs !== undefined)) {
-    throw new UsageError('--embedded starts its own server: it takes no --host, --port or --certs');
+  if (
+    embedded &&
+    (values.host !== undefined ||
+      values.port !== undefined ||
+      values['https-port'] !== undefined ||
+      values.certs !== undefined)
+  ) {
+    throw new UsageError(
+      '--embedded starts its own server: it takes no --host, --port, --https-port or --certs',
+    );
   }
   if (!embedded && values.certs === undefined) throw new UsageError('--certs DIR or --embedded is required');
   const windowSeconds =
@@ -77,7 +88,7 @@ async function run(args: readonly string[]): Promise<number> {
     return fail(error);
   }
 
-  let address: ServerAddress;
+  let target: ServerTarget;
   let credentials: ClientCredentials;
   let stop = (): Promise<void> => Promise.resolve();
   try {
@@ -86,8 +97,9 @@ async function run(args: readonly string[]): Promise<number> {
       stop = async () => {
         await rm(dataDir, { recursive: true, force: true });
       };
-      // Only the data dir and a free port: the environment must not point the throwaway server elsewhere.
-      const config = resolveConfig({ data: dataDir, port: '0', 'log-level': 'warn' }, {});
+      // Only the data dir and free ports (KMIP over HTTPS too, for the MSGENC profiles): the environment must not
+      // point the throwaway server elsewhere.
+      const config = resolveConfig({ data: dataDir, port: '0', 'https-port': '0', 'log-level': 'warn' }, {});
       const appliance = await startAppliance(config, { console: false });
       stop = async () => {
         await appliance.stop();
@@ -95,7 +107,7 @@ async function run(args: readonly string[]): Promise<number> {
       };
       const pki = appliance.pki;
       if (!pki) throw new Error('the embedded server has no lab PKI');
-      address = appliance.address;
+      target = { ttlv: appliance.address, https: appliance.httpsAddress };
       credentials = {
         ca: await readFile(pki.ca),
         cert: await readFile(pki.adminCert),
@@ -103,9 +115,15 @@ async function run(args: readonly string[]): Promise<number> {
       };
     } else {
       const paths = labPkiPaths(values.certs ?? '.');
-      address = {
-        host: values.host ?? 'localhost',
-        port: values.port === undefined ? KMIP_PORT : parseWhole(values.port, '--port', 65535),
+      const host = values.host ?? 'localhost';
+      const httpsPort = values['https-port'];
+      target = {
+        ttlv: {
+          host,
+          port: values.port === undefined ? KMIP_PORT : parseWhole(values.port, '--port', 65535),
+        },
+        https:
+          httpsPort === undefined ? undefined : { host, port: parseWhole(httpsPort, '--https-port', 65535) },
       };
       credentials = {
         ca: await readFile(paths.ca),
@@ -121,7 +139,7 @@ async function run(args: readonly string[]): Promise<number> {
 
   try {
     const outcomes = await runVectors(vectors, {
-      connect: () => ConformanceClient.connect(address, credentials),
+      connect: (vector) => connectFor(vector, target, credentials),
       skipList,
       windowSeconds,
       // A line per file on stderr, so that stdout carries only the report.

@@ -10,7 +10,7 @@ import { TtlvError } from '../ttlv/errors.js';
 import type { TextNames } from '../ttlv/text-names.js';
 import { ItemType, type TtlvItem } from '../ttlv/types.js';
 import { readXmlDocument } from '../ttlv/xml.js';
-import type { ConformanceClient } from './client.js';
+import { TransportUnavailableError, type KmipExchange } from './client.js';
 import { compareMessages, DEFAULT_WINDOW_SECONDS, type Difference } from './compare.js';
 import { readExpected, readRequest, UnknownPlaceholderError } from './placeholders.js';
 import type { SkipList } from './skip-list.js';
@@ -33,8 +33,8 @@ export interface VectorOutcome {
 }
 
 export interface RunOptions {
-  /** A fresh connection for one file. */
-  readonly connect: (vector: VectorFile) => Promise<ConformanceClient>;
+  /** A fresh connection for one file (connectFor picks the transport its profile tests). */
+  readonly connect: (vector: VectorFile) => Promise<KmipExchange>;
   readonly skipList: SkipList;
   readonly windowSeconds?: number;
   /** Called after each file, for progress. */
@@ -86,10 +86,11 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
   if (!pairsOk) {
     return skipped('the file is not a sequence of RequestMessage / ResponseMessage pairs', requests);
   }
-  let client: ConformanceClient;
+  let client: KmipExchange;
   try {
     client = await options.connect(vector);
   } catch (error) {
+    if (error instanceof TransportUnavailableError) return skipped(error.message, requests);
     return { vector, verdict: 'failed', reason: `cannot connect: ${errorText(error)}`, requests, message: 1 };
   }
   const clock = options.now ?? Date.now;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { ConformanceClient } from '../../src/conformance/client.js';
+import { connectFor } from '../../src/conformance/client.js';
 import { countByProfile } from '../../src/conformance/report.js';
 import { runVectors } from '../../src/conformance/runner.js';
 import { loadSkipList } from '../../src/conformance/skip-list.js';
@@ -40,11 +40,20 @@ test('no profile passes fewer vector files than the committed floor', async (t) 
     t.pass();
     return;
   }
-  server = await startTestAppliance();
+  // KMIP over HTTPS too, for the message-encoding (MSGENC) profiles.
+  server = await startTestAppliance({ https: true });
   const s = server;
   const credentials = { ca: await readFile(s.ca), cert: await readFile(s.cert), key: await readFile(s.key) };
   const outcomes = await runVectors(await findVectorFiles(folders.map((f) => join(vectorsDir, f))), {
-    connect: () => ConformanceClient.connect({ host: s.host, port: s.port }, credentials),
+    connect: (vector) =>
+      connectFor(
+        vector,
+        {
+          ttlv: { host: s.host, port: s.port },
+          https: s.httpsPort === undefined ? undefined : { host: s.host, port: s.httpsPort },
+        },
+        credentials,
+      ),
     skipList: await loadSkipList(),
   });
   const measured = new Map(
