@@ -22,8 +22,10 @@ import { get } from './ops/get.js';
 import { getAttributeList } from './ops/get-attribute-list.js';
 import { getAttributes } from './ops/get-attributes.js';
 import { getUsageAllocation } from './ops/get-usage-allocation.js';
+import { importObject } from './ops/import.js';
 import { interop } from './ops/interop.js';
 import { locate } from './ops/locate.js';
+import { log } from './ops/log.js';
 import { modifyAttribute } from './ops/modify-attribute.js';
 import { obtainLease } from './ops/obtain-lease.js';
 import { queryHandler } from './ops/query.js';
@@ -52,6 +54,7 @@ export function allOperations(): AnyHandler[] {
     destroy,
     discoverVersions,
     interop,
+    log,
     encrypt,
     decrypt,
     sign,

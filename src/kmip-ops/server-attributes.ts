@@ -6,7 +6,8 @@
  *   Format Type, over the Certificate Value or the Opaque Data Value; for keys the token generates, over the form
  *   the server serves them in by default (Raw for secret keys, PKCS#1 for RSA, PKCS#8 / X.509 otherwise);
  * - Original Creation Date and Random Number Generator (1.4 §3.43, §3.44; 2.1 §4.39, §4.49) for objects the
- *   server generates: Create and Create Key Pair. The generator is described as Query RNGs describes it.
+ *   server generates: Create and Create Key Pair. The generator is described as Query RNGs describes it;
+ * - Fresh (2.1 §4.24) on every new object.
  */
 import { encodeTtlv } from '../ttlv/encode.js';
 import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types.js';
@@ -30,6 +31,7 @@ const T = tags(
   'RNGAlgorithm',
   'CryptographicAlgorithm',
   'CryptographicLength',
+  'Fresh',
 );
 const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
 
@@ -112,5 +114,13 @@ export function generatedObjectAttributes(given: readonly Attribute[], ctx: Requ
   if (!single(given, 'RandomNumberGenerator')) {
     out.push({ kind: 'standard', value: rngParameters(T.RandomNumberGenerator, ctx.rng) });
   }
-  return out;
+  return [...out, ...freshUnlessGiven(given)];
+}
+
+/**
+ * Fresh (KMIP 1.1 §3.34, 2.1 §4.24): True on every new object "unless the client provides a False value in
+ * Register or Import"; Get turns it False when it serves the object.
+ */
+export function freshUnlessGiven(given: readonly Attribute[]): Attribute[] {
+  return single(given, 'Fresh') ? [] : [{ kind: 'standard', value: ttlv.boolean(T.Fresh, true) }];
 }

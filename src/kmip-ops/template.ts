@@ -24,7 +24,6 @@ const serverOnly = new Set(
     'RevocationReason',
     'ArchiveDate',
     'Digest',
-    'Fresh',
     'LeaseTime',
     'OriginalCreationDate',
     'KeyValuePresent',
@@ -63,11 +62,19 @@ const multiValued = new Set(
   }),
 );
 
-/** Attributes a client may set at creation but never change afterwards (KMIP 1.4 §3: "Modifiable by client: No"). */
+/**
+ * Attributes a client may set at creation but never change afterwards (KMIP 1.4 §3: "Modifiable by client: No");
+ * Fresh is set by the client only when it registers an object (2.1 §4.24: "unless the client provides a False value
+ * in Register or Import").
+ */
 const fixedAfterCreation = new Set(
-  ['CryptographicAlgorithm', 'CryptographicLength', 'CertificateType', 'CryptographicDomainParameters'].map(
-    (n) => tag(n),
-  ),
+  [
+    'CryptographicAlgorithm',
+    'CryptographicLength',
+    'CertificateType',
+    'CryptographicDomainParameters',
+    'Fresh',
+  ].map((n) => tag(n)),
 );
 
 /** Whether a client may add, modify or delete the attribute on an existing object. */
