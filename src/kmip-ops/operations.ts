@@ -32,6 +32,7 @@ import { queryHandler } from './ops/query.js';
 import { recover } from './ops/recover.js';
 import { register } from './ops/register.js';
 import { reKey } from './ops/re-key.js';
+import { reKeyKeyPair } from './ops/re-key-key-pair.js';
 import { revoke } from './ops/revoke.js';
 import { setAttribute } from './ops/set-attribute.js';
 
@@ -70,6 +71,7 @@ export function allOperations(): AnyHandler[] {
     obtainLease,
     archive,
     recover,
+    reKeyKeyPair,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),

@@ -7,6 +7,7 @@
 import test from 'ava';
 import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
+import { allAttributes, holds, linked, scalar, seconds, values } from '../support/attribute-answers.js';
 import {
   activeSinceAnHour,
   attr,
@@ -82,57 +83,6 @@ function reKey(
   const offsetXml = offset === undefined ? '' : `<Offset type="Interval" value="${offset}"/>`;
   const container = attributes.length === 0 ? '' : attributesXml(kmip.version, attributes);
   return kmip.call('ReKey', `${uidXml(uid)}${offsetXml}${container}`);
-}
-
-/** Every attribute of an object, as Get Attributes without names gives them. */
-function allAttributes(kmip: VersionedClient, uid: string): Promise<Answer> {
-  return kmip.must('GetAttributes', uidXml(uid));
-}
-
-/** Every value of one field in an answer (e.g. each NameValue). */
-function values(answer: Answer, element: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; ; i++) {
-    const v = answer.value(element, i);
-    if (v === undefined) return out;
-    out.push(v);
-  }
-}
-
-/**
- * The value of a single-valued scalar attribute in a Get Attributes answer: its own element in 2.x, the Attribute
- * Value beside its Attribute Name in 1.x.
- */
-function scalar(answer: Answer, version: Version, tag: string): string | undefined {
-  if (v2(version)) return answer.value(tag);
-  const spaced = tag.replace(/([a-z])([A-Z])/g, '$1 $2');
-  const pattern = new RegExp(
-    `<AttributeName type="TextString" value="${spaced}"/>\\s*<AttributeValue type="[A-Za-z]+" value="([^"]*)"/>`,
-  );
-  return pattern.exec(answer.xml)?.[1];
-}
-
-/** Whether a Get Attributes answer holds an attribute at all. */
-function holds(answer: Answer, version: Version, tag: string): boolean {
-  return v2(version)
-    ? answer.has(tag)
-    : answer.xml.includes(`value="${tag.replace(/([a-z])([A-Z])/g, '$1 $2')}"`);
-}
-
-/** A Date-Time attribute of an answer as seconds since the epoch. */
-function seconds(answer: Answer, version: Version, tag: string): number | undefined {
-  const v = scalar(answer, version, tag);
-  return v === undefined ? undefined : Date.parse(v) / 1000;
-}
-
-/** The linked object of each Link of a type. */
-function linked(answer: Answer, type: string): string[] {
-  const links = [
-    ...answer.xml.matchAll(
-      /<LinkType type="Enumeration" value="([^"]+)"\/>\s*<LinkedObjectIdentifier type="TextString" value="([^"]+)"\/>/g,
-    ),
-  ];
-  return links.filter(([, t]) => t === type).map(([, , uid]) => uid ?? '');
 }
 
 const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));

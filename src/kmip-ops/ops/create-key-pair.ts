@@ -17,6 +17,7 @@ import {
   single,
   toStored,
   type ManagedObject,
+  type Material,
 } from '../managed-object.js';
 import { KeyFormat } from '../object-payloads.js';
 import { clientAttributes } from '../template.js';
@@ -61,7 +62,7 @@ const curveByLength = new Map<number, 'P-256' | 'P-384' | 'P-521'>([
 ]);
 
 /** The token's key-pair spec for the request's algorithm, length and curve. */
-function pairSpec(attributes: readonly Attribute[], ctx: RequestContext): KeyPairSpec {
+export function pairSpec(attributes: readonly Attribute[], ctx: RequestContext): KeyPairSpec {
   const algorithm = enumAttribute(attributes, 'CryptographicAlgorithm');
   const length = single(attributes, 'CryptographicLength');
   const bits = length?.type === ItemType.Integer ? length.value : undefined;
@@ -99,7 +100,7 @@ function pairSpec(attributes: readonly Attribute[], ctx: RequestContext): KeyPai
   throw errors.invalidField(`Create Key Pair makes RSA, DSA and EC key pairs, not ${name}`);
 }
 
-function withDefaults(attributes: Attribute[], bits: number, mask: number): Attribute[] {
+export function withDefaults(attributes: Attribute[], bits: number, mask: number): Attribute[] {
   const out = [...attributes];
   if (!single(out, 'CryptographicUsageMask'))
     out.push({ kind: 'standard', value: ttlv.integer(T.CryptographicUsageMask, mask) });
@@ -115,6 +116,65 @@ function link(type: number, uid: string): Attribute {
       ttlv.enumeration(T.LinkType, type),
       ttlv.textString(T.LinkedObjectIdentifier, uid),
     ]),
+  };
+}
+
+/** One half of a generated pair: its material, the attributes that describe it, its default usage mask. */
+export interface GeneratedHalf {
+  readonly material: Material;
+  /** Digest (KMIP 1.4 §3.17) and Key Format Type (2.1 §4.26) of the form Get serves it in by default. */
+  readonly attributes: Attribute[];
+  readonly mask: number;
+}
+
+/**
+ * A key pair generated inside the token (Create Key Pair, Re-key Key Pair): the private key sealed, the public key
+ * in clear (PKCS#1 for RSA, X.509 SubjectPublicKeyInfo otherwise), each with its Digest and Key Format Type, and
+ * the usage masks that apply when the request has none (sign-only for EC and DSA).
+ */
+export async function generatePair(
+  spec: KeyPairSpec,
+  algorithmItem: TtlvItem | undefined,
+  owner: string,
+  ctx: RequestContext,
+): Promise<{ bits: number; privateKey: GeneratedHalf; publicKey: GeneratedHalf }> {
+  const pair = await ctx.keys.hsm.generateKeyPair(await ctx.keys.kekFor(owner), spec);
+  const publicKey = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
+  const bits = spec.algorithm === 'EC' ? Number(spec.curve.slice(2)) : spec.bits;
+  const rsa = spec.algorithm === 'RSA';
+  const publicDer = rsa
+    ? publicKey.export({ format: 'der', type: 'pkcs1' })
+    : Buffer.from(pair.publicKeySpki);
+  const digests = await pairDigests(pair.privateKey, publicDer, rsa, owner, ctx);
+  const publicFormat = rsa ? KeyFormat.PKCS_1 : KeyFormat.X_509;
+  const structure = ttlv.structure(T.PublicKey, [
+    ttlv.structure(T.KeyBlock, [
+      ttlv.enumeration(T.KeyFormatType, publicFormat),
+      ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, publicDer)]),
+      ...(algorithmItem ? [algorithmItem] : []),
+      ttlv.integer(T.CryptographicLength, bits),
+    ]),
+  ]);
+  const signOnly = spec.algorithm !== 'RSA';
+  return {
+    bits,
+    privateKey: {
+      material: { kind: 'sealed-key', sealed: pair.privateKey },
+      attributes: [
+        digests.privateKey,
+        // The forms Get serves them in by default (KMIP 2.1 §4.26 Key Format Type).
+        { kind: 'standard', value: ttlv.enumeration(T.KeyFormatType, KeyFormat.PKCS_8) },
+      ],
+      mask: signOnly ? UsageMask.Sign : UsageMask.Sign | UsageMask.Decrypt,
+    },
+    publicKey: {
+      material: { kind: 'clear-object', bytes: Uint8Array.from(encodeTtlv(structure)) },
+      attributes: [
+        digests.publicKey,
+        { kind: 'standard', value: ttlv.enumeration(T.KeyFormatType, publicFormat) },
+      ],
+      mask: signOnly ? UsageMask.Verify : UsageMask.Verify | UsageMask.Encrypt,
+    },
   };
 }
 
@@ -147,59 +207,34 @@ export const createKeyPair = handler({
     const publicAttrs = withFullUsageCount([...request.common, ...request.publicOnly]);
     const spec = pairSpec(privateAttrs, ctx);
     const owner = ctx.principal.name;
-    const pair = await ctx.keys.hsm.generateKeyPair(await ctx.keys.kekFor(owner), spec);
-    const publicKey = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
-    const bits = spec.algorithm === 'EC' ? Number(spec.curve.slice(2)) : spec.bits;
-    const rsa = spec.algorithm === 'RSA';
-    const publicDer = rsa
-      ? publicKey.export({ format: 'der', type: 'pkcs1' })
-      : Buffer.from(pair.publicKeySpki);
+    const pair = await generatePair(spec, single(privateAttrs, 'CryptographicAlgorithm'), owner, ctx);
     const privateUid = newUid();
     const publicUid = newUid();
-    const digests = await pairDigests(pair.privateKey, publicDer, rsa, owner, ctx);
-    const algorithmItem = single(privateAttrs, 'CryptographicAlgorithm');
-    const signOnly = spec.algorithm !== 'RSA';
-    const privateMask = signOnly ? UsageMask.Sign : UsageMask.Sign | UsageMask.Decrypt;
-    const publicMask = signOnly ? UsageMask.Verify : UsageMask.Verify | UsageMask.Encrypt;
     const privateObject: ManagedObject = {
       uid: privateUid,
       revision: 1,
       owner,
       attributes: [
         ...serverAttributes(ctx, privateUid, ObjectType.PrivateKey, activationState(privateAttrs, ctx)),
-        ...withDefaults(privateAttrs, bits, privateMask),
+        ...withDefaults(privateAttrs, pair.bits, pair.privateKey.mask),
         link(LinkType.PublicKeyLink, publicUid),
-        digests.privateKey,
-        // The forms Get serves them in by default (KMIP 2.1 §4.26 Key Format Type).
-        { kind: 'standard', value: ttlv.enumeration(T.KeyFormatType, KeyFormat.PKCS_8) },
+        ...pair.privateKey.attributes,
         ...generatedObjectAttributes(privateAttrs, ctx),
       ],
-      material: { kind: 'sealed-key', sealed: pair.privateKey },
+      material: pair.privateKey.material,
     };
-    const structure = ttlv.structure(T.PublicKey, [
-      ttlv.structure(T.KeyBlock, [
-        ttlv.enumeration(T.KeyFormatType, rsa ? KeyFormat.PKCS_1 : KeyFormat.X_509),
-        ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, publicDer)]),
-        ...(algorithmItem ? [algorithmItem] : []),
-        ttlv.integer(T.CryptographicLength, bits),
-      ]),
-    ]);
     const publicObject: ManagedObject = {
       uid: publicUid,
       revision: 1,
       owner,
       attributes: [
         ...serverAttributes(ctx, publicUid, ObjectType.PublicKey, activationState(publicAttrs, ctx)),
-        ...withDefaults(publicAttrs, bits, publicMask),
+        ...withDefaults(publicAttrs, pair.bits, pair.publicKey.mask),
         link(LinkType.PrivateKeyLink, privateUid),
-        digests.publicKey,
-        {
-          kind: 'standard',
-          value: ttlv.enumeration(T.KeyFormatType, rsa ? KeyFormat.PKCS_1 : KeyFormat.X_509),
-        },
+        ...pair.publicKey.attributes,
         ...generatedObjectAttributes(publicAttrs, ctx),
       ],
-      material: { kind: 'clear-object', bytes: Uint8Array.from(encodeTtlv(structure)) },
+      material: pair.publicKey.material,
     };
     // Both keys in one atomic commit: a client never sees half a pair.
     await ctx.store.commit({

@@ -47,6 +47,9 @@ const T = tags(
 );
 export const LinkType = enumValues('LinkType', 'ReplacementObjectLink', 'ReplacedObjectLink');
 
+/** The lifecycle dates a replacement takes over, or moves by the Offset (KMIP 1.4 Table 172). */
+const dateTags = [T.ActivationDate, T.ProcessStartDate, T.ProtectStopDate, T.DeactivationDate];
+
 /** What a Re-key or Re-key Key Pair request asks for beyond the key it names. */
 export interface ReplacementRequest {
   /** KMIP 1.4 §4.4: "the difference between the Initialization Date and the Activation Date" of the new key. */
@@ -57,20 +60,23 @@ export interface ReplacementRequest {
 /**
  * The Offset of a Re-key (Key Pair) request, refused beside dates the request also sets (KMIP 1.4 Tables 331 and
  * 332: "Offset field is not permitted to be specified at the same time as any of the Activation Date, Process
- * Start Date, Protect Stop Date, or Deactivation Date attributes": Invalid Message).
+ * Start Date, Protect Stop Date, or Deactivation Date attributes", for a pair "the Activation Date or Deactivation
+ * Date": Invalid Message).
  */
-export function readOffset(payload: Fields | undefined, given: readonly Attribute[]): number | undefined {
+export function readOffset(
+  payload: Fields | undefined,
+  given: readonly Attribute[],
+  dates: readonly number[] = dateTags,
+): number | undefined {
   const offset = payload?.interval('Offset');
   if (offset === undefined) return undefined;
-  const dated = dateTags.find((t) => given.some((a) => a.kind === 'standard' && a.value.tag === t));
+  const dated = dates.find((t) => given.some((a) => a.kind === 'standard' && a.value.tag === t));
   if (dated !== undefined) {
     const name = registryFor('2.1').tag(dated)?.name ?? 'a date';
     throw errors.invalidMessage(`an Offset and ${name} cannot both be given`);
   }
   return offset;
 }
-
-const dateTags = [T.ActivationDate, T.ProcessStartDate, T.ProtectStopDate, T.DeactivationDate];
 
 /**
  * The replacement's lifecycle dates (KMIP 1.4 §4.4 Table 172, 2.1 §6.1.46 Table 303): without an Offset, copied from
