@@ -102,7 +102,8 @@ for (const version of versions) {
         custom(version),
         limits(100),
       ]);
-      // Spend some of the limit first: the replacement starts with all of it.
+      // Serve it (Fresh turns False) and spend some of its limit: the replacement is Fresh and has all of it.
+      await kmip.keyMaterial(old);
       t.is(
         (await kmip.call('Encrypt', `${uidXml(old)}${ecb}${bytesXml('Data', block)}`)).outcome,
         'Success/-',
@@ -127,6 +128,9 @@ for (const version of versions) {
       t.is(before.value('UsageLimitsCount'), '84');
       t.is(got.value('UsageLimitsTotal'), '100');
       t.is(got.value('UsageLimitsCount'), '100');
+      t.is(scalar(before, version, 'Fresh'), 'false');
+      t.is(scalar(got, version, 'Fresh'), 'true');
+      t.is(got.xml.match(/Fresh/g)?.length, 1, 'one Fresh instance');
       t.deepEqual(linked(got, 'ReplacedObjectLink'), [old]);
       t.deepEqual(linked(got, 'ReplacementObjectLink'), []);
       t.not(got.value('DigestValue'), before.value('DigestValue'), 'the Digest is of the new key');

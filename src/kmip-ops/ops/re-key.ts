@@ -44,6 +44,7 @@ const T = tags(
   'UsageLimits',
   'RandomNumberGenerator',
   'LeaseTime',
+  'Fresh',
 );
 export const LinkType = enumValues('LinkType', 'ReplacementObjectLink', 'ReplacedObjectLink');
 
@@ -119,10 +120,18 @@ export function replacementDates(
  * The attributes a replacement key takes over from the existing one (KMIP 1.4 Tables 173 and 177, 2.1 Tables 304
  * and 306), before the request's own: everything but what the server sets anew (identifier, state, dates of its
  * life and of its compromise, Revocation Reason, Digest, Links, Random Number Generator, Original Creation Date,
- * Archive Date ...) and the lifecycle dates and Usage Limits, which replacementDates and the caller derive.
+ * Archive Date, Fresh ...) and the lifecycle dates and Usage Limits, which replacementDates and the caller derive.
  */
 export function copiedAttributes(existing: readonly Attribute[]): Attribute[] {
-  const notCopied = new Set([...dateTags, T.Link, T.KeyFormatType, T.UsageLimits, T.RandomNumberGenerator]);
+  const notCopied = new Set([
+    ...dateTags,
+    T.Link,
+    T.KeyFormatType,
+    T.UsageLimits,
+    T.RandomNumberGenerator,
+    // A replacement is a new object, Fresh until served (2.1 §4.24; generatedObjectAttributes sets it).
+    T.Fresh,
+  ]);
   return existing.filter(
     (a) =>
       a.kind === 'custom' ||
