@@ -13,6 +13,10 @@
  * - about an object the server generated (Create, Create Key Pair, Re-key, Derive Key), its Key Material (which the
  *   server chose at random) and Digest Value (a hash of it) are compared by length, and its Random Number Generator
  *   attribute (the server's own generator, KMIP 1.4 §3.44) by presence;
+ * - a Query answer's lists of Operations and Object Types, Vendor Identification and Server Information describe
+ *   the server (KMIP 1.4 §4.25), and the vectors give the reference server's, in its order: they are compared as
+ *   the server's own, which must be there when expected, and the Operations must name every operation this file's
+ *   requests use that the expected list names;
  * - a vector recorded with literal times instead of `$NOW` (the 1.0 profile files, whose Time Stamps and attribute
  *   times even come from different runs) has each literal Date-Time that differs stand for a time of this run: it
  *   binds to the first actual time met for it, which must be within the window of when the request was sent, and
@@ -42,6 +46,8 @@ export interface CompareOptions {
   readonly windowSeconds: number;
   /** Unique Identifiers of the objects the server generated in this file (Create, Create Key Pair, ...). */
   readonly generated?: Set<string>;
+  /** The Operation names the file's requests use (the Query rule, see the file comment). */
+  readonly fileOperations?: ReadonlySet<string>;
   /** Set inside the response payload about such an object (see the file comment). */
   readonly aboutGenerated?: boolean;
   /** The literal Time Stamp of the expected response, when the vector was recorded with literal times. */
@@ -66,6 +72,13 @@ const responsePayloadTag = tagOf('ResponsePayload');
 const dataTag = tagOf('Data');
 const rngRetrieve = registryFor('2.1').enumValue(operationTag, 'RNGRetrieve');
 const encryptOperation = registryFor('2.1').enumValue(operationTag, 'Encrypt');
+const queryOperation = registryFor('2.1').enumValue(operationTag, 'Query');
+const objectTypeTag = tagOf('ObjectType');
+/** What a Query answer says about the server itself (KMIP 1.4 §4.25): its lists, its vendor, its information. */
+const serverDescription = new Set(
+  ['Operation', 'ObjectType', 'VendorIdentification', 'ServerInformation'].map(tagOf),
+);
+const vendorTag = tagOf('VendorIdentification');
 const ivTag = tagOf('IVCounterNonce');
 const digestValueTag = tagOf('DigestValue');
 const keyMaterialTag = tagOf('KeyMaterial');
@@ -263,9 +276,16 @@ function compareChildren(
       (c) =>
         c.tag === attributeNameTag && c.type === ItemType.TextString && c.value === 'Random Number Generator',
     );
-  // The server's Server Correlation Value is its own business (KMIP 2.0 §7.2), present or not.
+  const query = serverChosenPayloads.get(expected) === 'query';
+  if (query) {
+    const listed = queryLists(expected, actual, options);
+    if (listed) return { ...listed, path: [...path, listed.path].join('/') };
+  }
+  // The server's Server Correlation Value is its own business (KMIP 2.0 §7.2), present or not; so are a Query
+  // answer's lists (queryLists).
   const keep = (child: TtlvItem): boolean =>
-    !(expected.tag === responseHeaderTag && child.tag === serverCorrelationTag);
+    !(expected.tag === responseHeaderTag && child.tag === serverCorrelationTag) &&
+    !(query && serverDescription.has(child.tag));
   const want = expected.value.filter(keep);
   const got = actual.value.filter(keep);
   const meaning = new AttributeMeaning(names);
@@ -300,8 +320,41 @@ function compareChildren(
   return undefined;
 }
 
+/** The Query rule (see the file comment): a difference in the payload's Operation or Object Type lists, if any. */
+function queryLists(
+  expected: TtlvItem & { type: typeof ItemType.Structure },
+  actual: TtlvItem & { type: typeof ItemType.Structure },
+  options: CompareOptions,
+): Difference | undefined {
+  const values = (item: TtlvItem & { type: typeof ItemType.Structure }, tag: number): number[] =>
+    item.value.flatMap((c) => (c.tag === tag && c.type === ItemType.Enumeration ? [c.value] : []));
+  const named = (item: TtlvItem & { type: typeof ItemType.Structure }): boolean =>
+    item.value.some((c) => c.tag === vendorTag && c.type === ItemType.TextString && c.value.length > 0);
+  if (named(expected) && !named(actual)) {
+    return { path: nameOf(vendorTag, options.names), expected: "the server's own name", actual: 'nothing' };
+  }
+  for (const tag of [operationTag, objectTypeTag]) {
+    const want = values(expected, tag);
+    const got = new Set(values(actual, tag));
+    if (want.length > 0 && got.size === 0) {
+      return { path: nameOf(tag, options.names), expected: "the server's own list", actual: 'nothing' };
+    }
+    if (tag !== operationTag) continue;
+    for (const name of options.fileOperations ?? []) {
+      const value = registryFor('2.1').enumValue(operationTag, name);
+      if (value === undefined || !want.includes(value) || got.has(value)) continue;
+      return {
+        path: nameOf(tag, options.names),
+        expected: `${name} among the operations (this file uses it)`,
+        actual: 'not listed',
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Response payloads whose values the server chooses at random (see the file comment), by kind. */
-const serverChosenPayloads = new WeakMap<TtlvItem, 'random-data' | 'chosen-iv'>();
+const serverChosenPayloads = new WeakMap<TtlvItem, 'random-data' | 'chosen-iv' | 'query'>();
 
 function markServerChosen(batchItem: TtlvItem & { type: typeof ItemType.Structure }): void {
   const operation = batchItem.value.find((c) => c.tag === operationTag);
@@ -309,6 +362,7 @@ function markServerChosen(batchItem: TtlvItem & { type: typeof ItemType.Structur
   for (const payload of batchItem.value) {
     if (payload.tag !== responsePayloadTag || payload.type !== ItemType.Structure) continue;
     if (operation.value === rngRetrieve) serverChosenPayloads.set(payload, 'random-data');
+    if (operation.value === queryOperation) serverChosenPayloads.set(payload, 'query');
     if (operation.value === encryptOperation && payload.value.some((c) => c.tag === ivTag)) {
       serverChosenPayloads.set(payload, 'chosen-iv');
     }

@@ -9,7 +9,7 @@ import { textNamesFor } from '../kmip/text-names.js';
 import { TtlvError } from '../ttlv/errors.js';
 import type { TextNames } from '../ttlv/text-names.js';
 import { ItemType, type TtlvItem } from '../ttlv/types.js';
-import { readXmlDocument } from '../ttlv/xml.js';
+import { readXmlDocument, type XmlElement } from '../ttlv/xml.js';
 import { TransportUnavailableError, type KmipExchange } from './client.js';
 import { compareMessages, DEFAULT_WINDOW_SECONDS, type Difference } from './compare.js';
 import { readExpected, readRequest, UnknownPlaceholderError } from './placeholders.js';
@@ -96,6 +96,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
   const clock = options.now ?? Date.now;
   const learned = new Map<string, TtlvItem>();
   const generated = new Set<string>();
+  const fileOperations = operationsOf(elements.filter((_, i) => i % 2 === 0));
   try {
     for (let i = 0; i + 1 < elements.length; i += 2) {
       const message = i / 2 + 1;
@@ -128,6 +129,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
         placeholders: expected.placeholders,
         bindings: learned,
         generated,
+        fileOperations,
         sentAt,
         windowSeconds: options.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
       });
@@ -168,4 +170,16 @@ function serverComplaints(answer: TtlvItem, names: TextNames): string | undefine
     );
   }
   return said.length === 0 ? undefined : said.join('; ');
+}
+
+/** The Operation names the requests of a vector file use (for the comparator's Query rule). */
+function operationsOf(requests: readonly XmlElement[]): Set<string> {
+  const found = new Set<string>();
+  const walk = (element: XmlElement): void => {
+    const value = element.attributes['value'];
+    if (element.name === 'Operation' && value !== undefined) found.add(value);
+    for (const child of element.children) walk(child);
+  };
+  for (const request of requests) walk(request);
+  return found;
 }
