@@ -45,7 +45,7 @@ function compare(expectedXml: string, actualXml: string, extra: Extra = {}) {
   const options: CompareOptions = {
     names,
     placeholders: expected.placeholders,
-    bindings: extra.bindings ?? new Map(),
+    bindings: extra.bindings ?? new Map<string, TtlvItem>(),
     sentAt,
     windowSeconds: 120,
     ...(extra.generated ? { generated: extra.generated } : {}),
@@ -86,8 +86,8 @@ test('a Query answer without operations, object types or vendor is a difference;
   t.truthy(compare(referenceQuery, response('Query', `${objectType('Certificate')}${vendor('kmipd')}`)));
   t.truthy(compare(referenceQuery, response('Query', `${op('Query')}${vendor('kmipd')}`)));
   t.truthy(compare(referenceQuery, response('Query', `${op('Query')}${objectType('Certificate')}`)));
-  const locate = response('Locate', `${uid('a')}`);
-  t.truthy(compare(locate, response('Locate', `${uid('b')}`)), 'outside Query, values compare as ever');
+  const locate = response('Locate', uid('a'));
+  t.truthy(compare(locate, response('Locate', uid('b'))), 'outside Query, values compare as ever');
 });
 
 test('the Key Material and Digest of a key the server generated compare by length', (t) => {
