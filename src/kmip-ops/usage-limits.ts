@@ -14,7 +14,7 @@ import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
 import type { Attribute } from '../kmip/attributes.js';
 import { enumValues, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
-import type { KmipError } from './errors.js';
+import { errors, type KmipError } from './errors.js';
 import { saveObject, single, type ManagedObject } from './managed-object.js';
 
 const T = tags('UsageLimits', 'UsageLimitsTotal', 'UsageLimitsCount', 'UsageLimitsUnit');
@@ -95,4 +95,39 @@ export async function allocateUsage(
   }
   const next = usageLimitsItem({ ...limits, count: limits.count - units });
   return saveObject(object, replaced(object.attributes, next), ctx);
+}
+
+function isUsageLimits(attribute: Attribute): boolean {
+  return attribute.kind === 'standard' && attribute.value.tag === T.UsageLimits;
+}
+
+/** Refuses a change to Usage Limits once units have been taken from them. */
+function checkUnused(object: ManagedObject): void {
+  const current = usageLimitsOf(object.attributes);
+  if (current !== undefined && current.count !== current.total) {
+    throw errors.attributeReadOnly(
+      `units of the Usage Limits of object ${object.uid} have been used: its Usage Limits can no longer change`,
+    );
+  }
+}
+
+/**
+ * Usage Limits as a client sets it on an existing object with Add, Modify or Set Attribute (KMIP 1.4 §3.21 Table
+ * 102: "Modifiable by client: Yes (Total and/or Unit only, as long as Get Usage Allocation has not been
+ * performed)"; "The Usage Limits Count value SHALL NOT be set or modified by the client"): the Count becomes the new
+ * Total, and the change is refused once units have been used (by Get Usage Allocation or by the server's own
+ * protecting operations). Any other attribute is returned as it is.
+ */
+export function clientUsageLimits(attribute: Attribute, object: ManagedObject): Attribute {
+  if (!isUsageLimits(attribute)) return attribute;
+  checkUnused(object);
+  const given = usageLimitsOf([attribute]);
+  return given === undefined
+    ? attribute
+    : { kind: 'standard', value: usageLimitsItem({ ...given, count: given.total }) };
+}
+
+/** Delete Attribute of Usage Limits: "Deletable by client: Yes, as long as Get Usage Allocation has not been performed". */
+export function checkUsageLimitsDeletable(attribute: Attribute, object: ManagedObject): void {
+  if (isUsageLimits(attribute)) checkUnused(object);
 }

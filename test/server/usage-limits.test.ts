@@ -224,6 +224,66 @@ for (const version of versions) {
   });
 }
 
+/** Usage Limits as an attribute field of Add / Modify / Set Attribute: 1.x Attribute, 2.x New Attribute. */
+function limitsField(version: Version, total: number, count?: number): string {
+  const body =
+    `<UsageLimitsTotal type="LongInteger" value="${total}"/>` +
+    (count === undefined ? '' : `<UsageLimitsCount type="LongInteger" value="${count}"/>`) +
+    enumXml('UsageLimitsUnit', 'Byte');
+  return v2(version)
+    ? `<NewAttribute><UsageLimits>${body}</UsageLimits></NewAttribute>`
+    : `<Attribute><AttributeName type="TextString" value="Usage Limits"/><AttributeValue>${body}</AttributeValue></Attribute>`;
+}
+
+for (const version of versions) {
+  const readOnly = `OperationFailed/${v2(version) ? 'AttributeReadOnly' : 'PermissionDenied'}`;
+
+  test.serial(
+    `${version}: clients change Usage Limits only until units are used, never the Count`,
+    async (t) => {
+      const kmip = client(version);
+      const uid = await kmip.registerSymmetric(key, [
+        usage('Encrypt'),
+        activeSinceAnHour,
+        limits(100, 'Byte'),
+      ]);
+      // Before any use, Total may change; the Count follows it, whatever Count is given.
+      const modified = await kmip.call('ModifyAttribute', `${uidXml(uid)}${limitsField(version, 48, 999)}`);
+      t.is(modified.outcome, 'Success/-', modified.xml);
+      t.is(await countOf(kmip, uid), '48');
+      t.is((await encrypt(kmip, uid)).outcome, 'Success/-');
+      t.is(await countOf(kmip, uid), '32');
+      // Once units are used, no change and no deletion: the limit cannot be reset.
+      const again = await kmip.call('ModifyAttribute', `${uidXml(uid)}${limitsField(version, 1000, 1000)}`);
+      t.is(again.outcome, readOnly, again.xml);
+      const named = v2(version)
+        ? enumXml('AttributeReference', 'UsageLimits')
+        : '<AttributeName type="TextString" value="Usage Limits"/>';
+      t.is((await kmip.call('DeleteAttribute', `${uidXml(uid)}${named}`)).outcome, readOnly);
+      if (v2(version)) {
+        const set = await kmip.call('SetAttribute', `${uidXml(uid)}${limitsField(version, 1000)}`);
+        t.is(set.outcome, readOnly);
+      }
+      t.is(await countOf(kmip, uid), '32');
+      // Added to a key that had none, the Count is the Total.
+      const unlimited = await kmip.registerSymmetric(key, [usage('Encrypt'), activeSinceAnHour]);
+      const added = await kmip.call('AddAttribute', `${uidXml(unlimited)}${limitsField(version, 16, 1)}`);
+      t.is(added.outcome, 'Success/-', added.xml);
+      t.is(await countOf(kmip, unlimited), '16');
+      t.is((await encrypt(kmip, unlimited)).outcome, 'Success/-');
+      t.is((await encrypt(kmip, unlimited)).outcome, 'OperationFailed/PermissionDenied');
+      // Unused Usage Limits may be deleted, and the key is then not limited.
+      const fresh = await kmip.registerSymmetric(key, [
+        usage('Encrypt'),
+        activeSinceAnHour,
+        limits(16, 'Byte'),
+      ]);
+      t.is((await kmip.call('DeleteAttribute', `${uidXml(fresh)}${named}`)).outcome, 'Success/-');
+      for (let i = 0; i < 2; i++) t.is((await encrypt(kmip, fresh)).outcome, 'Success/-');
+    },
+  );
+}
+
 test.serial('concurrent Encrypts never spend more than the Usage Limits allow', async (t) => {
   const kmip = client('2.1');
   const uid = await kmip.registerSymmetric(key, [usage('Encrypt'), activeSinceAnHour, limits(32, 'Byte')]);

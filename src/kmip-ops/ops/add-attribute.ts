@@ -5,6 +5,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { instancesOf, loadObject, resolveUid, saveObject } from '../managed-object.js';
 import { isMultiValued } from '../template.js';
+import { clientUsageLimits } from '../usage-limits.js';
 
 /**
  * Add Attribute (KMIP 1.4 §4.14, 2.1 §6.1.3): a new instance; a second instance of a single-valued attribute is
@@ -29,13 +30,14 @@ export const addAttribute = handler({
   async execute(request: { uid: string | undefined; attribute: Attribute }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
     checkWritable(request.attribute, object, ctx);
-    const existing = instancesOf(object.attributes, attributeKey(request.attribute));
-    if (existing.length > 0 && !isMultiValued(request.attribute)) {
-      const name = attributeName(request.attribute, ctx.version) ?? attributeKey(request.attribute);
+    const attribute = clientUsageLimits(request.attribute, object);
+    const existing = instancesOf(object.attributes, attributeKey(attribute));
+    if (existing.length > 0 && !isMultiValued(attribute)) {
+      const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
       throw errors.attributeSingleValued(`${name} already exists and may have one instance only`);
     }
-    await saveObject(object, [...object.attributes, request.attribute], ctx);
-    return { uid: object.uid, attribute: request.attribute, index: existing.length };
+    await saveObject(object, [...object.attributes, attribute], ctx);
+    return { uid: object.uid, attribute, index: existing.length };
   },
   encodeResponse(response: { uid: string; attribute: Attribute; index: number }, ctx): TtlvItem[] {
     return attributeEditResponse(response, ctx);

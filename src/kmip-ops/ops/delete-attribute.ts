@@ -11,6 +11,7 @@ import {
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, resolveUid, saveObject } from '../managed-object.js';
+import { checkUsageLimitsDeletable } from '../usage-limits.js';
 
 interface DeleteRequest {
   readonly uid: string | undefined;
@@ -65,6 +66,7 @@ export const deleteAttribute = handler({
         : errors.indexOutOfBounds('the object has no such instance of the attribute');
     }
     checkWritable(deleted, object, ctx);
+    checkUsageLimitsDeletable(deleted, object);
     await saveObject(
       object,
       object.attributes.filter((_, i) => i !== target),

@@ -6,6 +6,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, resolveUid, saveObject } from '../managed-object.js';
 import { isMultiValued } from '../template.js';
+import { clientUsageLimits } from '../usage-limits.js';
 
 interface ModifyRequest {
   readonly uid: string | undefined;
@@ -60,9 +61,10 @@ export const modifyAttribute = handler({
         ? errors.attributeNotFound(`the object has no ${name} attribute`)
         : errors.indexOutOfBounds(`the object has no such instance of ${name}`);
     }
-    const attributes = object.attributes.map((a, i) => (i === target ? request.attribute : a));
+    const attribute = clientUsageLimits(request.attribute, object);
+    const attributes = object.attributes.map((a, i) => (i === target ? attribute : a));
     await saveObject(object, attributes, ctx);
-    return { uid: object.uid, attribute: request.attribute, index: positions.indexOf(target) };
+    return { uid: object.uid, attribute, index: positions.indexOf(target) };
   },
   encodeResponse(response: { uid: string; attribute: Attribute; index: number }, ctx): TtlvItem[] {
     return attributeEditResponse(response, ctx);

@@ -4,6 +4,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, resolveUid, saveObject, uidResponse } from '../managed-object.js';
 import { isMultiValued } from '../template.js';
+import { clientUsageLimits } from '../usage-limits.js';
 
 /** Set Attribute (KMIP 2.0 §6.1.49): sets a single-valued attribute, creating or replacing it. */
 export const setAttribute = handler({
@@ -27,7 +28,10 @@ export const setAttribute = handler({
     const key = attributeKey(request.attribute);
     await saveObject(
       object,
-      [...object.attributes.filter((a) => attributeKey(a) !== key), request.attribute],
+      [
+        ...object.attributes.filter((a) => attributeKey(a) !== key),
+        clientUsageLimits(request.attribute, object),
+      ],
       ctx,
     );
     return object.uid;
