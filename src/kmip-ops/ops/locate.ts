@@ -7,7 +7,15 @@ import type { LocateQuery } from '../../store/store.js';
 import { visibleOwners } from '../access.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
-import { fromStored, instancesOf, scalarText, single, type ManagedObject } from '../managed-object.js';
+import {
+  fromStored,
+  instancesOf,
+  scalarText,
+  single,
+  State,
+  stateOf,
+  type ManagedObject,
+} from '../managed-object.js';
 
 const T = tags(
   'ObjectType',
@@ -21,7 +29,7 @@ const T = tags(
   'LocatedItems',
   'Attributes',
 );
-const StorageStatus = enumValues('StorageStatusMask', 'OnLineStorage', 'ArchivalStorage');
+const StorageStatus = enumValues('StorageStatusMask', 'OnLineStorage', 'ArchivalStorage', 'DestroyedStorage');
 
 interface LocateRequest {
   readonly attributes: Attribute[];
@@ -30,6 +38,8 @@ interface LocateRequest {
   /** Which storage to search (Storage Status Mask; on-line only when the request has none, KMIP 1.4 §4.9). */
   readonly online: boolean;
   readonly archival: boolean;
+  /** Whether destroyed objects are searched too (2.x Destroyed Storage, or a State filter that names them). */
+  readonly destroyed: boolean;
 }
 
 /**
@@ -70,9 +80,47 @@ function splitFilters(attributes: readonly Attribute[]): { query: LocateQuery; r
   return { query: custom.length > 0 ? { ...query, custom } : query, rest };
 }
 
-/** Whether an object lies in the storage the request searches (archived objects have an Archive Date, archive.ts). */
+/**
+ * Whether an object lies in the storage the request searches: archived objects have an Archive Date (archive.ts);
+ * destroyed ones are found only when asked for (2.1 §6.1.28: "The server SHALL NOT return unique identifiers for
+ * objects that are destroyed unless the Storage Status Mask field includes the Destroyed Storage indicator"; the
+ * 1.x profile vectors SKFF-M-5 to -7 expect a destroyed key not to be found either).
+ */
 function inSearchedStorage(object: ManagedObject, request: LocateRequest): boolean {
+  const state = stateOf(object);
+  if ((state === State.Destroyed || state === State.DestroyedCompromised) && !request.destroyed) return false;
   return single(object.attributes, 'ArchiveDate') === undefined ? request.online : request.archival;
+}
+
+/**
+ * Whether the object matches the filters the indexes do not hold: an instance with the same value, or, for a
+ * date attribute given twice, a value between the two (KMIP 1.4 §4.9: "if a date attribute is specified twice ...
+ * the object's value SHALL lie within that range", inclusive).
+ */
+function matchesRest(object: ManagedObject, rest: readonly Attribute[]): boolean {
+  const byKey = new Map<string, Attribute[]>();
+  for (const filter of rest)
+    byKey.set(attributeKey(filter), [...(byKey.get(attributeKey(filter)) ?? []), filter]);
+  for (const [key, filters] of byKey) {
+    const have = instancesOf(object.attributes, key);
+    const [low, high] = filters;
+    if (
+      filters.length === 2 &&
+      low?.value.type === ItemType.DateTime &&
+      high?.value.type === ItemType.DateTime
+    ) {
+      const from = low.value.value < high.value.value ? low.value.value : high.value.value;
+      const to = low.value.value < high.value.value ? high.value.value : low.value.value;
+      if (
+        !have.some((a) => a.value.type === ItemType.DateTime && a.value.value >= from && a.value.value <= to)
+      ) {
+        return false;
+      }
+      continue;
+    }
+    if (!filters.every((filter) => have.some((a) => sameEncoding(a.value, filter.value)))) return false;
+  }
+  return true;
 }
 
 async function find(
@@ -102,13 +150,7 @@ async function find(
       const stored = await ctx.store.get(uid);
       if (!stored) continue;
       const object = fromStored(stored);
-      const ok =
-        inSearchedStorage(object, request) &&
-        rest.every((filter) =>
-          instancesOf(object.attributes, attributeKey(filter)).some((have) =>
-            sameEncoding(have.value, filter.value),
-          ),
-        );
+      const ok = inSearchedStorage(object, request) && matchesRest(object, rest);
       if (ok) matches.push(uid);
     }
     return needed !== undefined && matches.length >= needed;
@@ -158,6 +200,15 @@ export const locate = handler({
       offsetItems,
       online: mask === undefined || (mask & StorageStatus.OnLineStorage) !== 0,
       archival: mask !== undefined && (mask & StorageStatus.ArchivalStorage) !== 0,
+      destroyed:
+        (mask !== undefined && (mask & StorageStatus.DestroyedStorage) !== 0) ||
+        attributes.some(
+          (a) =>
+            a.kind === 'standard' &&
+            a.value.tag === T.State &&
+            a.value.type === ItemType.Enumeration &&
+            (a.value.value === State.Destroyed || a.value.value === State.DestroyedCompromised),
+        ),
     };
   },
   async execute(request: LocateRequest, ctx) {
