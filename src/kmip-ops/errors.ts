@@ -116,6 +116,8 @@ export const errors = {
    * Operation; 2.x has no such reason and Invalid Field says it.
    */
   illegalOperation: make('InvalidField', 'IllegalOperation', '1.4'),
+  /** The object's value is not on the server (KMIP 1.4 Table 332, 2.1 §6.1.18.1 Export: Key Value Not Present). */
+  keyValueNotPresent: make('KeyValueNotPresent'),
 } as const;
 
 /**

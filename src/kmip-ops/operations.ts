@@ -18,11 +18,11 @@ import { createKeyPair } from './ops/create-key-pair.js';
 import { deleteAttribute } from './ops/delete-attribute.js';
 import { destroy } from './ops/destroy.js';
 import { discoverVersions } from './ops/discover-versions.js';
+import { exportObject } from './ops/export.js';
 import { get } from './ops/get.js';
 import { getAttributeList } from './ops/get-attribute-list.js';
 import { getAttributes } from './ops/get-attributes.js';
 import { getUsageAllocation } from './ops/get-usage-allocation.js';
-import { importObject } from './ops/import.js';
 import { interop } from './ops/interop.js';
 import { locate } from './ops/locate.js';
 import { log } from './ops/log.js';
@@ -72,6 +72,7 @@ export function allOperations(): AnyHandler[] {
     archive,
     recover,
     reKeyKeyPair,
+    exportObject,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),

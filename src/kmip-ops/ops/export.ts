@@ -1,0 +1,134 @@
+import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { encodeAttributes, type Attribute } from '../../kmip/attributes.js';
+import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { handler, type RequestContext } from '../context.js';
+import { errors } from '../errors.js';
+import {
+  enumAttribute,
+  loadObject,
+  ObjectType,
+  objectTypeOf,
+  resolveUid,
+  saveObject,
+  single,
+  State,
+  stateOf,
+  withAttribute,
+  type ManagedObject,
+} from '../managed-object.js';
+import { child, objectForGet, structureTag } from '../object-payloads.js';
+
+const T = tags(
+  'ObjectType',
+  'UniqueIdentifier',
+  'KeyBlock',
+  'KeyFormatType',
+  'KeyWrappingData',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'Fresh',
+);
+const KeyWrapType = enumValues('KeyWrapType', 'NotWrapped');
+
+interface ExportRequest {
+  readonly uid: string | undefined;
+  readonly keyFormatType: number | undefined;
+  readonly keyWrapType: number | undefined;
+  readonly wrapping: boolean;
+}
+
+interface ExportResponse {
+  readonly uid: string;
+  readonly objectType: number;
+  readonly attributes: readonly Attribute[];
+  readonly structure: TtlvItem;
+}
+
+/** Objects whose structure is a Key Block and nothing else that only the material could tell. */
+const keyBlockOnly = new Set([ObjectType.SymmetricKey, ObjectType.PublicKey, ObjectType.PrivateKey]);
+
+/**
+ * The structure of a destroyed object, whose material is gone (KMIP 1.4 §4.40, 2.1 §6.1.18: "If the Managed Object
+ * has been Destroyed then the key material ... SHALL not be returned"): a Key Block without a Key Value (the Key
+ * Value is optional in a Key Block, 1.4 §2.1.3 Table 7, 2.1 §3.1 Table 12), with the format, algorithm and length
+ * the attributes recorded. Objects whose structure needs more than that (Secret Data's type, a certificate's value)
+ * cannot be described without their material: Key Value Not Present (2.1 Table 219).
+ */
+function destroyedStructure(object: ManagedObject, objectType: number, ctx: RequestContext): TtlvItem {
+  const format = enumAttribute(object.attributes, 'KeyFormatType');
+  if (!keyBlockOnly.has(objectType) || format === undefined) {
+    throw errors.keyValueNotPresent(`object ${object.uid} has been destroyed; its value is gone`);
+  }
+  const algorithm = single(object.attributes, 'CryptographicAlgorithm');
+  const length = single(object.attributes, 'CryptographicLength');
+  return ttlv.structure(structureTag(objectType, ctx), [
+    ttlv.structure(T.KeyBlock, [
+      ttlv.enumeration(T.KeyFormatType, format),
+      ...(algorithm && length ? [algorithm, length] : []),
+    ]),
+  ]);
+}
+
+/**
+ * Export (KMIP 1.4 §4.40, 2.0 and 2.1 §6.1.18): the object as Get gives it, "in the same manner as the Get operation"
+ * (the same Key Format Type conversions; the same refusals of a Key Wrapping Specification, which this server does
+ * not offer yet, and of a Sensitive object's value; Fresh turns False), together with all of its attributes in the
+ * request's version's form (1.x Attribute structures, 2.x one Attributes structure). The Unique Identifier becomes
+ * the ID placeholder ("The server SHALL copy the Unique Identifier returned by this operations into the ID
+ * Placeholder variable"). It hands out key material, so it needs read access to key material.
+ */
+export const exportObject = handler({
+  operation: 'Export',
+  since: '1.4',
+  access: 'read-material',
+  decodeRequest(payload): ExportRequest {
+    return {
+      uid: payload?.text('UniqueIdentifier'),
+      keyFormatType: payload?.enumeration('KeyFormatType'),
+      keyWrapType: payload?.enumeration('KeyWrapType'),
+      wrapping: payload?.optional('KeyWrappingSpecification') !== undefined,
+    };
+  },
+  async execute(request: ExportRequest, ctx): Promise<ExportResponse> {
+    if (request.wrapping)
+      throw errors.featureNotSupported('Key Wrapping Specification on Export is not supported yet');
+    const object = await loadObject(resolveUid(request.uid, ctx), ctx);
+    const objectType = objectTypeOf(object);
+    const state = stateOf(object);
+    const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
+    const sensitive = single(object.attributes, 'Sensitive');
+    if (!destroyed && sensitive?.type === ItemType.Boolean && sensitive.value) {
+      // As Get (get.ts): KMIP 2.1 §4.55, a Sensitive object's value is served only wrapped, which is not offered.
+      throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
+    }
+    const structure = destroyed
+      ? destroyedStructure(object, objectType, ctx)
+      : await objectForGet(object, objectType, ctx, request.keyFormatType);
+    // Key Wrap Type Not Wrapped asks for the key in the clear (1.4 §9.1.3.2.48): one registered wrapped would have
+    // to be unwrapped, which this server cannot do.
+    if (
+      request.keyWrapType === KeyWrapType.NotWrapped &&
+      child(child(structure, T.KeyBlock), T.KeyWrappingData)
+    ) {
+      throw errors.featureNotSupported(
+        `object ${object.uid} is stored wrapped; this server cannot unwrap it`,
+      );
+    }
+    const fresh = single(object.attributes, 'Fresh');
+    if (!destroyed && fresh?.type === ItemType.Boolean && fresh.value) {
+      // Fresh: "the object has not yet been served to a client" (2.1 §4.24); Export serves it as Get does, and
+      // Get turns it False. The answer shows the attributes as they were when the object was exported.
+      await saveObject(object, withAttribute(object.attributes, ttlv.boolean(T.Fresh, false)), ctx);
+    }
+    ctx.idPlaceholder.current = object.uid;
+    return { uid: object.uid, objectType, attributes: object.attributes, structure };
+  },
+  encodeResponse(response: ExportResponse, ctx): TtlvItem[] {
+    return [
+      ttlv.enumeration(T.ObjectType, response.objectType),
+      ttlv.textString(T.UniqueIdentifier, response.uid),
+      ...encodeAttributes(response.attributes, ctx.version),
+      response.structure,
+    ];
+  },
+});
