@@ -50,8 +50,17 @@ const name = (value: string): AttributeSpec =>
 async function locate(
   kmip: VersionedClient,
   attributes: readonly AttributeSpec[],
-  options: { mask?: string; max?: number } = {},
+  options: { mask?: string; max?: number; offset?: number } = {},
 ): Promise<string[]> {
+  return (await located(kmip, attributes, options)).uids;
+}
+
+/** Locate's Unique Identifiers and Located Items (answered when the request has Offset Items). */
+async function located(
+  kmip: VersionedClient,
+  attributes: readonly AttributeSpec[],
+  options: { mask?: string; max?: number; offset?: number } = {},
+): Promise<{ uids: string[]; count: string | undefined }> {
   const container = attributesXml(kmip.version, attributes, { v1: 'Unwrapped', v2: 'Attributes' }).replace(
     /<\/?Unwrapped>/g,
     '',
@@ -59,11 +68,13 @@ async function locate(
   const mask =
     options.mask === undefined ? '' : `<StorageStatusMask type="Integer" value="${options.mask}"/>`;
   const max = options.max === undefined ? '' : `<MaximumItems type="Integer" value="${options.max}"/>`;
-  const answer = await kmip.must('Locate', `${max}${mask}${container}`);
+  const offset =
+    options.offset === undefined ? '' : `<OffsetItems type="Integer" value="${options.offset}"/>`;
+  const answer = await kmip.must('Locate', `${max}${offset}${mask}${container}`);
   const uids: string[] = [];
   for (let i = 0; answer.value('UniqueIdentifier', i) !== undefined; i++)
     uids.push(answer.value('UniqueIdentifier', i) ?? '');
-  return uids;
+  return { uids, count: answer.value('LocatedItems') };
 }
 
 for (const version of versions) {
@@ -137,6 +148,9 @@ for (const version of versions) {
     t.deepEqual(await locate(kmip, [group], { max: 2 }), [second, oldest]);
     t.deepEqual(await locate(kmip, [group], { max: 1, mask: 'ArchivalStorage' }), [newest]);
     t.deepEqual(await locate(kmip, [group]), [second, oldest]);
+    // Paging with Offset Items: the page is cut from the on-line objects, and Located Items counts them all.
+    t.deepEqual(await located(kmip, [group], { max: 1, offset: 1 }), { uids: [oldest ?? ''], count: '2' });
+    t.deepEqual(await located(kmip, [group], { max: 1, offset: 0 }), { uids: [second ?? ''], count: '2' });
   });
 
   test.serial(`${version}: Recover makes the object the ID placeholder`, async (t) => {

@@ -139,7 +139,8 @@ async function find(
   // The matches the answer needs: every one to count them or when there is no Maximum Items, else up to the end
   // of the page. The indexes give the candidates; each is read for what they do not hold (the other filters, and
   // whether it is archived), up to that many.
-  const needed = count || limit === undefined ? undefined : offset + limit;
+  const end = limit === undefined ? undefined : offset + limit;
+  const needed = count ? undefined : end;
   const matches: string[] = [];
   const examined = new Set<string>();
   const scan = async (candidates: readonly string[]): Promise<boolean> => {
@@ -161,7 +162,7 @@ async function find(
   const first = await ctx.store.locate(pushDown ? { ...base, limit: needed } : base);
   const done = await scan(first);
   if (!done && pushDown && first.length === needed) await scan(await ctx.store.locate(base));
-  return { uids: matches.slice(offset, needed), total: count ? matches.length : undefined };
+  return { uids: matches.slice(offset, end), total: count ? matches.length : undefined };
 }
 
 /**
