@@ -116,6 +116,10 @@ export const errors = {
    * Operation; 2.x has no such reason and Invalid Field says it.
    */
   illegalOperation: make('InvalidField', 'IllegalOperation', '1.4'),
+  /** Import of a Unique Identifier in use without Replace Existing (KMIP 1.4 §4.41, 2.1 §6.1.25.1). */
+  objectAlreadyExists: make('ObjectAlreadyExists'),
+  /** An attribute value the operation cannot take (2.1 §11.6 Invalid Attribute Value); 1.x says Invalid Field. */
+  invalidAttributeValue: make('InvalidAttributeValue', 'InvalidField'),
   /** The object's value is not on the server (KMIP 1.4 Table 332, 2.1 §6.1.18.1 Export: Key Value Not Present). */
   keyValueNotPresent: make('KeyValueNotPresent'),
 } as const;

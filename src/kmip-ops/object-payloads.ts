@@ -62,6 +62,11 @@ const structureTagByType = new Map<number, number>([
   [ObjectType.PGPKey, T.PGPKey],
 ]);
 
+/** The Object Type whose structure has this tag (Symmetric Key → SymmetricKey ...), if any. */
+export function objectTypeOfStructureTag(structureTagValue: number): number | undefined {
+  return [...structureTagByType].find(([, t]) => t === structureTagValue)?.[0];
+}
+
 /** Public keys and certificates are not secret (DESIGN.md: "may be stored in clear"). */
 const clearTypes = new Set([ObjectType.PublicKey, ObjectType.Certificate]);
 

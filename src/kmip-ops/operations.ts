@@ -23,6 +23,7 @@ import { get } from './ops/get.js';
 import { getAttributeList } from './ops/get-attribute-list.js';
 import { getAttributes } from './ops/get-attributes.js';
 import { getUsageAllocation } from './ops/get-usage-allocation.js';
+import { importObject } from './ops/import.js';
 import { interop } from './ops/interop.js';
 import { locate } from './ops/locate.js';
 import { log } from './ops/log.js';
@@ -73,6 +74,7 @@ export function allOperations(): AnyHandler[] {
     recover,
     reKeyKeyPair,
     exportObject,
+    importObject,
   ];
   const query = queryHandler((ctx: RequestContext) =>
     [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),
