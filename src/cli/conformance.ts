@@ -5,11 +5,12 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startAppliance } from '../appliance/appliance.js';
 import { resolveConfig } from '../appliance/config.js';
-import { labPkiPaths } from '../pki/lab-pki.js';
+import { labPkiPaths, loadLabCa } from '../pki/lab-pki.js';
 import { connectFor, type ClientCredentials, type ServerTarget } from '../conformance/client.js';
+import { FileIdentities } from '../conformance/identities.js';
 import { DEFAULT_WINDOW_SECONDS } from '../conformance/compare.js';
 import { describeOutcome, formatReport, reportJson } from '../conformance/report.js';
 import { runVectors } from '../conformance/runner.js';
@@ -91,6 +92,7 @@ async function run(args: readonly string[]): Promise<number> {
   let target: ServerTarget;
   let credentials: ClientCredentials;
   let stop = (): Promise<void> => Promise.resolve();
+  let identities: FileIdentities | undefined;
   try {
     if (embedded) {
       const dataDir = await mkdtemp(join(tmpdir(), 'kmipd-conformance-'));
@@ -113,6 +115,8 @@ async function run(args: readonly string[]): Promise<number> {
         cert: await readFile(pki.adminCert),
         key: await readFile(pki.adminKey),
       };
+      // Each profile and version as a principal of its own (identities.ts): they cannot see each other's objects.
+      identities = new FileIdentities(await loadLabCa(dirname(pki.ca)), credentials.ca);
     } else {
       const paths = labPkiPaths(values.certs ?? '.');
       const host = values.host ?? 'localhost';
@@ -139,7 +143,8 @@ async function run(args: readonly string[]): Promise<number> {
 
   try {
     const outcomes = await runVectors(vectors, {
-      connect: (vector) => connectFor(vector, target, credentials),
+      connect: async (vector) =>
+        connectFor(vector, target, identities ? await identities.for(vector) : credentials),
       skipList,
       windowSeconds,
       // A line per file on stderr, so that stdout carries only the report.

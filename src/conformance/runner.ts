@@ -41,6 +41,11 @@ export interface RunOptions {
   readonly onOutcome?: (outcome: VectorOutcome, index: number, total: number) => void;
   /** The clock, in milliseconds; `$NOW` is this at the moment a request is sent. */
   readonly now?: () => number;
+  /**
+   * Unique Identifiers of the objects the server generated, kept across files: a file may use what an earlier one
+   * of its profile made (TL-M-3 Gets the key TL-M-2 created). One per runVectors call when not given.
+   */
+  readonly generated?: Set<string>;
 }
 
 export async function runVectors(
@@ -48,8 +53,9 @@ export async function runVectors(
   options: RunOptions,
 ): Promise<VectorOutcome[]> {
   const outcomes: VectorOutcome[] = [];
+  const shared = { ...options, generated: options.generated ?? new Set<string>() };
   for (const [index, vector] of vectors.entries()) {
-    const outcome = await runVector(vector, options);
+    const outcome = await runVector(vector, shared);
     outcomes.push(outcome);
     options.onOutcome?.(outcome, index, vectors.length);
   }
@@ -95,7 +101,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
   }
   const clock = options.now ?? Date.now;
   const learned = new Map<string, TtlvItem>();
-  const generated = new Set<string>();
+  const generated = options.generated ?? new Set<string>();
   const fileOperations = operationsOf(elements.filter((_, i) => i % 2 === 0));
   try {
     for (let i = 0; i + 1 < elements.length; i += 2) {

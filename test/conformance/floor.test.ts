@@ -5,9 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import { connectFor } from '../../src/conformance/client.js';
+import { FileIdentities } from '../../src/conformance/identities.js';
+import { loadLabCa } from '../../src/pki/lab-pki.js';
 import { countByProfile } from '../../src/conformance/report.js';
 import { runVectors } from '../../src/conformance/runner.js';
 import { loadSkipList } from '../../src/conformance/skip-list.js';
@@ -43,16 +45,17 @@ test('no profile passes fewer vector files than the committed floor', async (t) 
   // KMIP over HTTPS too, for the message-encoding (MSGENC) profiles.
   server = await startTestAppliance({ https: true });
   const s = server;
-  const credentials = { ca: await readFile(s.ca), cert: await readFile(s.cert), key: await readFile(s.key) };
+  // As `kmipd conformance run --embedded` does: each profile and version as a principal of its own.
+  const identities = new FileIdentities(await loadLabCa(dirname(s.ca)), await readFile(s.ca));
   const outcomes = await runVectors(await findVectorFiles(folders.map((f) => join(vectorsDir, f))), {
-    connect: (vector) =>
+    connect: async (vector) =>
       connectFor(
         vector,
         {
           ttlv: { host: s.host, port: s.port },
           https: s.httpsPort === undefined ? undefined : { host: s.host, port: s.httpsPort },
         },
-        credentials,
+        await identities.for(vector),
       ),
     skipList: await loadSkipList(),
   });
