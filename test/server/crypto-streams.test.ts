@@ -18,6 +18,7 @@ import { TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   boolXml,
+  structAttr,
   bytesXml,
   enumXml,
   intXml,
@@ -87,7 +88,7 @@ for (const version of ['1.4', '2.1'] as const) {
       const uid = await kmip.registerSymmetric(key, [usage('Encrypt Decrypt'), activeSinceAnHour]);
       const iv = randomBytes(12);
       const aad = randomBytes(20);
-      const gcm = `${parametersXml(enumXml('BlockCipherMode', 'GCM') + intXml('TagLength', 16))}`;
+      const gcm = parametersXml(enumXml('BlockCipherMode', 'GCM') + intXml('TagLength', 16));
       const encrypted = await streamed(
         kmip,
         'Encrypt',
@@ -232,5 +233,27 @@ for (const version of ['1.4', '2.1'] as const) {
     // The rightful owner still finishes it.
     const final = await kmip.call('Encrypt', `${correlation}${boolXml('FinalIndicator', true)}`);
     t.is(final.outcome, 'Success/-', final.xml);
+  });
+
+  test.serial(`${version}: every part of a multi-part Encrypt counts against a limit in bytes`, async (t) => {
+    const kmip = client(version);
+    const limits = structAttr(
+      'UsageLimits',
+      `<UsageLimitsTotal type="LongInteger" value="150"/>${enumXml('UsageLimitsUnit', 'Byte')}`,
+    );
+    const uid = await kmip.registerSymmetric(key, [usage('Encrypt Decrypt'), activeSinceAnHour, limits]);
+    const cbc = parametersXml(enumXml('BlockCipherMode', 'CBC') + enumXml('PaddingMethod', 'PKCS5'));
+    const start = `${uidXml(uid)}${cbc}${bytesXml('IVCounterNonce', randomBytes(16))}`;
+    const first = await streamed(kmip, 'Encrypt', start);
+    t.deepEqual(
+      first.map((a) => a.outcome),
+      ['Success/-', 'Success/-', 'Success/-'],
+      '100 bytes of 150',
+    );
+    const second = await streamed(kmip, 'Encrypt', start);
+    // 50 bytes are left: the first part takes 7, and the second, of 54, no longer fits.
+    t.is(second[0]?.outcome, 'Success/-');
+    t.is(second[1]?.outcome, 'OperationFailed/PermissionDenied', second[1]?.xml);
+    t.is(second.length, 2, 'the refused part ends the operation');
   });
 }

@@ -45,6 +45,8 @@ interface OpenStream {
   readonly uid: string | undefined;
   /** A signature or MAC to check that came with an earlier part (TC-STREAM-SIGNVFY gives it with the first). */
   readonly expected: Uint8Array | undefined;
+  /** Charges a later part's bytes to the key's Usage Limits (protecting operations). */
+  readonly charge: ((uid: string, ctx: RequestContext, bytes: number) => Promise<void>) | undefined;
   lastUsed: number;
 }
 
@@ -89,6 +91,8 @@ export interface StreamStart {
   readonly key: KeyRef | undefined;
   readonly operation: StreamOperation;
   readonly expected?: Uint8Array;
+  /** For protecting operations: how a later part's bytes are charged to the key's Usage Limits. */
+  readonly charge?: (uid: string, ctx: RequestContext, bytes: number) => Promise<void>;
 }
 
 export interface StreamStep {
@@ -126,11 +130,21 @@ export async function streamStep(
       principal: ctx.principal.name,
       uid: begun.uid,
       expected: begun.expected,
+      charge: begun.charge,
       lastUsed: Date.now(),
     };
     correlation = table.add(stream);
   } else {
     stream = table.get(correlation, ctx.principal.name, operation);
+    if (stream.charge !== undefined && stream.uid !== undefined) {
+      try {
+        await stream.charge(stream.uid, ctx, data.length);
+      } catch (error) {
+        table.delete(correlation);
+        hsm.abortStream(stream.hsmId);
+        throw error;
+      }
+    }
   }
   try {
     if (part.final) {

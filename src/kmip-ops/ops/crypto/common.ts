@@ -14,7 +14,7 @@ import {
 } from '../../managed-object.js';
 import { cryptoParameters, type CryptoParameters } from '../../crypto/parameters.js';
 import { checkKeyUse, type UseRule } from '../../crypto/permits.js';
-import { allocateUsage, unitsFor, usageLimitsOf } from '../../usage-limits.js';
+import { allocateUsage, unitsFor, usageLimitsOf, UsageLimitsUnit } from '../../usage-limits.js';
 import { readStreamPart, type StreamPart } from '../../crypto/streams.js';
 
 export interface KeyedRequest {
@@ -78,3 +78,21 @@ export async function usableKey(
 export const secretKeys = [ObjectType.SymmetricKey] as const;
 export const publicKeys = [ObjectType.PublicKey, ObjectType.Certificate] as const;
 export const privateKeys = [ObjectType.PrivateKey] as const;
+
+/**
+ * Charges a later part of a multi-part protecting operation to the key's Usage Limits, when they count bytes (the
+ * first part was charged by usableKey; a limit in objects counts the operation once): without this, parts after
+ * the first would protect any amount of data under a byte limit.
+ */
+export function chargeLaterParts(
+  rule: UseRule,
+): (uid: string, ctx: RequestContext, bytes: number) => Promise<void> {
+  return async (uid, ctx, bytes) => {
+    const object = await loadObject(uid, ctx);
+    const limits = usageLimitsOf(object.attributes);
+    if (limits?.unit !== UsageLimitsUnit.Byte || bytes === 0) return;
+    await allocateUsage(object, limits, BigInt(bytes), ctx, (why) =>
+      errors.usageExhausted(`${rule.operation}: ${why}`),
+    );
+  };
+}

@@ -9,7 +9,7 @@ import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
 import { streamStep } from '../../crypto/streams.js';
 import { ObjectType, type ManagedObject } from '../../managed-object.js';
-import { partData, readKeyedRequest, usableKey, type KeyedRequest } from './common.js';
+import { partData, readKeyedRequest, usableKey, type KeyedRequest, chargeLaterParts } from './common.js';
 
 const T = tags(
   'UniqueIdentifier',
@@ -95,7 +95,12 @@ export const encrypt = handler({
           const prepared = await prepare(request, ctx);
           chosen = prepared.chosen;
           const key = keyRefFor(prepared.object, prepared.rsa ? 'asymmetric' : 'cipher', ctx);
-          return { uid: prepared.object.uid, key, operation: { kind: 'encrypt', spec: prepared.spec } };
+          return {
+            uid: prepared.object.uid,
+            key,
+            operation: { kind: 'encrypt', spec: prepared.spec },
+            charge: chargeLaterParts(rule),
+          };
         },
         request.data,
         {},

@@ -5,7 +5,14 @@ import { isHmac, macPlan } from '../../crypto/parameters.js';
 import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
 import { streamStep } from '../../crypto/streams.js';
-import { partData, readKeyedRequest, secretKeys, usableKey, type KeyedRequest } from './common.js';
+import {
+  partData,
+  readKeyedRequest,
+  secretKeys,
+  usableKey,
+  type KeyedRequest,
+  chargeLaterParts,
+} from './common.js';
 
 const T = tags('UniqueIdentifier', 'MACData', 'CorrelationValue');
 
@@ -46,7 +53,7 @@ export const mac = handler({
         ctx,
         async () => {
           const { uid, ref, spec } = await begin();
-          return { uid, key: ref, operation: { kind: 'mac', spec } };
+          return { uid, key: ref, operation: { kind: 'mac', spec }, charge: chargeLaterParts(rule) };
         },
         request.data,
         {},

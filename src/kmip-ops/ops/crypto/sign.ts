@@ -7,7 +7,7 @@ import { signaturePlan } from '../../crypto/parameters.js';
 import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
 import { streamStep } from '../../crypto/streams.js';
-import { privateKeys, readKeyedRequest, usableKey, type KeyedRequest } from './common.js';
+import { chargeLaterParts, privateKeys, readKeyedRequest, usableKey, type KeyedRequest } from './common.js';
 
 const T = tags('UniqueIdentifier', 'SignatureData', 'CorrelationValue');
 
@@ -72,6 +72,7 @@ export const sign = handler({
             uid: object.uid,
             key: keyRefFor(object, 'asymmetric', ctx),
             operation: { kind: 'sign', spec },
+            charge: chargeLaterParts(rule),
           };
         },
         request.data,
