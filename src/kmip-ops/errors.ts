@@ -55,6 +55,10 @@ const make =
 
 export const errors = {
   itemNotFound: make('ItemNotFound'),
+  /** No object with the identifier (or none the caller may see): 2.x error tables say Object Not Found (BL-M-4-21). */
+  objectNotFound: make('ObjectNotFound', 'ItemNotFound'),
+  /** A Correlation Value no open operation of the caller has (2.1 §6.1.20.1 Invalid Correlation Value). */
+  invalidCorrelationValue: make('InvalidCorrelationValue', 'ItemNotFound'),
   invalidMessage: make('InvalidMessage'),
   invalidField: make('InvalidField'),
   missingData: make('MissingData'),

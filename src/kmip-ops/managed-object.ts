@@ -252,7 +252,7 @@ export async function loadObject(
 ): Promise<ManagedObject> {
   const stored = await ctx.store.get(uid);
   const access = stored ? objectAccess(ctx.principal, stored.owner, ctx.access) : 'hidden';
-  if (!stored || access === 'hidden') throw errors.itemNotFound(`no object with Unique Identifier ${uid}`);
+  if (!stored || access === 'hidden') throw errors.objectNotFound(`no object with Unique Identifier ${uid}`);
   if (access === 'denied') {
     throw errors.permissionDenied(
       `${ctx.principal.name} may see object ${uid} but not ${ctx.access === 'manage' ? 'change it' : 'read its key material'}`,

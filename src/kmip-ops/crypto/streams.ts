@@ -68,7 +68,9 @@ export class StreamTable {
   get(correlation: Uint8Array, principal: string, operation: string): OpenStream {
     const stream = this.open.get(Buffer.from(correlation).toString('hex'));
     if (stream?.principal !== principal || stream.operation !== operation) {
-      throw errors.itemNotFound(`${operation}: no open multi-part operation has this Correlation Value`);
+      throw errors.invalidCorrelationValue(
+        `${operation}: no open multi-part operation has this Correlation Value`,
+      );
     }
     stream.lastUsed = Date.now();
     return stream;
