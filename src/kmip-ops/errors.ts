@@ -88,7 +88,7 @@ export const errors = {
   attributeSingleValued: make('AttributeSingleValued', 'IndexOutOfBounds'),
   indexOutOfBounds: make('AttributeInstanceNotFound', 'IndexOutOfBounds'),
   generalFailure: make('GeneralFailure'),
-  /** KMIP 2.1 §4.55: the value of a Sensitive object is not served in clear; before 2.1, Permission Denied. */
+  /** KMIP 1.4 §3.48, 2.1 §4.55: the value of a Sensitive object is not served in clear. */
   sensitive: make('Sensitive', 'PermissionDenied'),
   /**
    * An archived object is named by an operation other than Recover (KMIP 1.4 §4, 2.1 §6.1: "any archived object

@@ -32,6 +32,8 @@ const T = tags(
   'CryptographicAlgorithm',
   'CryptographicLength',
   'Fresh',
+  'AlwaysSensitive',
+  'NeverExtractable',
 );
 const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
 
@@ -122,5 +124,22 @@ export function generatedObjectAttributes(given: readonly Attribute[], ctx: Requ
  * Register or Import"; Get turns it False when it serves the object.
  */
 export function freshUnlessGiven(given: readonly Attribute[]): Attribute[] {
-  return single(given, 'Fresh') ? [] : [{ kind: 'standard', value: ttlv.boolean(T.Fresh, true) }];
+  const flag = (name: string): boolean | undefined => {
+    const item = single(given, name);
+    return item?.type === ItemType.Boolean ? item.value : undefined;
+  };
+  // Always Sensitive and Never Extractable (KMIP 1.4 §3.49, §3.51; 2.1 §4.4, §4.36) say what Sensitive and
+  // Extractable have been since creation; set from the client's values (Sensitive defaults to False, Extractable to
+  // True), only when the client gave one, so that objects made without them carry no new attributes.
+  const sensitive = flag('Sensitive');
+  const extractable = flag('Extractable');
+  return [
+    ...(single(given, 'Fresh') ? [] : [{ kind: 'standard' as const, value: ttlv.boolean(T.Fresh, true) }]),
+    ...(sensitive === undefined || single(given, 'AlwaysSensitive')
+      ? []
+      : [{ kind: 'standard' as const, value: ttlv.boolean(T.AlwaysSensitive, sensitive) }]),
+    ...(extractable === undefined || single(given, 'NeverExtractable')
+      ? []
+      : [{ kind: 'standard' as const, value: ttlv.boolean(T.NeverExtractable, !extractable) }]),
+  ];
 }
