@@ -1,6 +1,7 @@
-import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { encodeAttributes, type Attribute } from '../../kmip/attributes.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { markServed, refuseSensitive } from '../serving.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -9,11 +10,9 @@ import {
   ObjectType,
   objectTypeOf,
   resolveUid,
-  saveObject,
   single,
   State,
   stateOf,
-  withAttribute,
   type ManagedObject,
 } from '../managed-object.js';
 import { child, objectForGet, structureTag } from '../object-payloads.js';
@@ -96,11 +95,7 @@ export const exportObject = handler({
     const objectType = objectTypeOf(object);
     const state = stateOf(object);
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
-    const sensitive = single(object.attributes, 'Sensitive');
-    if (!destroyed && sensitive?.type === ItemType.Boolean && sensitive.value) {
-      // As Get (get.ts): KMIP 2.1 §4.55, a Sensitive object's value is served only wrapped, which is not offered.
-      throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
-    }
+    if (!destroyed) refuseSensitive(object);
     const structure = destroyed
       ? destroyedStructure(object, objectType, ctx)
       : await objectForGet(object, objectType, ctx, request.keyFormatType);
@@ -114,12 +109,8 @@ export const exportObject = handler({
         `object ${object.uid} is stored wrapped; this server cannot unwrap it`,
       );
     }
-    const fresh = single(object.attributes, 'Fresh');
-    if (!destroyed && fresh?.type === ItemType.Boolean && fresh.value) {
-      // Fresh: "the object has not yet been served to a client" (2.1 §4.24); Export serves it as Get does, and
-      // Get turns it False. The answer shows the attributes as they were when the object was exported.
-      await saveObject(object, withAttribute(object.attributes, ttlv.boolean(T.Fresh, false)), ctx);
-    }
+    // Export serves the object as Get does (Fresh turns False); the answer shows the attributes as they were.
+    if (!destroyed) await markServed(object, ctx);
     ctx.idPlaceholder.current = object.uid;
     return { uid: object.uid, objectType, attributes: object.attributes, structure };
   },

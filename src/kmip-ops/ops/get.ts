@@ -1,20 +1,12 @@
-import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
-import {
-  loadObject,
-  objectTypeOf,
-  resolveUid,
-  saveObject,
-  single,
-  State,
-  stateOf,
-  withAttribute,
-} from '../managed-object.js';
+import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
 import { objectForGet } from '../object-payloads.js';
+import { markServed, refuseSensitive } from '../serving.js';
 
-const T = tags('ObjectType', 'UniqueIdentifier', 'Fresh');
+const T = tags('ObjectType', 'UniqueIdentifier');
 
 interface GetRequest {
   readonly uid: string | undefined;
@@ -45,19 +37,10 @@ export const get = handler({
     if (state === State.Destroyed || state === State.DestroyedCompromised) {
       throw errors.itemNotFound(`object ${object.uid} has been destroyed; its key material is gone`);
     }
-    const sensitive = single(object.attributes, 'Sensitive');
-    if (sensitive?.type === ItemType.Boolean && sensitive.value) {
-      // KMIP 2.1 §4.55: "the server SHALL prevent the object value being retrieved (via the Get operation) unless
-      // it is wrapped by another key"; key wrapping on Get is not offered (above), so it is not served at all.
-      throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
-    }
+    refuseSensitive(object);
     const objectType = objectTypeOf(object);
     const structure = await objectForGet(object, objectType, ctx, request.keyFormatType);
-    const fresh = single(object.attributes, 'Fresh');
-    if (fresh?.type === ItemType.Boolean && fresh.value) {
-      // KMIP 2.1 §4.24: "The server SHALL change the value to False when the object is served via a Get".
-      await saveObject(object, withAttribute(object.attributes, ttlv.boolean(T.Fresh, false)), ctx);
-    }
+    await markServed(object, ctx);
     return { uid: object.uid, objectType, structure };
   },
   encodeResponse(response: { uid: string; objectType: number; structure: TtlvItem }): TtlvItem[] {
