@@ -4,7 +4,7 @@
  * §4.44, §4.45): applying protection (Encrypt, Sign, MAC) needs an Active key before its Protect Stop Date;
  * processing protected data (Decrypt, Signature Verify, MAC Verify) also works with a Deactivated or Compromised key
  * from its Process Start Date on; nothing works with a Pre-Active or destroyed key, or against the usage mask; and
- * another owner's key does not exist for the caller.
+ * another owner's key does not exist for the caller (Object Not Found in 2.x, Item Not Found in 1.x).
  *
  * Refusals are answered per version: a key in the wrong state is Permission Denied in 1.x and 2.0 and Wrong Key
  * Lifecycle State in 2.1 (the CS-BC-M-14 and CS-AC-M-8 vectors of each version expect exactly that); a usage mask
@@ -50,6 +50,9 @@ const client = (version: Version): VersionedClient => new VersionedClient(connec
 const permitVersions: readonly Version[] = ['1.4', '2.0', '2.1'];
 const wrongState = (version: Version): string =>
   `OperationFailed/${version === '2.1' ? 'WrongKeyLifecycleState' : 'PermissionDenied'}`;
+/** Another principal's key, as an unknown one: Object Not Found in 2.x (BL-M-4-21), Item Not Found in 1.x. */
+const notFound = (version: Version): string =>
+  `OperationFailed/${version.startsWith('2.') ? 'ObjectNotFound' : 'ItemNotFound'}`;
 const wrongMask = (version: Version): string =>
   `OperationFailed/${version.startsWith('2.') ? 'IncompatibleCryptographicUsageMask' : 'PermissionDenied'}`;
 
@@ -317,29 +320,35 @@ for (const version of permitVersions) {
   });
 }
 
-test.serial("another principal's keys are Item Not Found to every cryptographic operation", async (t) => {
-  const admin = client('2.1');
-  const adminKeys = await keysWith(admin, [activeSinceAnHour]);
-  const files = await server.issueClient('tenant-crypto');
-  const otherConnection = await TestKmipClient.connect(server.host, server.port, files);
-  try {
-    for (const version of permitVersions) {
-      const other = new VersionedClient(otherConnection, version);
-      for (const [name, call] of Object.entries(operations(other, adminKeys))) {
-        const answer = await call();
-        t.is(answer.outcome, 'OperationFailed/ItemNotFound', `${version} ${name}: ${answer.xml}`);
-        t.false(answer.has('Data'));
-        t.false(answer.has('SignatureData'));
-        t.false(answer.has('MACData'));
+test.serial(
+  "another principal's keys are Object Not Found (1.x: Item Not Found) to every cryptographic operation",
+  async (t) => {
+    const admin = client('2.1');
+    const adminKeys = await keysWith(admin, [activeSinceAnHour]);
+    const files = await server.issueClient('tenant-crypto');
+    const otherConnection = await TestKmipClient.connect(server.host, server.port, files);
+    try {
+      for (const version of permitVersions) {
+        const other = new VersionedClient(otherConnection, version);
+        for (const [name, call] of Object.entries(operations(other, adminKeys))) {
+          const answer = await call();
+          t.is(answer.outcome, notFound(version), `${version} ${name}: ${answer.xml}`);
+          t.false(answer.has('Data'));
+          t.false(answer.has('SignatureData'));
+          t.false(answer.has('MACData'));
+        }
+        // Its own keys work: the refusals above are about whose keys they are.
+        const own = operations(other, await keysWith(other, [activeSinceAnHour]));
+        t.is((await own.encrypt()).bytes('Data').toString('hex'), cipherText.toString('hex'), version);
+        t.is((await own.sign()).bytes('SignatureData').toString('hex'), signature.toString('hex'), version);
       }
-      // Its own keys work: the refusals above are about whose keys they are.
-      const own = operations(other, await keysWith(other, [activeSinceAnHour]));
-      t.is((await own.encrypt()).bytes('Data').toString('hex'), cipherText.toString('hex'), version);
-      t.is((await own.sign()).bytes('SignatureData').toString('hex'), signature.toString('hex'), version);
+      // And the owner still can.
+      t.is(
+        (await operations(admin, adminKeys).decrypt()).bytes('Data').toString('hex'),
+        plain.toString('hex'),
+      );
+    } finally {
+      otherConnection.close();
     }
-    // And the owner still can.
-    t.is((await operations(admin, adminKeys).decrypt()).bytes('Data').toString('hex'), plain.toString('hex'));
-  } finally {
-    otherConnection.close();
-  }
-});
+  },
+);

@@ -1,7 +1,8 @@
 /**
  * Multi-part cryptographic operations over real mutual TLS (KMIP 1.4 §2.1.15-§2.1.17 Correlation Value, Init and
  * Final Indicator; §4.29-§4.37): every streamed result is compared byte for byte with node:crypto over the whole
- * data, and the Correlation Value is checked to belong to the client and operation that started it.
+ * data, and the Correlation Value is checked to belong to the client and operation that started it (any other is
+ * Invalid Correlation Value in 2.x, 2.1 §6.1.20.1, and Item Not Found in 1.x).
  */
 import {
   createCipheriv,
@@ -81,6 +82,9 @@ const joined = (answers: Answer[], field: string): Buffer =>
   Buffer.concat(answers.map((a) => (a.has(field) ? a.bytes(field) : Buffer.alloc(0))));
 
 for (const version of ['1.4', '2.1'] as const) {
+  /** A Correlation Value of no open operation of this client and operation. */
+  const badCorrelation = `OperationFailed/${version.startsWith('2.') ? 'InvalidCorrelationValue' : 'ItemNotFound'}`;
+
   test.serial(
     `${version}: AES-GCM in three parts: ciphertext and tag as node:crypto's, and back`,
     async (t) => {
@@ -147,7 +151,7 @@ for (const version of ['1.4', '2.1'] as const) {
     t.is(final.outcome, 'OperationFailed/CryptographicFailure', final.xml);
     t.false(final.has('Data'));
     const again = await kmip.call('Decrypt', `${correlation}${boolXml('FinalIndicator', true)}`);
-    t.is(again.outcome, 'OperationFailed/ItemNotFound', 'a failed last part ends the operation');
+    t.is(again.outcome, badCorrelation, 'a failed last part ends the operation');
   });
 
   test.serial(`${version}: HMAC, SHA-256 and RSA signatures in parts equal node:crypto's`, async (t) => {
@@ -208,7 +212,7 @@ for (const version of ['1.4', '2.1'] as const) {
     );
     const correlation = bytesXml('CorrelationValue', first.bytes('CorrelationValue'));
     const asDecrypt = await kmip.call('Decrypt', `${correlation}${bytesXml('Data', data)}`);
-    t.is(asDecrypt.outcome, 'OperationFailed/ItemNotFound', 'another operation');
+    t.is(asDecrypt.outcome, badCorrelation, 'another operation');
     const files = await server.issueClient(`stream-thief-${version}`);
     const other = await TestKmipClient.connect(server.host, server.port, files);
     try {
@@ -216,7 +220,7 @@ for (const version of ['1.4', '2.1'] as const) {
         'Encrypt',
         `${correlation}${bytesXml('Data', data)}`,
       );
-      t.is(stolen.outcome, 'OperationFailed/ItemNotFound', 'another client');
+      t.is(stolen.outcome, badCorrelation, 'another client');
     } finally {
       other.close();
     }
@@ -224,7 +228,7 @@ for (const version of ['1.4', '2.1'] as const) {
       'Encrypt',
       `${bytesXml('CorrelationValue', randomBytes(16))}${bytesXml('Data', data)}`,
     );
-    t.is(unknown.outcome, 'OperationFailed/ItemNotFound');
+    t.is(unknown.outcome, badCorrelation, 'an unknown Correlation Value');
     const both = await kmip.call(
       'Encrypt',
       `${uidXml(uid)}${correlation}${bytesXml('Data', data)}${boolXml('InitIndicator', true)}`,

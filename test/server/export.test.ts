@@ -2,7 +2,7 @@
  * Export (KMIP 1.4 §4.40, 2.0 and 2.1 §6.1.18) over real mutual TLS, at 1.4, 2.0 and 2.1: the object as Get gives it
  * (Key Format Type conversions, no Key Wrapping Specification, no Sensitive value, Fresh turned False) with every
  * attribute as Get Attributes lists them, in each version's form; the ID placeholder; a destroyed key without its
- * key material; another principal's object not found.
+ * key material; another principal's object not found (Object Not Found, as an unknown one in 2.1).
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
@@ -171,7 +171,7 @@ test.serial("another principal's object cannot be exported: it does not exist fo
   const other = await TestKmipClient.connect(server.host, server.port, files);
   try {
     const answer = await new VersionedClient(other, '2.1').call('Export', uidXml(uid));
-    t.is(answer.outcome, 'OperationFailed/ItemNotFound');
+    t.is(answer.outcome, 'OperationFailed/ObjectNotFound');
     t.false(answer.has('KeyMaterial'));
   } finally {
     other.close();

@@ -214,7 +214,10 @@ for (const version of versions) {
       ).outcome,
       'OperationFailed/InvalidMessage',
     );
-    t.is((await reKeyPair(kmip, 'no-such-key')).outcome, 'OperationFailed/ItemNotFound');
+    t.is(
+      (await reKeyPair(kmip, 'no-such-key')).outcome,
+      `OperationFailed/${v2(version) ? 'ObjectNotFound' : 'ItemNotFound'}`,
+    );
     await kmip.must('Destroy', uidXml(pair.privateUid));
     t.is((await reKeyPair(kmip, pair.privateUid)).outcome, 'OperationFailed/PermissionDenied');
     // Refused, the pair is unchanged: its public key keeps no Replacement Link.

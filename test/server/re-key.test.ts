@@ -241,7 +241,10 @@ for (const version of versions) {
     const destroyed = await create(kmip, [usage('Encrypt')]);
     await kmip.must('Destroy', uidXml(destroyed));
     t.is((await reKey(kmip, destroyed)).outcome, 'OperationFailed/PermissionDenied');
-    t.is((await reKey(kmip, 'no-such-key')).outcome, 'OperationFailed/ItemNotFound');
+    t.is(
+      (await reKey(kmip, 'no-such-key')).outcome,
+      `OperationFailed/${v2(version) ? 'ObjectNotFound' : 'ItemNotFound'}`,
+    );
     // A refused Re-key changes nothing: the key keeps its Names and gets no Link.
     const named = await create(kmip, [usage('Encrypt'), activeSinceAnHour, name(`kept-${version}`)]);
     t.is(
@@ -274,7 +277,7 @@ test.serial("another principal's key cannot be re-keyed: it does not exist for t
   const other = await TestKmipClient.connect(server.host, server.port, files);
   try {
     const answer = await reKey(new VersionedClient(other, '2.1'), key);
-    t.is(answer.outcome, 'OperationFailed/ItemNotFound');
+    t.is(answer.outcome, 'OperationFailed/ObjectNotFound', 'as for an unknown Unique Identifier in 2.1');
     t.deepEqual(values(await allAttributes(admin, key), 'NameValue'), ['not-yours']);
   } finally {
     other.close();

@@ -219,7 +219,7 @@ for (const version of versions) {
           `${uidXml('no-such-object')}<UsageLimitsCount type="LongInteger" value="1"/>`,
         )
       ).outcome,
-      'OperationFailed/ItemNotFound',
+      `OperationFailed/${v2(version) ? 'ObjectNotFound' : 'ItemNotFound'}`,
     );
   });
 }
