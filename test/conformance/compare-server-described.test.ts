@@ -4,69 +4,26 @@
  * server generated; the literal times of vectors recorded without `$NOW`. Each is checked both ways.
  */
 import test from 'ava';
-import { compareMessages, type CompareOptions } from '../../src/conformance/compare.js';
-import { readExpected } from '../../src/conformance/placeholders.js';
-import { textNamesFor } from '../../src/kmip/text-names.js';
 import type { TtlvItem } from '../../src/ttlv/types.js';
-import { readXmlDocument, xmlElementToTtlv } from '../../src/ttlv/xml.js';
-
-const names = textNamesFor('1.4');
-const sentAt = 1_800_000_000n;
-
-function element(xml: string) {
-  const [first] = readXmlDocument(xml).elements;
-  if (!first) throw new Error('no element');
-  return first;
-}
-
-function response(operation: string, body: string, stamp = '$NOW'): string {
-  return `<ResponseMessage><ResponseHeader>
-    <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>
-    <TimeStamp type="DateTime" value="${stamp}"/><BatchCount type="Integer" value="1"/></ResponseHeader>
-    <BatchItem><Operation type="Enumeration" value="${operation}"/><ResultStatus type="Enumeration" value="Success"/>
-    <ResponsePayload>${body}</ResponsePayload></BatchItem></ResponseMessage>`;
-}
+import { compare, payload, response, sentAt, timeStamp, uid } from '../support/compare-messages.js';
 
 const op = (name: string): string => `<Operation type="Enumeration" value="${name}"/>`;
 const objectType = (name: string): string => `<ObjectType type="Enumeration" value="${name}"/>`;
 const vendor = (name: string): string => `<VendorIdentification type="TextString" value="${name}"/>`;
-const uid = (value: string): string => `<UniqueIdentifier type="TextString" value="${value}"/>`;
 const key = (hex: string): string =>
   `<SymmetricKey><KeyBlock><KeyFormatType type="Enumeration" value="Raw"/><KeyValue><KeyMaterial type="ByteString" value="${hex}"/></KeyValue></KeyBlock></SymmetricKey>`;
 
-interface Extra {
-  readonly bindings?: Map<string, TtlvItem>;
-  readonly generated?: Set<string>;
-  readonly fileOperations?: ReadonlySet<string>;
-}
-
-function compare(expectedXml: string, actualXml: string, extra: Extra = {}) {
-  const expected = readExpected(element(expectedXml), '1.4');
-  const options: CompareOptions = {
-    names,
-    placeholders: expected.placeholders,
-    bindings: extra.bindings ?? new Map<string, TtlvItem>(),
-    sentAt,
-    windowSeconds: 120,
-    ...(extra.generated ? { generated: extra.generated } : {}),
-    ...(extra.fileOperations ? { fileOperations: extra.fileOperations } : {}),
-  };
-  return compareMessages(
-    expected.item,
-    xmlElementToTtlv(element(actualXml), names, { now: sentAt }),
-    options,
-  );
-}
-
 const referenceQuery = response(
   'Query',
-  `${op('Query')}${op('Locate')}${op('Poll')}${op('Create')}${objectType('SymmetricKey')}${vendor('server-vendor.com')}`,
+  payload(
+    `${op('Query')}${op('Locate')}${op('Poll')}${op('Create')}${objectType('SymmetricKey')}${vendor('server-vendor.com')}`,
+  ),
 );
 
 test('a Query answer lists what this server offers, in its order, under its own name', (t) => {
   const ours = response(
     'Query',
-    `${op('Create')}${op('Locate')}${op('Query')}${objectType('Certificate')}${vendor('kmipd')}`,
+    payload(`${op('Create')}${op('Locate')}${op('Query')}${objectType('Certificate')}${vendor('kmipd')}`),
   );
   t.is(compare(referenceQuery, ours, { fileOperations: new Set(['Query', 'Create', 'Locate']) }), undefined);
 });
@@ -74,7 +31,7 @@ test('a Query answer lists what this server offers, in its order, under its own 
 test('a Query answer must list the operations the file uses that the reference lists', (t) => {
   const ours = response(
     'Query',
-    `${op('Query')}${op('Locate')}${objectType('Certificate')}${vendor('kmipd')}`,
+    payload(`${op('Query')}${op('Locate')}${objectType('Certificate')}${vendor('kmipd')}`),
   );
   const difference = compare(referenceQuery, ours, { fileOperations: new Set(['Query', 'Create']) });
   t.regex(difference?.expected ?? '', /^Create among the operations/);
@@ -83,33 +40,38 @@ test('a Query answer must list the operations the file uses that the reference l
 });
 
 test('a Query answer without operations, object types or vendor is a difference; other fields still compare', (t) => {
-  t.truthy(compare(referenceQuery, response('Query', `${objectType('Certificate')}${vendor('kmipd')}`)));
-  t.truthy(compare(referenceQuery, response('Query', `${op('Query')}${vendor('kmipd')}`)));
-  t.truthy(compare(referenceQuery, response('Query', `${op('Query')}${objectType('Certificate')}`)));
-  const locate = response('Locate', uid('a'));
-  t.truthy(compare(locate, response('Locate', uid('b'))), 'outside Query, values compare as ever');
+  t.truthy(
+    compare(referenceQuery, response('Query', payload(`${objectType('Certificate')}${vendor('kmipd')}`))),
+  );
+  t.truthy(compare(referenceQuery, response('Query', payload(`${op('Query')}${vendor('kmipd')}`))));
+  t.truthy(compare(referenceQuery, response('Query', payload(`${op('Query')}${objectType('Certificate')}`))));
+  const locate = response('Locate', payload(uid('a')));
+  t.truthy(compare(locate, response('Locate', payload(uid('b')))), 'outside Query, values compare as ever');
 });
 
 test('the Key Material and Digest of a key the server generated compare by length', (t) => {
   const generated = new Set(['k-1']);
   const expected = response(
     'Get',
-    `${objectType('SymmetricKey')}${uid('k-1')}${key('00112233445566778899aabbccddeeff')}`,
+    payload(`${objectType('SymmetricKey')}${uid('k-1')}${key('00112233445566778899aabbccddeeff')}`),
   );
   const other = response(
     'Get',
-    `${objectType('SymmetricKey')}${uid('k-1')}${key('ffeeddccbbaa99887766554433221100')}`,
+    payload(`${objectType('SymmetricKey')}${uid('k-1')}${key('ffeeddccbbaa99887766554433221100')}`),
   );
   t.is(compare(expected, other, { generated }), undefined);
-  const shorter = response('Get', `${objectType('SymmetricKey')}${uid('k-1')}${key('ffeeddccbbaa9988')}`);
+  const shorter = response(
+    'Get',
+    payload(`${objectType('SymmetricKey')}${uid('k-1')}${key('ffeeddccbbaa9988')}`),
+  );
   t.truthy(compare(expected, shorter, { generated }), 'another length is another key');
   const registered = response(
     'Get',
-    `${objectType('SymmetricKey')}${uid('k-2')}${key('ffeeddccbbaa99887766554433221100')}`,
+    payload(`${objectType('SymmetricKey')}${uid('k-2')}${key('ffeeddccbbaa99887766554433221100')}`),
   );
   const expectedRegistered = response(
     'Get',
-    `${objectType('SymmetricKey')}${uid('k-2')}${key('00112233445566778899aabbccddeeff')}`,
+    payload(`${objectType('SymmetricKey')}${uid('k-2')}${key('00112233445566778899aabbccddeeff')}`),
   );
   t.truthy(
     compare(expectedRegistered, registered, { generated }),
@@ -119,9 +81,11 @@ test('the Key Material and Digest of a key the server generated compare by lengt
 
 test('the answer to Create marks the object as generated', (t) => {
   const generated = new Set<string>();
-  const created = response('Create', `${objectType('SymmetricKey')}${uid('$UNIQUE_IDENTIFIER_0')}`);
+  const created = response('Create', payload(`${objectType('SymmetricKey')}${uid('$UNIQUE_IDENTIFIER_0')}`));
   t.is(
-    compare(created, response('Create', `${objectType('SymmetricKey')}${uid('new-1')}`), { generated }),
+    compare(created, response('Create', payload(`${objectType('SymmetricKey')}${uid('new-1')}`)), {
+      generated,
+    }),
     undefined,
   );
   t.true(generated.has('new-1'));
@@ -131,8 +95,10 @@ test('recorded literal times bind to times of this run, one each, within the win
   const recorded = (time: string): string =>
     response(
       'GetAttributes',
-      `${uid('x')}<Attribute><AttributeName type="TextString" value="Initial Date"/><AttributeValue type="DateTime" value="${time}"/></Attribute>`,
-      '2012-04-27T08:12:25+00:00',
+      payload(
+        `${uid('x')}<Attribute><AttributeName type="TextString" value="Initial Date"/><AttributeValue type="DateTime" value="${time}"/></Attribute>`,
+      ),
+      { header: timeStamp('2012-04-27T08:12:25+00:00') },
     );
   const at = (seconds: bigint): string =>
     new Date(Number(seconds) * 1000).toISOString().replace('.000Z', '+00:00');

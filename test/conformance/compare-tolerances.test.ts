@@ -5,79 +5,48 @@
  * differences it must still report.
  */
 import test from 'ava';
-import { compareMessages, type CompareOptions } from '../../src/conformance/compare.js';
-import { readExpected, readRequest } from '../../src/conformance/placeholders.js';
-import { textNamesFor } from '../../src/kmip/text-names.js';
+import { readRequest } from '../../src/conformance/placeholders.js';
 import { ItemType, type TtlvItem } from '../../src/ttlv/types.js';
-import { readXmlDocument, xmlElementToTtlv } from '../../src/ttlv/xml.js';
+import { xmlElementToTtlv } from '../../src/ttlv/xml.js';
+import { compare, element, names, payload, response, sentAt, uid } from '../support/compare-messages.js';
 
-const names = textNamesFor('1.4');
-const sentAt = 1_800_000_000n;
-
-function element(xml: string) {
-  const [first] = readXmlDocument(xml).elements;
-  if (!first) throw new Error('no element');
-  return first;
-}
-
-/** A 1.4 response with one batch item of this operation; `body` follows the Result Status. */
-function response(operation: string, body: string, status = 'Success'): string {
-  return `<ResponseMessage><ResponseHeader>
-    <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>
-    <TimeStamp type="DateTime" value="$NOW"/><BatchCount type="Integer" value="1"/></ResponseHeader>
-    <BatchItem><Operation type="Enumeration" value="${operation}"/><ResultStatus type="Enumeration" value="${status}"/>
-    ${body}</BatchItem></ResponseMessage>`;
-}
-
-const payload = (fields: string): string => `<ResponsePayload>${fields}</ResponsePayload>`;
 const failed = (reason: string, message?: string): string =>
   `<ResultReason type="Enumeration" value="${reason}"/>` +
   (message === undefined ? '' : `<ResultMessage type="TextString" value="${message}"/>`);
 const bytes = (tag: string, hex: string): string => `<${tag} type="ByteString" value="${hex}"/>`;
-const uid = (value: string): string => `<UniqueIdentifier type="TextString" value="${value}"/>`;
-
-function compare(expectedXml: string, actualXml: string, bindings = new Map<string, TtlvItem>()) {
-  const expected = readExpected(element(expectedXml), '1.4');
-  const options: CompareOptions = {
-    names,
-    placeholders: expected.placeholders,
-    bindings,
-    sentAt,
-    windowSeconds: 120,
-  };
-  return compareMessages(
-    expected.item,
-    xmlElementToTtlv(element(actualXml), names, { now: sentAt }),
-    options,
-  );
-}
 
 const hexOf = (item: TtlvItem | undefined): string | undefined =>
   item?.type === ItemType.ByteString ? Buffer.from(item.value).toString('hex') : undefined;
 
 test('a Result Message is compared by presence: other words pass', (t) => {
-  const expected = response('Encrypt', failed('PermissionDenied', 'DENIED'), 'OperationFailed');
+  const expected = response('Encrypt', failed('PermissionDenied', 'DENIED'), { status: 'OperationFailed' });
   const actual = response(
     'Encrypt',
     failed('PermissionDenied', 'Encrypt: object k-1 is past its Protect Stop Date'),
-    'OperationFailed',
+    { status: 'OperationFailed' },
   );
   t.is(compare(expected, actual), undefined);
-  t.is(compare(expected, response('Encrypt', failed('PermissionDenied', ''), 'OperationFailed')), undefined);
+  t.is(
+    compare(expected, response('Encrypt', failed('PermissionDenied', ''), { status: 'OperationFailed' })),
+    undefined,
+  );
 });
 
 test('a missing Result Message is a difference', (t) => {
-  const expected = response('Encrypt', failed('PermissionDenied', 'DENIED'), 'OperationFailed');
-  t.deepEqual(compare(expected, response('Encrypt', failed('PermissionDenied'), 'OperationFailed')), {
-    path: 'ResponseMessage/BatchItem/ResultMessage',
-    expected: 'DENIED',
-    actual: 'nothing',
-  });
+  const expected = response('Encrypt', failed('PermissionDenied', 'DENIED'), { status: 'OperationFailed' });
+  t.deepEqual(
+    compare(expected, response('Encrypt', failed('PermissionDenied'), { status: 'OperationFailed' })),
+    {
+      path: 'ResponseMessage/BatchItem/ResultMessage',
+      expected: 'DENIED',
+      actual: 'nothing',
+    },
+  );
 });
 
 test('beside a Result Message of other words, the Result Reason is still compared', (t) => {
-  const expected = response('Encrypt', failed('PermissionDenied', 'DENIED'), 'OperationFailed');
-  const actual = response('Encrypt', failed('IllegalOperation', 'not Active'), 'OperationFailed');
+  const expected = response('Encrypt', failed('PermissionDenied', 'DENIED'), { status: 'OperationFailed' });
+  const actual = response('Encrypt', failed('IllegalOperation', 'not Active'), { status: 'OperationFailed' });
   t.deepEqual(compare(expected, actual), {
     path: 'ResponseMessage/BatchItem/ResultReason',
     expected: 'PermissionDenied',
@@ -89,7 +58,7 @@ test('RNG Retrieve Data of another value and the same length passes; of another 
   const expected = response('RNGRetrieve', payload(bytes('Data', '00112233445566778899aabbccddeeff')));
   const bindings = new Map<string, TtlvItem>();
   t.is(
-    compare(expected, response('RNGRetrieve', payload(bytes('Data', 'f'.repeat(32)))), bindings),
+    compare(expected, response('RNGRetrieve', payload(bytes('Data', 'f'.repeat(32)))), { bindings }),
     undefined,
   );
   t.is(bindings.size, 0, 'random data teaches nothing');
@@ -142,7 +111,7 @@ test('an Encrypt response with a server-chosen IV binds $IV_COUNTER_NONCE and $D
   const iv = '2'.repeat(32);
   const bindings = new Map<string, TtlvItem>();
   const actual = response('Encrypt', payload(uid('k-7') + bytes('Data', data) + bytes('IVCounterNonce', iv)));
-  t.is(compare(expected, actual, bindings), undefined);
+  t.is(compare(expected, actual, { bindings }), undefined);
   t.is(hexOf(bindings.get('$IV_COUNTER_NONCE')), iv);
   t.is(hexOf(bindings.get('$DATA_0')), data);
 
@@ -172,7 +141,7 @@ test('an Encrypt response with a server-chosen IV binds $IV_COUNTER_NONCE and $D
     'Encrypt',
     payload(uid('k-7') + bytes('Data', data2) + bytes('IVCounterNonce', iv2)),
   );
-  t.is(compare(expected, again, bindings), undefined);
+  t.is(compare(expected, again, { bindings }), undefined);
   t.is(hexOf(bindings.get('$DATA_0')), data, 'the first stays');
   t.is(hexOf(bindings.get('$DATA_1')), data2);
   t.is(hexOf(bindings.get('$IV_COUNTER_NONCE')), iv2);
@@ -190,7 +159,7 @@ test('a server-chosen IV or its Data of another length is a difference, and bind
       'Encrypt',
       payload(uid('k-1') + bytes('Data', 'cc'.repeat(32)) + bytes('IVCounterNonce', 'dd'.repeat(12))),
     ),
-    bindings,
+    { bindings },
   );
   t.is(shortIv?.path, 'ResponseMessage/BatchItem/ResponsePayload/IVCounterNonce');
   const longData = compare(
@@ -199,7 +168,7 @@ test('a server-chosen IV or its Data of another length is a difference, and bind
       'Encrypt',
       payload(uid('k-1') + bytes('Data', 'cc'.repeat(48)) + bytes('IVCounterNonce', 'dd'.repeat(16))),
     ),
-    bindings,
+    { bindings },
   );
   t.is(longData?.path, 'ResponseMessage/BatchItem/ResponsePayload/Data');
   // Lengths that agree, in a message that differs elsewhere: nothing learned from it.
@@ -209,7 +178,7 @@ test('a server-chosen IV or its Data of another length is a difference, and bind
       'Encrypt',
       payload(uid('k-2') + bytes('Data', 'cc'.repeat(32)) + bytes('IVCounterNonce', 'dd'.repeat(16))),
     ),
-    bindings,
+    { bindings },
   );
   t.is(otherKey?.path, 'ResponseMessage/BatchItem/ResponsePayload/UniqueIdentifier');
   t.is(bindings.size, 0);

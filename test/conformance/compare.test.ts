@@ -1,52 +1,24 @@
 import test from 'ava';
-import { compareMessages, type CompareOptions } from '../../src/conformance/compare.js';
-import { readExpected, readRequest, UnknownPlaceholderError } from '../../src/conformance/placeholders.js';
-import { textNamesFor } from '../../src/kmip/text-names.js';
+import { readRequest, UnknownPlaceholderError } from '../../src/conformance/placeholders.js';
 import { ItemType, type TtlvItem } from '../../src/ttlv/types.js';
-import { readXmlDocument, xmlElementToTtlv } from '../../src/ttlv/xml.js';
+import { xmlElementToTtlv } from '../../src/ttlv/xml.js';
+import {
+  compare,
+  element,
+  names,
+  payload,
+  response as createResponse,
+  sentAt,
+  timeStamp,
+  uid,
+} from '../support/compare-messages.js';
 
-const names = textNamesFor('1.4');
-const sentAt = 1_800_000_000n;
-
-function element(xml: string) {
-  const [first] = readXmlDocument(xml).elements;
-  if (!first) throw new Error('no element');
-  return first;
-}
-
-/** A 1.4 response with one batch item; `payload` and `header` are spliced in. */
-function response(
-  payload: string,
-  header = '<TimeStamp type="DateTime" value="$NOW"/>',
-  status = 'Success',
-): string {
-  return `<ResponseMessage><ResponseHeader>
-    <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>
-    ${header}<BatchCount type="Integer" value="1"/></ResponseHeader>
-    <BatchItem><Operation type="Enumeration" value="Create"/><ResultStatus type="Enumeration" value="${status}"/>
-    <ResponsePayload>${payload}</ResponsePayload></BatchItem></ResponseMessage>`;
+/** A 1.4 Create response with this payload; `header` stands before the Batch Count. */
+function response(fields: string, header = timeStamp('$NOW'), status = 'Success'): string {
+  return createResponse('Create', payload(fields), { header, status });
 }
 
 const iso = (seconds: bigint): string => new Date(Number(seconds) * 1000).toISOString().replace('.000Z', 'Z');
-
-/** The actual message: the text read with `$NOW` at sentAt and nothing else to substitute. */
-function actual(xml: string): TtlvItem {
-  return xmlElementToTtlv(element(xml), names, { now: sentAt });
-}
-
-function compare(expectedXml: string, actualXml: string, bindings = new Map<string, TtlvItem>()) {
-  const expected = readExpected(element(expectedXml), '1.4');
-  const options: CompareOptions = {
-    names,
-    placeholders: expected.placeholders,
-    bindings,
-    sentAt,
-    windowSeconds: 120,
-  };
-  return compareMessages(expected.item, actual(actualXml), options);
-}
-
-const uid = (value: string): string => `<UniqueIdentifier type="TextString" value="${value}"/>`;
 
 test('equal messages agree', (t) => {
   t.is(compare(response(uid('abc')), response(uid('abc'))), undefined);
@@ -63,28 +35,26 @@ test('a differing value is reported with its tag path and both values', (t) => {
 
 test('a placeholder binds the actual value, and a later use must match it', (t) => {
   const bindings = new Map<string, TtlvItem>();
-  t.is(compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1')), bindings), undefined);
+  t.is(compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1')), { bindings }), undefined);
   t.deepEqual(bindings.get('$UNIQUE_IDENTIFIER_0'), {
     tag: names.tagByName('UniqueIdentifier') ?? 0,
     type: ItemType.TextString,
     value: 'k-1',
   });
-  t.is(compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1')), bindings), undefined);
-  const difference = compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-2')), bindings);
+  t.is(compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1')), { bindings }), undefined);
+  const difference = compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-2')), { bindings });
   t.is(difference?.path, 'ResponseMessage/BatchItem/ResponsePayload/UniqueIdentifier');
   t.is(difference?.expected, '$UNIQUE_IDENTIFIER_0 = k-1');
   // A new numbered placeholder must be a new value.
-  t.truthy(compare(response(uid('$UNIQUE_IDENTIFIER_1')), response(uid('k-1')), bindings));
+  t.truthy(compare(response(uid('$UNIQUE_IDENTIFIER_1')), response(uid('k-1')), { bindings }));
 });
 
 test('a failed message binds nothing', (t) => {
   const bindings = new Map<string, TtlvItem>();
   t.truthy(
-    compare(
-      response(uid('$UNIQUE_IDENTIFIER_0')),
-      response(uid('k-1'), undefined, 'OperationFailed'),
+    compare(response(uid('$UNIQUE_IDENTIFIER_0')), response(uid('k-1'), undefined, 'OperationFailed'), {
       bindings,
-    ),
+    }),
   );
   t.is(bindings.size, 0);
 });
@@ -92,7 +62,7 @@ test('a failed message binds nothing', (t) => {
 test('Byte String placeholders bind too', (t) => {
   const iv = (value: string): string => `<IVCounterNonce type="ByteString" value="${value}"/>`;
   const bindings = new Map<string, TtlvItem>();
-  t.is(compare(response(iv('$IV_COUNTER_NONCE')), response(iv('00112233')), bindings), undefined);
+  t.is(compare(response(iv('$IV_COUNTER_NONCE')), response(iv('00112233')), { bindings }), undefined);
   t.is(
     Buffer.from((bindings.get('$IV_COUNTER_NONCE')?.value ?? new Uint8Array()) as Uint8Array).toString('hex'),
     '00112233',

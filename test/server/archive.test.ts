@@ -5,77 +5,28 @@
  * (Storage Status Mask), and Recover brings it back as it was, Archive Date gone (§3.32).
  */
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   Answer,
   attr,
-  attributesXml,
   bytesXml,
+  ecb,
   enumXml,
-  parametersXml,
-  structAttr,
+  located,
+  locate,
+  nameAttr,
   uidXml,
   usage,
   VersionedClient,
-  type AttributeSpec,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { server, connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.1'];
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 const key = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
-const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
-
-const name = (value: string): AttributeSpec =>
-  structAttr(
-    'Name',
-    `<NameValue type="TextString" value="${value}"/>${enumXml('NameType', 'UninterpretedTextString')}`,
-  );
-
-/** Locate by the given attributes, with a Storage Status Mask (names) and Maximum Items when given. */
-async function locate(
-  kmip: VersionedClient,
-  attributes: readonly AttributeSpec[],
-  options: { mask?: string; max?: number; offset?: number } = {},
-): Promise<string[]> {
-  return (await located(kmip, attributes, options)).uids;
-}
-
-/** Locate's Unique Identifiers and Located Items (answered when the request has Offset Items). */
-async function located(
-  kmip: VersionedClient,
-  attributes: readonly AttributeSpec[],
-  options: { mask?: string; max?: number; offset?: number } = {},
-): Promise<{ uids: string[]; count: string | undefined }> {
-  const container = attributesXml(kmip.version, attributes, { v1: 'Unwrapped', v2: 'Attributes' }).replace(
-    /<\/?Unwrapped>/g,
-    '',
-  );
-  const mask =
-    options.mask === undefined ? '' : `<StorageStatusMask type="Integer" value="${options.mask}"/>`;
-  const max = options.max === undefined ? '' : `<MaximumItems type="Integer" value="${options.max}"/>`;
-  const offset =
-    options.offset === undefined ? '' : `<OffsetItems type="Integer" value="${options.offset}"/>`;
-  const answer = await kmip.must('Locate', `${max}${offset}${mask}${container}`);
-  const uids: string[] = [];
-  for (let i = 0; answer.value('UniqueIdentifier', i) !== undefined; i++)
-    uids.push(answer.value('UniqueIdentifier', i) ?? '');
-  return { uids, count: answer.value('LocatedItems') };
-}
 
 for (const version of versions) {
   test.serial(`${version}: an archived object is Object Archived to everything but Recover`, async (t) => {
@@ -83,7 +34,7 @@ for (const version of versions) {
     const uid = await kmip.registerSymmetric(key, [
       usage('Encrypt Decrypt'),
       activeSinceAnHour,
-      name(`archived-${version}`),
+      nameAttr(`archived-${version}`),
     ]);
     const archived = await kmip.call('Archive', uidXml(uid));
     t.is(archived.outcome, 'Success/-', archived.xml);
@@ -124,16 +75,16 @@ for (const version of versions) {
   test.serial(`${version}: Locate finds archived objects only in archival storage`, async (t) => {
     const kmip = client(version);
     const objectName = `locate-archived-${version}`;
-    const uid = await kmip.registerSymmetric(key, [usage('Encrypt'), name(objectName)]);
-    t.deepEqual(await locate(kmip, [name(objectName)]), [uid]);
+    const uid = await kmip.registerSymmetric(key, [usage('Encrypt'), nameAttr(objectName)]);
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)]), [uid]);
     await kmip.must('Archive', uidXml(uid));
-    t.deepEqual(await locate(kmip, [name(objectName)]), [], 'on-line only when no mask is given');
-    t.deepEqual(await locate(kmip, [name(objectName)], { mask: 'OnLineStorage' }), []);
-    t.deepEqual(await locate(kmip, [name(objectName)], { mask: 'ArchivalStorage' }), [uid]);
-    t.deepEqual(await locate(kmip, [name(objectName)], { mask: 'OnLineStorage ArchivalStorage' }), [uid]);
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)]), [], 'on-line only when no mask is given');
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)], { mask: 'OnLineStorage' }), []);
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)], { mask: 'ArchivalStorage' }), [uid]);
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)], { mask: 'OnLineStorage ArchivalStorage' }), [uid]);
     await kmip.must('Recover', uidXml(uid));
-    t.deepEqual(await locate(kmip, [name(objectName)]), [uid]);
-    t.deepEqual(await locate(kmip, [name(objectName)], { mask: 'ArchivalStorage' }), []);
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)]), [uid]);
+    t.deepEqual(await locate(kmip, [nameAttr(objectName)], { mask: 'ArchivalStorage' }), []);
   });
 
   test.serial(`${version}: Maximum Items counts on-line objects only`, async (t) => {
@@ -157,7 +108,7 @@ for (const version of versions) {
     const kmip = client(version);
     const uid = await kmip.registerSymmetric(key, [usage('Encrypt')]);
     await kmip.must('Archive', uidXml(uid));
-    const xml = await connection.requestXml(
+    const xml = await connection().requestXml(
       requestXml(
         version,
         `<BatchItem>${enumXml('Operation', 'Recover')}<RequestPayload>${uidXml(uid)}</RequestPayload></BatchItem>
@@ -174,8 +125,8 @@ for (const version of versions) {
 test.serial("another principal's object cannot be archived or recovered", async (t) => {
   const admin = client('2.1');
   const uid = await admin.registerSymmetric(key, [usage('Encrypt')]);
-  const files = await server.issueClient('tenant-archive');
-  const other = await TestKmipClient.connect(server.host, server.port, files);
+  const files = await server().issueClient('tenant-archive');
+  const other = await TestKmipClient.connect(server().host, server().port, files);
   try {
     // It does not exist for the caller: Object Not Found, as for an unknown Unique Identifier in 2.1.
     const kmip = new VersionedClient(other, '2.1');

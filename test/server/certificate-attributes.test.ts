@@ -6,21 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { TestKmipClient } from '../support/kmip-client.js';
 import { bytesXml, enumXml, uidXml, VersionedClient } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { server, client } = serverFixture(test);
 
 async function registerCertificate(kmip: VersionedClient, der: Uint8Array): Promise<string> {
   const answer = await kmip.must(
@@ -33,9 +22,9 @@ async function registerCertificate(kmip: VersionedClient, der: Uint8Array): Prom
 
 test('2.1: Certificate Subject and Issuer attributes come from the certificate; 1.4 lists none', async (t) => {
   // The lab CA is self-issued: its subject and issuer are the same name.
-  const certificate = new X509Certificate(await readFile(server.ca));
+  const certificate = new X509Certificate(await readFile(server().ca));
   const fields = new Map(certificate.subject.split('\n').map((line) => line.split('=') as [string, string]));
-  const kmip21 = new VersionedClient(connection, '2.1');
+  const kmip21 = client('2.1');
   const uid = await registerCertificate(kmip21, certificate.raw);
   const answer = await kmip21.must('GetAttributes', uidXml(uid));
   t.is(answer.value('CertificateSubjectCN'), fields.get('CN'));
@@ -47,7 +36,7 @@ test('2.1: Certificate Subject and Issuer attributes come from the certificate; 
     `${uidXml(uid)}${enumXml('AttributeReference', 'CertificateSubjectCN')}`,
   );
   t.is(named.value('CertificateSubjectCN'), fields.get('CN'));
-  const kmip14 = new VersionedClient(connection, '1.4');
+  const kmip14 = client('1.4');
   const old = await kmip14.must('GetAttributes', uidXml(await registerCertificate(kmip14, certificate.raw)));
   t.false(old.xml.includes('Certificate Subject CN'), '1.4 has no such attribute');
   t.true(old.xml.includes('Certificate Length'));

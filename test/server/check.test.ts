@@ -5,43 +5,29 @@
  * Denied in 1.x), with the ID placeholder emptied so that a batched Get that follows finds nothing.
  */
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { requestXml, TestKmipClient } from '../support/kmip-client.js';
+import { requestXml } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   Answer,
   attr,
   attributesXml,
   bytesXml,
+  ecb,
   enumXml,
-  parametersXml,
-  structAttr,
   uidXml,
   usage,
+  usageLimits,
+  v2,
   VersionedClient,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.0', '2.1'];
-const v2 = (version: Version): boolean => version.startsWith('2.');
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 const key = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
-const limits = structAttr(
-  'UsageLimits',
-  `<UsageLimitsTotal type="LongInteger" value="100"/>${enumXml('UsageLimitsUnit', 'Byte')}`,
-);
+const limits = usageLimits(100, 'Byte');
 
 const maskXml = (mask: string): string => `<CryptographicUsageMask type="Integer" value="${mask}"/>`;
 const countXml = (n: number): string => `<UsageLimitsCount type="LongInteger" value="${n}"/>`;
@@ -79,7 +65,6 @@ for (const version of versions) {
       const uid = await kmip.registerSymmetric(key, [usage('Encrypt'), activeSinceAnHour, limits]);
       t.is((await check(kmip, uid, countXml(100))).outcome, 'Success/-');
       t.is((await check(kmip, uid, countXml(101))).outcome, countRefused);
-      const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
       await kmip.must('Encrypt', `${uidXml(uid)}${ecb}${bytesXml('Data', Buffer.alloc(32))}`);
       t.is((await check(kmip, uid, countXml(69))).outcome, countRefused);
       for (let i = 0; i < 3; i++) t.is((await check(kmip, uid, countXml(68))).outcome, 'Success/-');
@@ -111,7 +96,7 @@ for (const version of versions) {
     const item = (operation: string, payload = ''): string =>
       `<BatchItem>${enumXml('Operation', operation)}<RequestPayload>${payload}</RequestPayload></BatchItem>`;
     const batch = async (mask: string, checked: string): Promise<string> =>
-      connection.requestXml(
+      connection().requestXml(
         requestXml(
           version,
           created(mask) + item('Check', maskXml(checked)) + item('GetAttributeList'),

@@ -18,8 +18,6 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   attr,
@@ -33,22 +31,10 @@ import {
   usage,
   VersionedClient,
   versions,
-  type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
-
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
+const { client } = serverFixture(test);
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -19,33 +19,21 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   attr,
   bytesXml,
-  enumXml,
-  parametersXml,
+  ecb,
+  pkcs1Sha256,
   uidXml,
   usage,
   VersionedClient,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
-
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
+const { server, client } = serverFixture(test);
 
 const permitVersions: readonly Version[] = ['1.4', '2.0', '2.1'];
 const wrongState = (version: Version): string =>
@@ -58,7 +46,6 @@ const wrongMask = (version: Version): string =>
 
 const key = Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex');
 const plain = Buffer.from('6bc1bee22e409f96e93d7e117393172a', 'hex');
-const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
 /** AES-128-ECB of `plain` under `key` (FIPS 197 / SP 800-38A F.1.1), computed by node:crypto. */
 const cipherText = ((): Buffer => {
   const c = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
@@ -67,7 +54,6 @@ const cipherText = ((): Buffer => {
 const hmacKey = Buffer.from('0b'.repeat(32), 'hex');
 const mac = createHmac('sha256', hmacKey).update(plain).digest();
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pkcs1Sha256 = parametersXml(enumXml('DigitalSignatureAlgorithm', 'SHA_256WithRSAEncryption'));
 const signature = nodeSign('sha256', plain, rsa.privateKey);
 const der = (k: KeyObject, type: 'pkcs8' | 'spki'): Buffer => k.export({ format: 'der', type });
 
@@ -325,8 +311,8 @@ test.serial(
   async (t) => {
     const admin = client('2.1');
     const adminKeys = await keysWith(admin, [activeSinceAnHour]);
-    const files = await server.issueClient('tenant-crypto');
-    const otherConnection = await TestKmipClient.connect(server.host, server.port, files);
+    const files = await server().issueClient('tenant-crypto');
+    const otherConnection = await TestKmipClient.connect(server().host, server().port, files);
     try {
       for (const version of permitVersions) {
         const other = new VersionedClient(otherConnection, version);

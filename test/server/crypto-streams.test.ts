@@ -14,36 +14,24 @@ import {
   verify,
 } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   boolXml,
-  structAttr,
   bytesXml,
   enumXml,
   intXml,
   parametersXml,
   uidXml,
   usage,
+  usageLimits,
   VersionedClient,
   type Answer,
-  type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
+const { server, client } = serverFixture(test);
 
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
-
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 const key = randomBytes(32);
 const data = randomBytes(100);
 const parts = [data.subarray(0, 7), data.subarray(7, 61), data.subarray(61)];
@@ -213,8 +201,8 @@ for (const version of ['1.4', '2.1'] as const) {
     const correlation = bytesXml('CorrelationValue', first.bytes('CorrelationValue'));
     const asDecrypt = await kmip.call('Decrypt', `${correlation}${bytesXml('Data', data)}`);
     t.is(asDecrypt.outcome, badCorrelation, 'another operation');
-    const files = await server.issueClient(`stream-thief-${version}`);
-    const other = await TestKmipClient.connect(server.host, server.port, files);
+    const files = await server().issueClient(`stream-thief-${version}`);
+    const other = await TestKmipClient.connect(server().host, server().port, files);
     try {
       const stolen = await new VersionedClient(other, version).call(
         'Encrypt',
@@ -241,10 +229,7 @@ for (const version of ['1.4', '2.1'] as const) {
 
   test.serial(`${version}: every part of a multi-part Encrypt counts against a limit in bytes`, async (t) => {
     const kmip = client(version);
-    const limits = structAttr(
-      'UsageLimits',
-      `<UsageLimitsTotal type="LongInteger" value="150"/>${enumXml('UsageLimitsUnit', 'Byte')}`,
-    );
+    const limits = usageLimits(150, 'Byte');
     const uid = await kmip.registerSymmetric(key, [usage('Encrypt Decrypt'), activeSinceAnHour, limits]);
     const cbc = parametersXml(enumXml('BlockCipherMode', 'CBC') + enumXml('PaddingMethod', 'PKCS5'));
     const start = `${uidXml(uid)}${cbc}${bytesXml('IVCounterNonce', randomBytes(16))}`;

@@ -6,8 +6,6 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   bytesXml,
@@ -17,24 +15,12 @@ import {
   parametersXml,
   uidXml,
   usage,
-  VersionedClient,
   versions,
-  type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
+const { client } = serverFixture(test);
 
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
-
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 const hex = (text: string): Buffer => Buffer.from(text, 'hex');
 
 const aes128 = hex('000102030405060708090a0b0c0d0e0f');

@@ -6,35 +6,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 import {
   attr,
   attributesXml,
-  bytesXml,
+  customAttr,
   enumXml,
+  nameAttr,
   uidXml,
   usage,
+  v2,
   VersionedClient,
   type Version,
 } from '../support/crypto-client.js';
-import { attributesOf, customAttr, element, freshIs, nameAttr } from '../support/export-answers.js';
+import { attributesOf, element, freshIs } from '../support/export-answers.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { server, connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.0', '2.1'];
-const v2 = (version: Version): boolean => version.startsWith('2.');
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 const newKey = (): Buffer => Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
 
 for (const version of versions) {
@@ -80,7 +70,7 @@ for (const version of versions) {
   test.serial(`${version}: Export's identifier becomes the ID placeholder`, async (t) => {
     const kmip = client(version);
     const uid = await kmip.registerSymmetric(newKey(), [usage('Encrypt')]);
-    const xml = await connection.requestXml(
+    const xml = await connection().requestXml(
       requestXml(
         version,
         `<BatchItem>${enumXml('Operation', 'Export')}<RequestPayload>${uidXml(uid)}</RequestPayload></BatchItem>
@@ -103,17 +93,10 @@ for (const version of versions) {
     t.is(exported.value('KeyFormatType'), 'Raw');
     t.regex(attributesOf(exported, version), /value="Destroyed"/);
 
-    const secret = (
-      await kmip.must(
-        'Register',
-        `${enumXml('ObjectType', 'SecretData')}${attributesXml(version, [])}
-        <SecretData>${enumXml('SecretDataType', 'Password')}<KeyBlock>${enumXml('KeyFormatType', 'Opaque')}
-          <KeyValue>${bytesXml('KeyMaterial', Buffer.from('secret'))}</KeyValue></KeyBlock></SecretData>`,
-      )
-    ).value('UniqueIdentifier');
-    await kmip.must('Destroy', uidXml(secret ?? ''));
+    const secret = await kmip.registerSecretData(Buffer.from('secret'), []);
+    await kmip.must('Destroy', uidXml(secret));
     t.is(
-      (await kmip.call('Export', uidXml(secret ?? ''))).outcome,
+      (await kmip.call('Export', uidXml(secret))).outcome,
       'OperationFailed/KeyValueNotPresent',
       'Secret Data cannot be written without its value',
     );
@@ -167,8 +150,8 @@ for (const version of versions) {
 
 test.serial("another principal's object cannot be exported: it does not exist for the caller", async (t) => {
   const uid = await client('2.1').registerSymmetric(newKey(), [usage('Encrypt')]);
-  const files = await server.issueClient('tenant-export');
-  const other = await TestKmipClient.connect(server.host, server.port, files);
+  const files = await server().issueClient('tenant-export');
+  const other = await TestKmipClient.connect(server().host, server().port, files);
   try {
     const answer = await new VersionedClient(other, '2.1').call('Export', uidXml(uid));
     t.is(answer.outcome, 'OperationFailed/ObjectNotFound');

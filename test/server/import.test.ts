@@ -9,7 +9,6 @@ import { createHash, createCipheriv, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
@@ -17,33 +16,25 @@ import {
   attributesXml,
   boolXml,
   bytesXml,
+  customAttr,
+  ecb,
   enumXml,
-  parametersXml,
+  nameAttr,
   structAttr,
   uidXml,
   usage,
+  v2,
   VersionedClient,
   type Answer,
   type AttributeSpec,
   type Version,
 } from '../support/crypto-client.js';
-import { attributesOf, customAttr, element, nameAttr } from '../support/export-answers.js';
+import { attributesOf, element } from '../support/export-answers.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { server, connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.0', '2.1'];
-const v2 = (version: Version): boolean => version.startsWith('2.');
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 
 /** Every key these tests import: none may be found in clear in the data directory (the last test). */
 const importedKeys: Buffer[] = [];
@@ -78,7 +69,6 @@ function importAttributes(version: Version, specs: readonly AttributeSpec[]): st
   return v2(version) ? xml : xml.replace(/^<TemplateAttribute>|<\/TemplateAttribute>$/g, '');
 }
 
-const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
 const block = Buffer.alloc(16, 0x3c);
 
 async function encryptBlock(kmip: VersionedClient, uid: string): Promise<Buffer> {
@@ -269,7 +259,7 @@ for (const version of versions) {
       importAttributes(version, [usage('Encrypt')]),
       symmetricKey(newKey()),
     );
-    const xml = await connection.requestXml(
+    const xml = await connection().requestXml(
       requestXml(
         version,
         `<BatchItem>${enumXml('Operation', 'Import')}<RequestPayload>${payload}</RequestPayload></BatchItem>
@@ -288,8 +278,8 @@ test.serial("another principal's object cannot be replaced: its identifier is si
   const admin = client('2.1');
   const key = newKey();
   const uid = await admin.registerSymmetric(key, [usage('Encrypt')]);
-  const files = await server.issueClient('tenant-import');
-  const other = await TestKmipClient.connect(server.host, server.port, files);
+  const files = await server().issueClient('tenant-import');
+  const other = await TestKmipClient.connect(server().host, server().port, files);
   try {
     const tenant = new VersionedClient(other, '2.1');
     const answer = await tenant.call(
@@ -306,7 +296,7 @@ test.serial("another principal's object cannot be replaced: its identifier is si
 });
 
 test.serial('no imported key is anywhere in clear in the data directory', async (t) => {
-  await server.stop();
+  await server().stop();
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir)) {
@@ -315,7 +305,7 @@ test.serial('no imported key is anywhere in clear in the data directory', async 
       else files.push(path);
     }
   };
-  walk(server.dataDir);
+  walk(server().dataDir);
   t.true(files.some((f) => f.includes('store')));
   t.true(importedKeys.length > 10);
   for (const file of files) {

@@ -4,20 +4,10 @@
  * lists it only for 2.x.
  */
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { requestXml, TestKmipClient, valueOf } from '../support/kmip-client.js';
+import { requestXml, valueOf } from '../support/kmip-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let admin: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  admin = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  admin.close();
-  await server.dispose();
-});
+const { connection } = serverFixture(test);
 
 const item = (operation: string, payload: string): string => `<BatchItem>
     <Operation type="Enumeration" value="${operation}"/>
@@ -33,7 +23,7 @@ const interop = (fn: string, identifier = 'BL-M-2-21'): string =>
 for (const version of ['2.0', '2.1']) {
   test.serial(`KMIP ${version}: Interop Begin and End succeed with an empty Response Payload`, async (t) => {
     for (const fn of ['Begin', 'End']) {
-      const xml = await admin.requestXml(requestXml(version, interop(fn)));
+      const xml = await connection().requestXml(requestXml(version, interop(fn)));
       t.is(valueOf(xml, 'ResultStatus'), 'Success', xml);
       t.is(valueOf(xml, 'Operation'), 'Interop');
       // The payload is there and empty (Table 224), as the BL-M-*-21 vectors expect.
@@ -43,7 +33,7 @@ for (const version of ['2.0', '2.1']) {
 }
 
 test.serial('Interop Begin and End wrap other operations in one batch', async (t) => {
-  const xml = await admin.requestXml(
+  const xml = await connection().requestXml(
     requestXml(
       '2.1',
       interop('Begin', 'TC-X') +
@@ -60,7 +50,7 @@ test.serial('Interop Begin and End wrap other operations in one batch', async (t
 test.serial(
   'Interop Reset is refused as Feature Not Supported: this server does not discard its objects',
   async (t) => {
-    const xml = await admin.requestXml(requestXml('2.1', interop('Reset')));
+    const xml = await connection().requestXml(requestXml('2.1', interop('Reset')));
     t.is(valueOf(xml, 'ResultStatus'), 'OperationFailed');
     t.is(valueOf(xml, 'ResultReason'), 'FeatureNotSupported');
     t.regex(valueOf(xml, 'ResultMessage') ?? '', /Reset/);
@@ -72,7 +62,7 @@ test.serial('Interop without its Interop Identifier or Interop Function is Inval
     '<InteropFunction type="Enumeration" value="Begin"/>',
     '<InteropIdentifier type="TextString" value="BL-M-2-21"/>',
   ]) {
-    const xml = await admin.requestXml(requestXml('2.1', item('Interop', payload)));
+    const xml = await connection().requestXml(requestXml('2.1', item('Interop', payload)));
     t.is(valueOf(xml, 'ResultStatus'), 'OperationFailed', payload);
     t.is(valueOf(xml, 'ResultReason'), 'InvalidField', payload);
   }
@@ -81,11 +71,11 @@ test.serial('Interop without its Interop Identifier or Interop Function is Inval
 test.serial('Query lists Interop for KMIP 2.0 and 2.1, never for 1.x', async (t) => {
   const query = item('Query', '<QueryFunction type="Enumeration" value="QueryOperations"/>');
   for (const version of ['2.0', '2.1']) {
-    const xml = await admin.requestXml(requestXml(version, query));
+    const xml = await connection().requestXml(requestXml(version, query));
     t.regex(xml, /<Operation type="Enumeration" value="Interop"\/>/, version);
   }
   for (const version of ['1.0', '1.4']) {
-    const xml = await admin.requestXml(requestXml(version, query));
+    const xml = await connection().requestXml(requestXml(version, query));
     t.regex(xml, /<Operation type="Enumeration" value="Locate"\/>/, version);
     t.notRegex(xml, /Interop/, version);
   }
@@ -93,7 +83,7 @@ test.serial('Query lists Interop for KMIP 2.0 and 2.1, never for 1.x', async (t)
 
 test.serial('a KMIP 1.4 request naming the Interop operation (0x34) is refused', async (t) => {
   // 1.4 has no Interop: the operation number is written as hex because 1.4 gives it no name.
-  const xml = await admin.requestXml(
+  const xml = await connection().requestXml(
     requestXml(
       '1.4',
       `<BatchItem><Operation type="Enumeration" value="0x00000034"/><RequestPayload/></BatchItem>`,

@@ -4,20 +4,10 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { requestXml, TestKmipClient, valueOf } from '../support/kmip-client.js';
+import { requestXml, valueOf } from '../support/kmip-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let client: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  client = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  client.close();
-  await server.dispose();
-});
+const { connection } = serverFixture(test);
 
 const item = (operation: string, payload: string): string =>
   `<BatchItem><Operation type="Enumeration" value="${operation}"/><RequestPayload>${payload}</RequestPayload></BatchItem>`;
@@ -31,7 +21,7 @@ for (const [curve, spki] of [
   test.serial(
     `Create Key Pair EC ${curve} at KMIP 2.1: linked halves, X.509 public key, PKCS#8 private key`,
     async (t) => {
-      const xml = await client.requestXml(
+      const xml = await connection().requestXml(
         requestXml(
           '2.1',
           item(
@@ -46,11 +36,11 @@ for (const [curve, spki] of [
       const privateUid = valueOf(xml, 'PrivateKeyUniqueIdentifier') ?? '';
       const publicUid = valueOf(xml, 'PublicKeyUniqueIdentifier') ?? '';
       t.truthy(privateUid, xml);
-      const pub = await client.requestXml(requestXml('2.1', item('Get', uidXml(publicUid))));
+      const pub = await connection().requestXml(requestXml('2.1', item('Get', uidXml(publicUid))));
       const der = Buffer.from(valueOf(pub, 'KeyMaterial') ?? '', 'hex');
       t.true(der.toString('hex').startsWith(spki), 'SubjectPublicKeyInfo with the named curve');
       t.regex(pub, /<KeyFormatType type="Enumeration" value="X_509"\/>/);
-      const priv = await client.requestXml(requestXml('2.1', item('Get', uidXml(privateUid))));
+      const priv = await connection().requestXml(requestXml('2.1', item('Get', uidXml(privateUid))));
       const privateKey = createPrivateKey({
         key: Buffer.from(valueOf(priv, 'KeyMaterial') ?? '', 'hex'),
         format: 'der',
@@ -61,7 +51,7 @@ for (const [curve, spki] of [
         der,
         'the private key belongs to the public key',
       );
-      const attributes = await client.requestXml(
+      const attributes = await connection().requestXml(
         requestXml('2.1', item('GetAttributes', uidXml(privateUid))),
       );
       t.regex(
@@ -76,7 +66,7 @@ for (const [curve, spki] of [
 }
 
 test.serial('Create Key Pair DSA-2048 at KMIP 1.4', async (t) => {
-  const xml = await client.requestXml(
+  const xml = await connection().requestXml(
     requestXml(
       '1.4',
       item(
@@ -88,7 +78,7 @@ test.serial('Create Key Pair DSA-2048 at KMIP 1.4', async (t) => {
       ),
     ),
   );
-  const pub = await client.requestXml(
+  const pub = await connection().requestXml(
     requestXml('1.4', item('Get', uidXml(valueOf(xml, 'PublicKeyUniqueIdentifier') ?? ''))),
   );
   const key = createPublicKey({
@@ -103,7 +93,7 @@ test.serial('Create Key Pair DSA-2048 at KMIP 1.4', async (t) => {
 test.serial('Get converts between key formats where defined, and says so where not', async (t) => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pkcs1 = privateKey.export({ format: 'der', type: 'pkcs1' });
-  const registered = await client.requestXml(
+  const registered = await connection().requestXml(
     requestXml(
       '1.4',
       item(
@@ -135,7 +125,7 @@ test.serial('Get converts between key formats where defined, and says so where n
   const uidAt = (i: number): string => valueOf(registered, 'UniqueIdentifier', i) ?? '';
   const [privateUid, publicUid, symmetricUid] = [uidAt(0), uidAt(1), uidAt(2)];
   const getAs = (uid: string, format: string): Promise<string> =>
-    client.requestXml(
+    connection().requestXml(
       requestXml('1.4', item('Get', `${uidXml(uid)}<KeyFormatType type="Enumeration" value="${format}"/>`)),
     );
   t.is(

@@ -5,8 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { requestXml, TestKmipClient } from '../support/kmip-client.js';
+import { requestXml } from '../support/kmip-client.js';
 import {
   Answer,
   attributesXml,
@@ -17,21 +16,11 @@ import {
   VersionedClient,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.1'];
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 const key = Buffer.from('ffeeddccbbaa99887766554433221100', 'hex');
 
 /** The Last Change Date of an object as Get Attributes tells it. */
@@ -76,7 +65,7 @@ for (const version of versions) {
   });
 
   test.serial(`${version}: the lease of the object a batch just created (ID placeholder)`, async (t) => {
-    const xml = await connection.requestXml(
+    const xml = await connection().requestXml(
       requestXml(
         version,
         `<BatchItem>${enumXml('Operation', 'Create')}<RequestPayload>${enumXml('ObjectType', 'SymmetricKey')}${attributesXml(

@@ -10,20 +10,10 @@ import { checkTagsExist } from '../../src/kmip/fields.js';
 import { enumValue, tag } from '../../src/kmip/vocabulary.js';
 import { capabilityInformation } from '../../src/kmip-ops/ops/query.js';
 import { rngParameters } from '../../src/kmip-ops/server-attributes.js';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { requestXml, TestKmipClient, valueOf } from '../support/kmip-client.js';
+import { requestXml, valueOf } from '../support/kmip-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let admin: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  admin = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  admin.close();
-  await server.dispose();
-});
+const { connection } = serverFixture(test);
 
 const query = (...functions: string[]): string => `<BatchItem>
     <Operation type="Enumeration" value="Query"/>
@@ -39,7 +29,7 @@ function payloadElements(xml: string): string[] {
 }
 
 test.serial('KMIP 1.4 Query RNGs: the embedded token draws from a CTR_DRBG over AES-256', async (t) => {
-  const xml = await admin.requestXml(requestXml('1.4', query('QueryRNGs')));
+  const xml = await connection().requestXml(requestXml('1.4', query('QueryRNGs')));
   t.is(valueOf(xml, 'ResultStatus'), 'Success', xml);
   t.deepEqual(payloadElements(xml), [
     'RNGParameters',
@@ -53,7 +43,7 @@ test.serial('KMIP 1.4 Query RNGs: the embedded token draws from a CTR_DRBG over 
 test.serial(
   'KMIP 1.4 Query Capabilities: what this server does, Batch Undo and Continue included',
   async (t) => {
-    const xml = await admin.requestXml(requestXml('1.4', query('QueryCapabilities')));
+    const xml = await connection().requestXml(requestXml('1.4', query('QueryCapabilities')));
     t.deepEqual(payloadElements(xml), [
       'CapabilityInformation',
       'StreamingCapability=true',
@@ -71,14 +61,14 @@ test.serial(
 );
 
 test.serial('Capability Information carries only the fields of the request version', async (t) => {
-  const v13 = payloadElements(await admin.requestXml(requestXml('1.3', query('QueryCapabilities'))));
+  const v13 = payloadElements(await connection().requestXml(requestXml('1.3', query('QueryCapabilities'))));
   t.false(
     v13.some((e) => e.startsWith('Batch')),
     '1.3 has no Batch Undo / Continue Capability',
   );
   t.false(v13.some((e) => e.startsWith('QuantumSafe')));
   t.true(v13.includes('DestroyAction=KeyMaterialDeleted'));
-  const v21 = payloadElements(await admin.requestXml(requestXml('2.1', query('QueryCapabilities'))));
+  const v21 = payloadElements(await connection().requestXml(requestXml('2.1', query('QueryCapabilities'))));
   t.true(v21.includes('BatchContinueCapability=true'));
   t.true(v21.includes('QuantumSafeCapability=false'), '2.0+ adds Quantum Safe Capability');
 });
@@ -87,7 +77,7 @@ test.serial(
   'profiles, validations, client registration methods and attestation types: nothing is claimed',
   async (t) => {
     for (const version of ['1.4', '2.0', '2.1']) {
-      const xml = await admin.requestXml(
+      const xml = await connection().requestXml(
         requestXml(
           version,
           query(
@@ -115,14 +105,14 @@ test.serial('every Query function together, in each version: every tag exists in
     'QueryValidations',
   ];
   for (const version of ['1.3', '1.4', '2.0', '2.1'] as const) {
-    const response = await admin.request(requestXml(version, query(...all)));
+    const response = await connection().request(requestXml(version, query(...all)));
     t.notThrows(() => {
       checkTagsExist(response, version);
     }, version);
   }
   // KMIP 1.2 has no Query RNGs (0x08) or Query Capabilities (0x0B): a 1.2 request naming them by number gets
   // neither structure, whose tags 1.2 lacks.
-  const old = await admin.request(
+  const old = await connection().request(
     requestXml(
       '1.2',
       query('QueryServerInformation').replace(

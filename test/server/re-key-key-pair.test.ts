@@ -5,8 +5,7 @@
  * Table 332 / 2.1 Table 312.
  */
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { requestXml, TestKmipClient } from '../support/kmip-client.js';
+import { requestXml } from '../support/kmip-client.js';
 import { allAttributes, linked, scalar, seconds, values } from '../support/attribute-answers.js';
 import {
   activeSinceAnHour,
@@ -15,36 +14,22 @@ import {
   attributesXml,
   bytesXml,
   enumXml,
+  nameAttr,
   parametersXml,
   structAttr,
   uidXml,
   usage,
+  v2,
   VersionedClient,
   type AttributeSpec,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.1'];
-const v2 = (version: Version): boolean => version.startsWith('2.');
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 
-const name = (value: string): AttributeSpec =>
-  structAttr(
-    'Name',
-    `<NameValue type="TextString" value="${value}"/>${enumXml('NameType', 'UninterpretedTextString')}`,
-  );
 const containers = {
   common: { v1: 'CommonTemplateAttribute', v2: 'CommonAttributes' },
   private: { v1: 'PrivateKeyTemplateAttribute', v2: 'PrivateKeyAttributes' },
@@ -102,12 +87,12 @@ for (const version of versions) {
     const old = await createPair(
       kmip,
       [...ecP256(version), activeSinceAnHour],
-      [usage('Sign'), name(`pair-${version}-private`)],
-      [usage('Verify'), name(`pair-${version}-public`)],
+      [usage('Sign'), nameAttr(`pair-${version}-private`)],
+      [usage('Verify'), nameAttr(`pair-${version}-public`)],
     );
     const oldPrivate = await allAttributes(kmip, old.privateUid);
     const answer = await reKeyPair(kmip, old.privateUid, {
-      privateOnly: [name(`pair-${version}-private-2`)],
+      privateOnly: [nameAttr(`pair-${version}-private-2`)],
     });
     t.is(answer.outcome, 'Success/-', answer.xml);
     const privateUid = answer.value('PrivateKeyUniqueIdentifier') ?? '';
@@ -157,7 +142,7 @@ for (const version of versions) {
   test.serial(`${version}: the new private key becomes the ID placeholder`, async (t) => {
     const kmip = client(version);
     const old = await createPair(kmip, ecP256(version));
-    const xml = await connection.requestXml(
+    const xml = await connection().requestXml(
       requestXml(
         version,
         `<BatchItem>${enumXml('Operation', 'ReKeyKeyPair')}<RequestPayload><PrivateKeyUniqueIdentifier type="TextString" value="${old.privateUid}"/></RequestPayload></BatchItem>

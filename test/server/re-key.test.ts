@@ -5,7 +5,6 @@
  * ID placeholder; and the refusals of 1.4 Table 331 / 2.1 Table 307 in each version's words.
  */
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 import { allAttributes, holds, linked, scalar, seconds, values } from '../support/attribute-answers.js';
 import {
@@ -13,58 +12,29 @@ import {
   attr,
   attributesXml,
   bytesXml,
+  customAttr,
+  ecb,
   enumXml,
-  parametersXml,
-  structAttr,
+  nameAttr,
   uidXml,
   usage,
+  usageLimits,
+  v2,
   VersionedClient,
   Answer,
   type AttributeSpec,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { server, connection, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.1'];
-const v2 = (version: Version): boolean => version.startsWith('2.');
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
 
-const name = (value: string): AttributeSpec =>
-  structAttr(
-    'Name',
-    `<NameValue type="TextString" value="${value}"/>${enumXml('NameType', 'UninterpretedTextString')}`,
-  );
 const aes128 = [
   attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
   attr('CryptographicLength', 'Integer', '128'),
 ];
-const limits = (total: number): AttributeSpec =>
-  structAttr(
-    'UsageLimits',
-    `<UsageLimitsTotal type="LongInteger" value="${total}"/>${enumXml('UsageLimitsUnit', 'Byte')}`,
-  );
-
-/** A custom attribute x-purpose = backups (1.x name "x-purpose"; 2.x vendor "x", name "purpose"). */
-function custom(version: Version): AttributeSpec {
-  return v2(version)
-    ? structAttr(
-        'Attribute',
-        '<VendorIdentification type="TextString" value="x"/><AttributeName type="TextString" value="purpose"/>' +
-          '<AttributeValue type="TextString" value="backups"/>',
-      )
-    : { tag: 'x-purpose', scalar: { type: 'TextString', value: 'backups' } };
-}
 
 async function create(kmip: VersionedClient, attributes: readonly AttributeSpec[]): Promise<string> {
   const answer = await kmip.must(
@@ -85,7 +55,6 @@ function reKey(
   return kmip.call('ReKey', `${uidXml(uid)}${offsetXml}${container}`);
 }
 
-const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
 const block = Buffer.alloc(16, 0x5a);
 
 for (const version of versions) {
@@ -97,10 +66,10 @@ for (const version of versions) {
         usage('Encrypt Decrypt'),
         activeSinceAnHour,
         attr('ProtectStopDate', 'DateTime', '$NOW+7200'),
-        name(`rekey-${version}-original`),
+        nameAttr(`rekey-${version}-original`),
         attr('ObjectGroup', 'TextString', `group-${version}`),
-        custom(version),
-        limits(100),
+        customAttr(version, 'purpose', 'backups'),
+        usageLimits(100, 'Byte'),
       ]);
       // Serve it (Fresh turns False) and spend some of its limit: the replacement is Fresh and has all of it.
       await kmip.keyMaterial(old);
@@ -110,7 +79,7 @@ for (const version of versions) {
       );
       const before = await allAttributes(kmip, old);
 
-      const answer = await reKey(kmip, old, [name(`rekey-${version}-second`)]);
+      const answer = await reKey(kmip, old, [nameAttr(`rekey-${version}-second`)]);
       t.is(answer.outcome, 'Success/-', answer.xml);
       const replacement = answer.value('UniqueIdentifier') ?? '';
       t.not(replacement, old);
@@ -157,11 +126,11 @@ for (const version of versions) {
 
   test.serial(`${version}: the replacement becomes the ID placeholder`, async (t) => {
     const kmip = client(version);
-    const old = await create(kmip, [usage('Encrypt'), name(`placeholder-${version}`)]);
+    const old = await create(kmip, [usage('Encrypt'), nameAttr(`placeholder-${version}`)]);
     const names = v2(version)
       ? enumXml('AttributeReference', 'Name')
       : '<AttributeName type="TextString" value="Name"/>';
-    const xml = await connection.requestXml(
+    const xml = await connection().requestXml(
       requestXml(
         version,
         `<BatchItem>${enumXml('Operation', 'ReKey')}<RequestPayload>${uidXml(old)}</RequestPayload></BatchItem>
@@ -225,16 +194,9 @@ for (const version of versions) {
       'an Offset with dates to move and no Activation Date to move them by',
     );
 
-    const secret = (
-      await kmip.must(
-        'Register',
-        `${enumXml('ObjectType', 'SecretData')}${attributesXml(version, [])}
-        <SecretData>${enumXml('SecretDataType', 'Password')}<KeyBlock>${enumXml('KeyFormatType', 'Opaque')}
-          <KeyValue>${bytesXml('KeyMaterial', Buffer.from('secret'))}</KeyValue></KeyBlock></SecretData>`,
-      )
-    ).value('UniqueIdentifier');
+    const secret = await kmip.registerSecretData(Buffer.from('secret'), []);
     t.is(
-      (await reKey(kmip, secret ?? '')).outcome,
+      (await reKey(kmip, secret)).outcome,
       `OperationFailed/${v2(version) ? 'InvalidObjectType' : 'PermissionDenied'}`,
     );
 
@@ -246,7 +208,7 @@ for (const version of versions) {
       `OperationFailed/${v2(version) ? 'ObjectNotFound' : 'ItemNotFound'}`,
     );
     // A refused Re-key changes nothing: the key keeps its Names and gets no Link.
-    const named = await create(kmip, [usage('Encrypt'), activeSinceAnHour, name(`kept-${version}`)]);
+    const named = await create(kmip, [usage('Encrypt'), activeSinceAnHour, nameAttr(`kept-${version}`)]);
     t.is(
       (await reKey(kmip, named, [attr('CryptographicLength', 'Integer', '100')])).outcome,
       'OperationFailed/InvalidField',
@@ -272,9 +234,9 @@ for (const version of versions) {
 
 test.serial("another principal's key cannot be re-keyed: it does not exist for the caller", async (t) => {
   const admin = client('2.1');
-  const key = await create(admin, [usage('Encrypt'), name('not-yours')]);
-  const files = await server.issueClient('tenant-rekey');
-  const other = await TestKmipClient.connect(server.host, server.port, files);
+  const key = await create(admin, [usage('Encrypt'), nameAttr('not-yours')]);
+  const files = await server().issueClient('tenant-rekey');
+  const other = await TestKmipClient.connect(server().host, server().port, files);
   try {
     const answer = await reKey(new VersionedClient(other, '2.1'), key);
     t.is(answer.outcome, 'OperationFailed/ObjectNotFound', 'as for an unknown Unique Identifier in 2.1');

@@ -6,24 +6,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { TestKmipClient } from '../support/kmip-client.js';
 import { allAttributes, scalar } from '../support/attribute-answers.js';
-import { attr, uidXml, VersionedClient, type Version } from '../support/crypto-client.js';
+import { attr, uidXml } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
-
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
+const { client } = serverFixture(test);
 
 for (const version of ['1.4', '2.1'] as const) {
   test.serial(

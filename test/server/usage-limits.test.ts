@@ -7,58 +7,36 @@
  */
 import { createCipheriv, createHmac, generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { TestKmipClient } from '../support/kmip-client.js';
 import {
   activeSinceAnHour,
   attributesXml,
   bytesXml,
+  ecb,
   enumXml,
   parametersXml,
-  structAttr,
+  pkcs1Sha256,
   uidXml,
   usage,
+  usageLimits,
+  v2,
   VersionedClient,
-  type AttributeSpec,
   type Version,
 } from '../support/crypto-client.js';
+import { serverFixture } from '../support/server-fixture.js';
 
-let server: TestAppliance;
-let connection: TestKmipClient;
-
-test.before(async () => {
-  server = await startTestAppliance();
-  connection = await TestKmipClient.connect(server.host, server.port, server);
-});
-test.after.always(async () => {
-  connection.close();
-  await server.dispose();
-});
+const { server, client } = serverFixture(test);
 
 const versions: readonly Version[] = ['1.4', '2.0', '2.1'];
-const client = (version: Version): VersionedClient => new VersionedClient(connection, version);
-const v2 = (version: Version): boolean => version.startsWith('2.');
 
 const key = Buffer.from('2b7e151628aed2a6abf7158809cf4f3c', 'hex');
 const block = Buffer.from('6bc1bee22e409f96e93d7e117393172a', 'hex');
-const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
 const cipherText = ((): Buffer => {
   const c = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
   return Buffer.concat([c.update(block), c.final()]);
 })();
 const hmacKey = Buffer.from('0b'.repeat(32), 'hex');
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pkcs1Sha256 = parametersXml(enumXml('DigitalSignatureAlgorithm', 'SHA_256WithRSAEncryption'));
-
-/** A Usage Limits attribute; Count is given only when a test wants to see the server ignore it. */
-function limits(total: number, unit: 'Byte' | 'Object', count?: number): AttributeSpec {
-  return structAttr(
-    'UsageLimits',
-    `<UsageLimitsTotal type="LongInteger" value="${total}"/>` +
-      (count === undefined ? '' : `<UsageLimitsCount type="LongInteger" value="${count}"/>`) +
-      enumXml('UsageLimitsUnit', unit),
-  );
-}
 
 /** The key's Usage Limits Count, read back with Get Attributes. */
 async function countOf(kmip: VersionedClient, uid: string): Promise<string | undefined> {
@@ -83,12 +61,15 @@ for (const version of versions) {
         `${enumXml('ObjectType', 'SymmetricKey')}${attributesXml(version, [
           { tag: 'CryptographicAlgorithm', scalar: { type: 'Enumeration', value: 'AES' } },
           { tag: 'CryptographicLength', scalar: { type: 'Integer', value: '128' } },
-          limits(4096, 'Byte', 7),
+          usageLimits(4096, 'Byte', 7),
         ])}`,
       );
       const createdUid = created.value('UniqueIdentifier') ?? '';
       t.is(await countOf(kmip, createdUid), '4096');
-      const registered = await kmip.registerSymmetric(key, [usage('Encrypt'), limits(64, 'Object', 99999)]);
+      const registered = await kmip.registerSymmetric(key, [
+        usage('Encrypt'),
+        usageLimits(64, 'Object', 99999),
+      ]);
       t.is(await countOf(kmip, registered), '64');
     },
   );
@@ -98,7 +79,7 @@ for (const version of versions) {
     const uid = await kmip.registerSymmetric(key, [
       usage('Encrypt Decrypt'),
       activeSinceAnHour,
-      limits(40, 'Byte'),
+      usageLimits(40, 'Byte'),
     ]);
     t.is((await encrypt(kmip, uid)).bytes('Data').toString('hex'), cipherText.toString('hex'));
     t.is(await countOf(kmip, uid), '24');
@@ -127,7 +108,7 @@ for (const version of versions) {
     const kmip = client(version);
     const hmac = await kmip.registerSymmetric(
       hmacKey,
-      [usage('MACGenerate MACVerify'), activeSinceAnHour, limits(2, 'Object')],
+      [usage('MACGenerate MACVerify'), activeSinceAnHour, usageLimits(2, 'Object')],
       'HMAC_SHA256',
     );
     const data = Buffer.alloc(1000, 7);
@@ -148,7 +129,7 @@ for (const version of versions) {
       rsa.privateKey.export({ format: 'der', type: 'pkcs8' }),
       'RSA',
       2048,
-      [usage('Sign'), activeSinceAnHour, limits(1, 'Object')],
+      [usage('Sign'), activeSinceAnHour, usageLimits(1, 'Object')],
     );
     const sign = () => kmip.call('Sign', `${uidXml(privateKey)}${pkcs1Sha256}${bytesXml('Data', data)}`);
     t.is((await sign()).outcome, 'Success/-');
@@ -161,7 +142,7 @@ for (const version of versions) {
     const uid = await kmip.registerSymmetric(key, [
       usage('Encrypt Decrypt'),
       activeSinceAnHour,
-      limits(100, 'Byte'),
+      usageLimits(100, 'Byte'),
     ]);
     const granted = await allocate(kmip, uid, 60);
     t.is(granted.outcome, 'Success/-', granted.xml);
@@ -183,7 +164,7 @@ for (const version of versions) {
       (await allocate(kmip, unlimited, 1)).outcome,
       `OperationFailed/${v2(version) ? 'AttributeNotFound' : 'IllegalOperation'}`,
     );
-    const preActive = await kmip.registerSymmetric(key, [usage('Encrypt'), limits(10, 'Byte')]);
+    const preActive = await kmip.registerSymmetric(key, [usage('Encrypt'), usageLimits(10, 'Byte')]);
     t.is(
       (await allocate(kmip, preActive, 1)).outcome,
       `OperationFailed/${v2(version) ? 'PermissionDenied' : 'IllegalOperation'}`,
@@ -192,22 +173,15 @@ for (const version of versions) {
       usage('Encrypt'),
       activeSinceAnHour,
       { tag: 'ProtectStopDate', scalar: { type: 'DateTime', value: '$NOW-60' } },
-      limits(10, 'Byte'),
+      usageLimits(10, 'Byte'),
     ]);
     t.is(
       (await allocate(kmip, stopped, 1)).outcome,
       `OperationFailed/${v2(version) ? 'PermissionDenied' : 'IllegalOperation'}`,
     );
-    const secret = (
-      await kmip.must(
-        'Register',
-        `${enumXml('ObjectType', 'SecretData')}${attributesXml(version, [limits(10, 'Byte')])}
-        <SecretData>${enumXml('SecretDataType', 'Password')}<KeyBlock>${enumXml('KeyFormatType', 'Opaque')}
-          <KeyValue>${bytesXml('KeyMaterial', Buffer.from('secret'))}</KeyValue></KeyBlock></SecretData>`,
-      )
-    ).value('UniqueIdentifier');
+    const secret = await kmip.registerSecretData(Buffer.from('secret'), [usageLimits(10, 'Byte')]);
     t.is(
-      (await allocate(kmip, secret ?? '', 1)).outcome,
+      (await allocate(kmip, secret, 1)).outcome,
       `OperationFailed/${v2(version) ? 'InvalidObjectType' : 'IllegalOperation'}`,
     );
     const noCount = await kmip.call('GetUsageAllocation', uidXml(unlimited));
@@ -245,7 +219,7 @@ for (const version of versions) {
       const uid = await kmip.registerSymmetric(key, [
         usage('Encrypt'),
         activeSinceAnHour,
-        limits(100, 'Byte'),
+        usageLimits(100, 'Byte'),
       ]);
       // Before any use, Total may change; the Count follows it, whatever Count is given.
       const modified = await kmip.call('ModifyAttribute', `${uidXml(uid)}${limitsField(version, 48, 999)}`);
@@ -276,7 +250,7 @@ for (const version of versions) {
       const fresh = await kmip.registerSymmetric(key, [
         usage('Encrypt'),
         activeSinceAnHour,
-        limits(16, 'Byte'),
+        usageLimits(16, 'Byte'),
       ]);
       t.is((await kmip.call('DeleteAttribute', `${uidXml(fresh)}${named}`)).outcome, 'Success/-');
       for (let i = 0; i < 2; i++) t.is((await encrypt(kmip, fresh)).outcome, 'Success/-');
@@ -286,9 +260,13 @@ for (const version of versions) {
 
 test.serial('concurrent Encrypts never spend more than the Usage Limits allow', async (t) => {
   const kmip = client('2.1');
-  const uid = await kmip.registerSymmetric(key, [usage('Encrypt'), activeSinceAnHour, limits(32, 'Byte')]);
+  const uid = await kmip.registerSymmetric(key, [
+    usage('Encrypt'),
+    activeSinceAnHour,
+    usageLimits(32, 'Byte'),
+  ]);
   const connections = await Promise.all(
-    [0, 1, 2, 3, 4, 5].map(() => TestKmipClient.connect(server.host, server.port, server)),
+    [0, 1, 2, 3, 4, 5].map(() => TestKmipClient.connect(server().host, server().port, server())),
   );
   try {
     const answers = await Promise.all(connections.map((c) => encrypt(new VersionedClient(c, '2.1'), uid)));

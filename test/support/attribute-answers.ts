@@ -2,9 +2,7 @@
  * Reading Get Attributes answers in tests, in either version's form: 2.x gives each attribute under its own tag,
  * 1.x as Attribute { Attribute Name, Attribute Value }.
  */
-import { uidXml, type Answer, type Version, type VersionedClient } from './crypto-client.js';
-
-const v2 = (version: Version): boolean => version.startsWith('2.');
+import { uidXml, v2, type Answer, type Version, type VersionedClient } from './crypto-client.js';
 
 /** Every attribute of an object, as Get Attributes without names gives them. */
 export function allAttributes(kmip: VersionedClient, uid: string): Promise<Answer> {

@@ -1,13 +1,15 @@
 /**
- * What the cryptographic-operation tests share: one request vocabulary for KMIP 1.x (Template-Attribute with
- * Attribute Name/Value) and 2.x (Attributes with their own tags), registering known key bytes, and reading the
- * answer of a single batch item. Requests are KMIP XML, sent over real mutual TLS by TestKmipClient.
+ * What the server tests share: one request vocabulary for KMIP 1.x (Template-Attribute with Attribute Name/Value)
+ * and 2.x (Attributes with their own tags), the common attributes, registering known key bytes, Locate, and reading
+ * the answer of a single batch item. Requests are KMIP XML, sent over real mutual TLS by TestKmipClient.
  */
 import { requestXml, valueOf, type TestKmipClient } from './kmip-client.js';
 
 export type Version = '1.2' | '1.3' | '1.4' | '2.0' | '2.1';
 /** The versions every cryptographic test runs in: the last of each major version. */
 export const versions: readonly Version[] = ['1.4', '2.1'];
+/** Whether a version is KMIP 2.x (attributes under their own tags, 2.x result reasons). */
+export const v2 = (version: Version): boolean => version.startsWith('2.');
 
 /** One attribute, written once and spelled in either version's form. */
 export interface AttributeSpec {
@@ -29,6 +31,31 @@ export const activeSinceAnHour = attr('ActivationDate', 'DateTime', '$NOW-3600')
 export const usage = (mask: string): AttributeSpec => attr('CryptographicUsageMask', 'Integer', mask);
 export const parametersAttr = (fields: string): AttributeSpec =>
   structAttr('CryptographicParameters', fields);
+/** A Name attribute (uninterpreted text). */
+export const nameAttr = (value: string): AttributeSpec =>
+  structAttr(
+    'Name',
+    `<NameValue type="TextString" value="${value}"/>${enumXml('NameType', 'UninterpretedTextString')}`,
+  );
+/** A custom attribute x-NAME (1.x name "x-NAME"; 2.x vendor "x", name NAME). */
+export function customAttr(version: Version, name: string, value: string): AttributeSpec {
+  return v2(version)
+    ? structAttr(
+        'Attribute',
+        `<VendorIdentification type="TextString" value="x"/><AttributeName type="TextString" value="${name}"/>` +
+          `<AttributeValue type="TextString" value="${value}"/>`,
+      )
+    : { tag: `x-${name}`, scalar: { type: 'TextString', value } };
+}
+/** A Usage Limits attribute; Count is given only when a test wants to see the server ignore it. */
+export function usageLimits(total: number, unit: 'Byte' | 'Object', count?: number): AttributeSpec {
+  return structAttr(
+    'UsageLimits',
+    `<UsageLimitsTotal type="LongInteger" value="${total}"/>` +
+      (count === undefined ? '' : `<UsageLimitsCount type="LongInteger" value="${count}"/>`) +
+      enumXml('UsageLimitsUnit', unit),
+  );
+}
 
 /** The 1.x Attribute Name of a 2.x tag name (KMIP 1.4 §3: the names are the tags' words with spaces). */
 function attributeName(tag: string): string {
@@ -69,6 +96,10 @@ export const boolXml = (tag: string, value: boolean): string =>
 /** A Cryptographic Parameters request field. */
 export const parametersXml = (fields: string): string =>
   `<CryptographicParameters>${fields}</CryptographicParameters>`;
+/** Cryptographic Parameters for AES-ECB without padding, one block in, one block out. */
+export const ecb = parametersXml(enumXml('BlockCipherMode', 'ECB') + enumXml('PaddingMethod', 'None'));
+/** Cryptographic Parameters for PKCS#1 v1.5 signatures with SHA-256. */
+export const pkcs1Sha256 = parametersXml(enumXml('DigitalSignatureAlgorithm', 'SHA_256WithRSAEncryption'));
 
 /** The answer to one batch item. */
 export class Answer {
@@ -167,6 +198,13 @@ export class VersionedClient {
       </KeyBlock></${objectType}>`);
   }
 
+  /** Registers a Password Secret Data of known bytes (Opaque); returns its UID. */
+  registerSecretData(secret: Uint8Array, attributes: readonly AttributeSpec[]): Promise<string> {
+    return this.registered(`${enumXml('ObjectType', 'SecretData')}${attributesXml(this.version, attributes)}
+      <SecretData>${enumXml('SecretDataType', 'Password')}<KeyBlock>${enumXml('KeyFormatType', 'Opaque')}
+        <KeyValue>${bytesXml('KeyMaterial', secret)}</KeyValue></KeyBlock></SecretData>`);
+  }
+
   activate(uid: string): Promise<Answer> {
     return this.must('Activate', uidXml(uid));
   }
@@ -183,4 +221,38 @@ export class VersionedClient {
     const formatXml = format === undefined ? '' : enumXml('KeyFormatType', format);
     return (await this.must('Get', `${uidXml(uid)}${formatXml}`)).bytes('KeyMaterial');
   }
+}
+
+/** Locate's Unique Identifiers, in the order answered, and Located Items (answered when the request has Offset Items). */
+export async function located(
+  kmip: VersionedClient,
+  attributes: readonly AttributeSpec[],
+  options: { mask?: string | number; max?: number; offset?: number } = {},
+): Promise<{ uids: string[]; count: string | undefined }> {
+  const container = attributesXml(kmip.version, attributes, { v1: 'Unwrapped', v2: 'Attributes' }).replace(
+    /<\/?Unwrapped>/g,
+    '',
+  );
+  const mask =
+    options.mask === undefined ? '' : `<StorageStatusMask type="Integer" value="${String(options.mask)}"/>`;
+  const max = options.max === undefined ? '' : `<MaximumItems type="Integer" value="${options.max}"/>`;
+  const offset =
+    options.offset === undefined ? '' : `<OffsetItems type="Integer" value="${options.offset}"/>`;
+  const answer = await kmip.must('Locate', `${max}${offset}${mask}${container}`);
+  const uids: string[] = [];
+  for (let i = 0; answer.value('UniqueIdentifier', i) !== undefined; i++)
+    uids.push(answer.value('UniqueIdentifier', i) ?? '');
+  return { uids, count: answer.value('LocatedItems') };
+}
+
+/**
+ * Locate by the given attributes, with a Storage Status Mask (names, or the number) and Maximum Items and Offset
+ * Items when given: the Unique Identifiers in the order answered.
+ */
+export async function locate(
+  kmip: VersionedClient,
+  attributes: readonly AttributeSpec[],
+  options: { mask?: string | number; max?: number; offset?: number } = {},
+): Promise<string[]> {
+  return (await located(kmip, attributes, options)).uids;
 }

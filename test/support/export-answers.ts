@@ -3,27 +3,7 @@
  * §6.1.25): the object structure and the attributes as a version writes them (2.x one Attributes structure, 1.x a
  * list of Attribute structures), compared as text, since both come from the same XML writer.
  */
-import { enumXml, structAttr, type Answer, type AttributeSpec, type Version } from './crypto-client.js';
-
-const v2 = (version: Version): boolean => version.startsWith('2.');
-
-/** A Name attribute (uninterpreted text). */
-export const nameAttr = (value: string): AttributeSpec =>
-  structAttr(
-    'Name',
-    `<NameValue type="TextString" value="${value}"/>${enumXml('NameType', 'UninterpretedTextString')}`,
-  );
-
-/** A custom attribute x-NAME (1.x name "x-NAME"; 2.x vendor "x", name NAME). */
-export function customAttr(version: Version, name: string, value: string): AttributeSpec {
-  return v2(version)
-    ? structAttr(
-        'Attribute',
-        `<VendorIdentification type="TextString" value="x"/><AttributeName type="TextString" value="${name}"/>` +
-          `<AttributeValue type="TextString" value="${value}"/>`,
-      )
-    : { tag: `x-${name}`, scalar: { type: 'TextString', value } };
-}
+import { v2, type Answer, type Version } from './crypto-client.js';
 
 /** The first `<tag>...</tag>` element of an answer (the object structure, the 2.x Attributes). */
 export function element(xml: string, tag: string): string {
