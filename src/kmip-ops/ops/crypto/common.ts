@@ -12,7 +12,13 @@ import {
   resolveUid,
   type ManagedObject,
 } from '../../managed-object.js';
-import { cryptoParameters, type CryptoParameters } from '../../crypto/parameters.js';
+import {
+  cipherPlan,
+  cryptoParameters,
+  type CipherPlan,
+  type CryptoParameters,
+} from '../../crypto/parameters.js';
+import { versionAtLeast } from '../../../kmip/registry.js';
 import { checkKeyUse, type UseRule } from '../../crypto/permits.js';
 import { allocateUsage, unitsFor, usageLimitsOf, UsageLimitsUnit } from '../../usage-limits.js';
 import { readStreamPart, type StreamPart } from '../../crypto/streams.js';
@@ -95,4 +101,18 @@ export function chargeLaterParts(
       errors.usageExhausted(`${rule.operation}: ${why}`),
     );
   };
+}
+
+/**
+ * cipherPlan (crypto/parameters.ts) in the request's version: the Authenticated Encryption Tag and Additional Data
+ * fields came with KMIP 1.4 (§2.1.22, §2.1.23), so an older message cannot carry GCM's tag and GCM is refused there.
+ */
+export function cipherPlanIn(parameters: CryptoParameters, ctx: RequestContext): CipherPlan {
+  const plan = cipherPlan(parameters);
+  if (plan.kind === 'block' && plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
+    throw errors.invalidField(
+      'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
+    );
+  }
+  return plan;
 }

@@ -1,15 +1,19 @@
 import { ttlv, type TtlvItem } from '../../../ttlv/types.js';
-import { versionAtLeast } from '../../../kmip/registry.js';
 import { tags } from '../../../kmip/vocabulary.js';
 import type { CipherSpec } from '../../../hsm/hsm.js';
 import { handler, type RequestContext } from '../../context.js';
-import { errors } from '../../errors.js';
-import { cipherPlan } from '../../crypto/parameters.js';
 import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
 import { streamStep } from '../../crypto/streams.js';
 import { ObjectType, type ManagedObject } from '../../managed-object.js';
-import { partData, readKeyedRequest, usableKey, type KeyedRequest, chargeLaterParts } from './common.js';
+import {
+  partData,
+  readKeyedRequest,
+  usableKey,
+  type KeyedRequest,
+  chargeLaterParts,
+  cipherPlanIn,
+} from './common.js';
 
 const T = tags(
   'UniqueIdentifier',
@@ -43,15 +47,8 @@ async function prepare(
   ctx: RequestContext,
 ): Promise<{ object: ManagedObject; spec: CipherSpec; rsa: boolean; chosen: Uint8Array | undefined }> {
   const { object, parameters } = await usableKey(request, rule, keyTypes, ctx, request.data);
-  const plan = cipherPlan(parameters);
+  const plan = cipherPlanIn(parameters, ctx);
   if (plan.kind === 'rsa') return { object, spec: plan.spec, rsa: true, chosen: undefined };
-  if (plan.mode === 'GCM' && !versionAtLeast(ctx.version, '1.4')) {
-    // The Authenticated Encryption Tag (and Additional Data) fields came with KMIP 1.4 (§2.1.22, §2.1.23): an
-    // older message cannot carry the tag, so GCM cannot be done in it.
-    throw errors.invalidField(
-      'GCM needs KMIP 1.4 or later, whose messages carry the Authenticated Encryption Tag',
-    );
-  }
   const chosen =
     request.iv === undefined && plan.ivBytes > 0 ? await ctx.keys.hsm.random(plan.ivBytes) : undefined;
   const iv = request.iv ?? chosen;
