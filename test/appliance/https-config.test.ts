@@ -1,11 +1,19 @@
 /** The KMIP over HTTPS setting: off unless asked for, by flag, environment variable or config file. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { ConfigError, resolveConfig } from '../../src/appliance/config.js';
 
-const dataDir = (): string => mkdtempSync(join(tmpdir(), 'kmipd-https-config-'));
+const made: string[] = [];
+const dataDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'kmipd-https-config-'));
+  made.push(dir);
+  return dir;
+};
+test.after.always(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 test('no HTTPS listener unless asked for', (t) => {
   t.is(resolveConfig({ data: dataDir() }, {}).httpsPort, undefined);

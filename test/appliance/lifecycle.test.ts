@@ -3,7 +3,7 @@
  * finish; settings resolve from flags, environment and file.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import test from 'ava';
@@ -86,6 +86,9 @@ test.serial('objects of two owners survive a restart and a master-key rotation',
 
 test.serial('SIGTERM lets the request in flight finish, then the process exits 0', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-sigterm-'));
+  t.teardown(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const child = spawn(
     process.execPath,
     [join(root, 'bin/kmipd.js'), 'start', '--data', dataDir, '--port', '0'],
@@ -143,6 +146,9 @@ test.serial('SIGTERM lets the request in flight finish, then the process exits 0
 
 test('settings: flags over environment over config file over defaults', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kmipd-config-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   const file = join(dir, 'kmipd.json');
   writeFileSync(
     file,

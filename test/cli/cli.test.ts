@@ -3,13 +3,16 @@
  * Expected TTLV is written out by hand from KMIP 1.4 §9.1 (tags from §9.1.3.1), not produced by the encoder.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import test from 'ava';
 
 const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kmipd-cli-'));
+test.after.always(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 interface Result {
   code: number;

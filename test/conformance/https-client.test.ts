@@ -2,7 +2,7 @@
  * The runner's HTTPS client against a stub HTTPS server that records what it is sent and echoes it back: each
  * encoding goes out with its own Content-Type and body form, and the answer is read back to the same TTLV.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -30,7 +30,11 @@ async function stub(
   t: ExecutionContext,
   answer: (seen: Seen, response: ServerResponse) => void,
 ): Promise<{ port: number; seen: Seen[]; credentials: { ca: Buffer; cert: Buffer; key: Buffer } }> {
-  const { paths } = await ensureLabPki(join(mkdtempSync(join(tmpdir(), 'kmipd-https-client-')), 'certs'));
+  const dir = mkdtempSync(join(tmpdir(), 'kmipd-https-client-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { paths } = await ensureLabPki(join(dir, 'certs'));
   const seen: Seen[] = [];
   const server = https.createServer(
     { cert: readFileSync(paths.serverCert), key: readFileSync(paths.serverKey) },

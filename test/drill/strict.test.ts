@@ -3,7 +3,7 @@
  * required, clientAuth usage required): every drill as a strict server should behave. Run as a user runs it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import test from 'ava';
@@ -17,7 +17,11 @@ test.after.always(async () => {
 });
 
 test('every drill as expected against the strict server', async (t) => {
-  const usersFile = join(mkdtempSync(join(tmpdir(), 'kmipd-drill-users-')), 'users.json');
+  const usersDir = mkdtempSync(join(tmpdir(), 'kmipd-drill-users-'));
+  t.teardown(() => {
+    rmSync(usersDir, { recursive: true, force: true });
+  });
+  const usersFile = join(usersDir, 'users.json');
   await addUser(usersFile, { name: 'drill-user', password: 'drill-password-7', roles: ['creator'] });
   server = await startTestAppliance({
     identity: {

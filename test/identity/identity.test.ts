@@ -3,7 +3,7 @@
  * Authentication Not Successful; identity fields; session-and-username and password modes; roles.
  * One appliance data directory, restarted with each setting (one SoftHSM2 data directory per process).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -14,6 +14,17 @@ import { addDays, issueCertificate, createCertificateAuthority } from '../../src
 import { loadLabCa } from '../../src/pki/lab-pki.js';
 import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
 import { requestXml, TestKmipClient, valueOf } from '../support/kmip-client.js';
+
+/** Temporary directories of this file's certificates and users files, removed when the file's tests end. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+test.after.always(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 let dataDir: string | undefined;
 let server: TestAppliance | undefined;
@@ -81,7 +92,7 @@ async function clientFiles(
     notBefore: addDays(now, from),
     notAfter: addDays(now, to),
   });
-  const dir = mkdtempSync(join(tmpdir(), `kmipd-id-${name}-`));
+  const dir = tempDir(`kmipd-id-${name}-`);
   writeFileSync(join(dir, 'c.pem'), issued.certPem);
   writeFileSync(join(dir, 'c.key'), issued.keyPem);
   return { cert: join(dir, 'c.pem'), key: join(dir, 'c.key'), ca: s.ca };
@@ -248,7 +259,7 @@ test.serial('session-and-username: the Credential username must equal the certif
 });
 
 test.serial('password authentication: required, unknown user, wrong password, right password', async (t) => {
-  const usersFile = join(mkdtempSync(join(tmpdir(), 'kmipd-users-')), 'users.json');
+  const usersFile = join(tempDir('kmipd-users-'), 'users.json');
   await addUser(usersFile, { name: 'admin', password: 'right-horse', roles: ['creator'] });
   const s = await restart({ passwordAuth: 'required', usersFile });
   t.regex((await ask(s, query)).xml, /a Credential with username and password is required/);
@@ -266,7 +277,7 @@ test.serial('password authentication: required, unknown user, wrong password, ri
 test.serial(
   'roles: observer reads granted objects, auditor sees metadata only, others see nothing',
   async (t) => {
-    const usersFile = join(mkdtempSync(join(tmpdir(), 'kmipd-roles-')), 'users.json');
+    const usersFile = join(tempDir('kmipd-roles-'), 'users.json');
     await addUser(usersFile, { name: 'admin', roles: ['creator'] });
     await addUser(usersFile, { name: 'watcher', roles: ['observer'] });
     await addUser(usersFile, { name: 'inspector', roles: ['auditor'] });

@@ -2,7 +2,7 @@
  * A failure inside the server that is not a KMIP answer (a bug of ours, simulated with a dispatcher that throws)
  * closes only that connection, is logged, and neither stops the process nor the other connections.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -15,6 +15,9 @@ import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 
 test('a throwing dispatcher closes that connection only, and the failure is logged', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kmipd-robust-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   const { paths } = await ensureLabPki(join(dir, 'certs'));
   const errors: string[] = [];
   let calls = 0;
