@@ -7,6 +7,7 @@ import { tag } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
 import { saveObject, single, withAttribute, type ManagedObject } from './managed-object.js';
+import { StoreError } from '../store/store.js';
 
 const freshTag = tag('Fresh');
 
@@ -26,9 +27,17 @@ export function refuseSensitive(object: ManagedObject): void {
   }
 }
 
-/** KMIP 2.1 §4.24 Fresh: "The server SHALL change the value to False when the object is served via a Get". */
+/**
+ * KMIP 2.1 §4.24 Fresh: "The server SHALL change the value to False when the object is served via a Get". Two
+ * requests serving a fresh object at once both try to write: the one that loses finds the object changed (a
+ * revision conflict) by the other, which has turned Fresh False or will be followed by the next Get; the value
+ * itself was served either way, so that conflict does not fail the request.
+ */
 export async function markServed(object: ManagedObject, ctx: RequestContext): Promise<void> {
-  if (flag(object, 'Fresh')) {
+  if (!flag(object, 'Fresh')) return;
+  try {
     await saveObject(object, withAttribute(object.attributes, ttlv.boolean(freshTag, false)), ctx);
+  } catch (error) {
+    if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
   }
 }

@@ -7,10 +7,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
 import { allAttributes, scalar } from '../support/attribute-answers.js';
-import { attr, uidXml } from '../support/crypto-client.js';
+import { attr, uidXml, VersionedClient } from '../support/crypto-client.js';
+import { TestKmipClient } from '../support/kmip-client.js';
 import { serverFixture } from '../support/server-fixture.js';
 
-const { client } = serverFixture(test);
+const { client, server } = serverFixture(test);
 
 for (const version of ['1.4', '2.1'] as const) {
   test.serial(
@@ -65,5 +66,28 @@ test.serial(
     t.is(logged.outcome, 'Success/-', logged.xml);
     t.false(logged.has('LogMessage'));
     t.is((await kmip.call('Log', '')).outcome, 'OperationFailed/InvalidField');
+  },
+);
+
+test.serial(
+  '2.1: Gets of a fresh object at the same time all succeed (one of them turns Fresh False)',
+  async (t) => {
+    const key = randomBytes(16);
+    const uid = await client('2.1').registerSymmetric(key, []);
+    const connections = await Promise.all(
+      Array.from({ length: 6 }, () => TestKmipClient.connect(server().host, server().port, server())),
+    );
+    try {
+      const answers = await Promise.all(
+        connections.map((connection) => new VersionedClient(connection, '2.1').call('Get', uidXml(uid))),
+      );
+      for (const answer of answers) {
+        t.is(answer.outcome, 'Success/-', answer.xml);
+        t.is(answer.bytes('KeyMaterial').toString('hex'), key.toString('hex'));
+      }
+      t.is(scalar(await allAttributes(client('2.1'), uid), '2.1', 'Fresh'), 'false');
+    } finally {
+      for (const connection of connections) connection.close();
+    }
   },
 );
