@@ -1,4 +1,5 @@
 import type { Hsm, SealedKek, SealedSecret } from '../hsm/hsm.js';
+import { KeyedLock } from '../store/keyed-lock.js';
 import type { ObjectStore } from '../store/store.js';
 import { StreamTable } from './crypto/streams.js';
 
@@ -11,6 +12,8 @@ export class KeyService {
   private readonly keks = new Map<string, Promise<SealedKek>>();
   /** The multi-part cryptographic operations open on the token, by Correlation Value. */
   readonly streams = new StreamTable();
+  /** Usage Limits allocations on one object take turns (usage-limits.ts allocateUsage). */
+  readonly usageLocks = new KeyedLock();
 
   constructor(
     readonly hsm: Hsm,

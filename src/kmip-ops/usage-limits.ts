@@ -15,7 +15,8 @@ import type { Attribute } from '../kmip/attributes.js';
 import { enumValues, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors, type KmipError } from './errors.js';
-import { saveObject, single, type ManagedObject } from './managed-object.js';
+import { loadObject, saveObject, single, type ManagedObject } from './managed-object.js';
+import { StoreError } from '../store/store.js';
 
 const T = tags('UsageLimits', 'UsageLimitsTotal', 'UsageLimitsCount', 'UsageLimitsUnit');
 export const UsageLimitsUnit = enumValues('UsageLimitsUnit', 'Byte', 'Object');
@@ -77,9 +78,16 @@ export function unitsFor(limits: UsageLimits, bytes: number): bigint {
   return limits.unit === UsageLimitsUnit.Object ? 1n : BigInt(bytes);
 }
 
+/** How often a Usage Limits allocation is tried again when another server changed the object meanwhile. */
+const ALLOCATION_ATTEMPTS = 4;
+
 /**
  * Takes `units` out of the object's Usage Limits Count and stores the object (one revision-checked write, so two
- * requests cannot both spend the last units), or throws `refusal` when fewer are left.
+ * requests cannot both spend the last units), or throws `refusal` when fewer are left. Allocations on one object
+ * take turns in this server (a lock per UID, KeyService.usageLocks) and read the object afresh in their turn, so
+ * concurrent requests (two Encrypts at once) each take their units instead of failing on the revision check; a
+ * conflict can then only come from another server sharing the store, and is tried again up to
+ * ALLOCATION_ATTEMPTS times.
  */
 export async function allocateUsage(
   object: ManagedObject,
@@ -88,13 +96,32 @@ export async function allocateUsage(
   ctx: RequestContext,
   refusal: (message: string) => KmipError,
 ): Promise<ManagedObject> {
-  if (units > limits.count) {
-    throw refusal(
-      `object ${object.uid} has ${limits.count} Usage Limits units left, fewer than the ${units} this needs`,
-    );
+  const release = await ctx.keys.usageLocks.acquire([object.uid]);
+  try {
+    let current = object;
+    let left = limits;
+    for (let attempt = 1; ; attempt += 1) {
+      // The object as it is now: another request may have taken units while this one waited for its turn.
+      current = await loadObject(object.uid, ctx);
+      const now = usageLimitsOf(current.attributes);
+      if (now === undefined) return current;
+      left = now;
+      if (units > left.count) {
+        throw refusal(
+          `object ${current.uid} has ${left.count} Usage Limits units left, fewer than the ${units} this needs`,
+        );
+      }
+      const next = usageLimitsItem({ ...left, count: left.count - units });
+      try {
+        return await saveObject(current, replaced(current.attributes, next), ctx);
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === 'conflict') || attempt >= ALLOCATION_ATTEMPTS)
+          throw error;
+      }
+    }
+  } finally {
+    release();
   }
-  const next = usageLimitsItem({ ...limits, count: limits.count - units });
-  return saveObject(object, replaced(object.attributes, next), ctx);
 }
 
 function isUsageLimits(attribute: Attribute): boolean {

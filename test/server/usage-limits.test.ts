@@ -279,3 +279,30 @@ test.serial('concurrent Encrypts never spend more than the Usage Limits allow', 
     for (const c of connections) c.close();
   }
 });
+
+test.serial(
+  '2.1: Encrypts at the same time on one limited key all draw their unit, none is lost or refused',
+  async (t) => {
+    const kmip = client('2.1');
+    const uid = await kmip.registerSymmetric(key, [
+      usage('Encrypt Decrypt'),
+      activeSinceAnHour,
+      usageLimits(20, 'Object'),
+    ]);
+    const connections = await Promise.all(
+      Array.from({ length: 6 }, () => TestKmipClient.connect(server().host, server().port, server())),
+    );
+    try {
+      const answers = await Promise.all(
+        connections.flatMap((connection) => {
+          const other = new VersionedClient(connection, '2.1');
+          return [encrypt(other, uid), encrypt(other, uid)];
+        }),
+      );
+      for (const answer of answers) t.is(answer.outcome, 'Success/-', answer.xml);
+      t.is(await countOf(kmip, uid), '8', '12 of 20 units taken, each exactly once');
+    } finally {
+      for (const connection of connections) connection.close();
+    }
+  },
+);
