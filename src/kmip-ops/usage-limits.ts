@@ -82,36 +82,35 @@ export function unitsFor(limits: UsageLimits, bytes: number): bigint {
 const ALLOCATION_ATTEMPTS = 4;
 
 /**
- * Takes `units` out of the object's Usage Limits Count and stores the object (one revision-checked write, so two
- * requests cannot both spend the last units), or throws `refusal` when fewer are left. Allocations on one object
- * take turns in this server (a lock per UID, KeyService.usageLocks) and read the object afresh in their turn, so
- * concurrent requests (two Encrypts at once) each take their units instead of failing on the revision check; a
- * conflict can then only come from another server sharing the store, and is tried again up to
- * ALLOCATION_ATTEMPTS times.
+ * Takes units out of the Usage Limits Count of object `uid` and stores the object (one revision-checked write, so
+ * two requests cannot both spend the last units), or throws `refusal` when fewer are left; `units` says how many
+ * the operation needs under the limits as they are. Allocations on one object take turns in this server (a lock per
+ * UID, KeyService.usageLocks) and read the object afresh in their turn, so concurrent requests (two Encrypts at
+ * once) each take their units instead of failing on the revision check; a conflict can then only come from another
+ * server sharing the store, and is tried again up to ALLOCATION_ATTEMPTS times. Answers the object as it now is
+ * (unchanged when it has no Usage Limits or the operation needs no units).
  */
 export async function allocateUsage(
-  object: ManagedObject,
-  limits: UsageLimits,
-  units: bigint,
+  uid: string,
+  units: (limits: UsageLimits) => bigint,
   ctx: RequestContext,
   refusal: (message: string) => KmipError,
 ): Promise<ManagedObject> {
-  const release = await ctx.keys.usageLocks.acquire([object.uid]);
+  const release = await ctx.keys.usageLocks.acquire([uid]);
   try {
-    let current = object;
-    let left = limits;
     for (let attempt = 1; ; attempt += 1) {
       // The object as it is now: another request may have taken units while this one waited for its turn.
-      current = await loadObject(object.uid, ctx);
-      const now = usageLimitsOf(current.attributes);
-      if (now === undefined) return current;
-      left = now;
-      if (units > left.count) {
+      const current = await loadObject(uid, ctx);
+      const left = usageLimitsOf(current.attributes);
+      if (left === undefined) return current;
+      const needed = units(left);
+      if (needed === 0n) return current;
+      if (needed > left.count) {
         throw refusal(
-          `object ${current.uid} has ${left.count} Usage Limits units left, fewer than the ${units} this needs`,
+          `object ${uid} has ${left.count} Usage Limits units left, fewer than the ${needed} this needs`,
         );
       }
-      const next = usageLimitsItem({ ...left, count: left.count - units });
+      const next = usageLimitsItem({ ...left, count: left.count - needed });
       try {
         return await saveObject(current, replaced(current.attributes, next), ctx);
       } catch (error) {

@@ -60,7 +60,7 @@ export const getUsageAllocation = handler({
     if (protectStop?.type === ItemType.DateTime && protectStop.value <= nowSeconds(ctx)) {
       throw errors.notProtectingNow(`object ${object.uid} is past its Protect Stop Date`);
     }
-    await allocateUsage(object, limits, request.units, ctx, errors.usageLimitExceeded);
+    await allocateUsage(object.uid, () => request.units, ctx, errors.usageLimitExceeded);
     return object.uid;
   },
   encodeResponse: uidResponse,

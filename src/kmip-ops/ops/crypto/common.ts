@@ -73,9 +73,11 @@ export async function usableKey(
   const parameters = cryptoParameters(request.parameters, object, ctx);
   const limits = rule.kind === 'protect' ? usageLimitsOf(object.attributes) : undefined;
   if (limits !== undefined) {
-    const units = unitsFor(limits, protecting?.length ?? 0);
-    object = await allocateUsage(object, limits, units, ctx, (why) =>
-      errors.usageExhausted(`${rule.operation}: ${why}`),
+    object = await allocateUsage(
+      object.uid,
+      (now) => unitsFor(now, protecting?.length ?? 0),
+      ctx,
+      (why) => errors.usageExhausted(`${rule.operation}: ${why}`),
     );
   }
   return { object, parameters };
@@ -94,11 +96,11 @@ export function chargeLaterParts(
   rule: UseRule,
 ): (uid: string, ctx: RequestContext, bytes: number) => Promise<void> {
   return async (uid, ctx, bytes) => {
-    const object = await loadObject(uid, ctx);
-    const limits = usageLimitsOf(object.attributes);
-    if (limits?.unit !== UsageLimitsUnit.Byte || bytes === 0) return;
-    await allocateUsage(object, limits, BigInt(bytes), ctx, (why) =>
-      errors.usageExhausted(`${rule.operation}: ${why}`),
+    await allocateUsage(
+      uid,
+      (limits) => (limits.unit === UsageLimitsUnit.Byte ? BigInt(bytes) : 0n),
+      ctx,
+      (why) => errors.usageExhausted(`${rule.operation}: ${why}`),
     );
   };
 }
