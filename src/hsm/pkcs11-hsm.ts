@@ -81,6 +81,7 @@ import {
   type Pkcs11,
   type Template,
 } from './pkcs11-module.js';
+import { HeldObjects } from './held-objects.js';
 import { TokenCrypto } from './token-crypto.js';
 import { Gate, SessionPool } from './session-pool.js';
 import { gcmMechanism, TokenThread } from './token-thread.js';
@@ -232,15 +233,6 @@ const genericSecret = (readable: boolean): Template => [
   { type: ck.CKA_EXTRACTABLE, value: true },
 ];
 
-interface KekEntry {
-  readonly masterLabel: string;
-  readonly handle: Promise<Handle>;
-  resolved: Handle | undefined;
-  users: number;
-  /** Evicted or retired: destroy when the last user is done. */
-  dropped: boolean;
-}
-
 /** Opens the token (creating it in the embedded case), the session pool and the master key. */
 export async function openPkcs11Hsm(options: Pkcs11HsmOptions): Promise<Pkcs11Hsm> {
   const token = openToken(options.token);
@@ -302,8 +294,7 @@ export class Pkcs11Hsm implements Hsm {
   private readonly masters = new Map<string, Handle>();
   private current = '';
   private startReport: Pkcs11HsmReport | undefined;
-  private readonly keks = new Map<string, KekEntry>();
-  private readonly kekCacheSize: number;
+  private readonly keks: HeldObjects<Handle>;
   private readonly keyPairGate: Gate;
   /** Rotation and retirement one at a time, so two rotations never pick the same label. */
   private readonly adminGate = new Gate(1);
@@ -328,7 +319,13 @@ export class Pkcs11Hsm implements Hsm {
     private readonly mechanisms: ReadonlySet<number>,
     options: Pkcs11HsmOptions,
   ) {
-    this.kekCacheSize = Math.max(0, options.kekCacheSize ?? 1024);
+    this.keks = new HeldObjects<Handle>(
+      Math.max(0, options.kekCacheSize ?? 1024),
+      (handle) => handle,
+      (handle) => {
+        this.destroyLater(handle);
+      },
+    );
     // Key pair generation is CPU-bound in the token library: on a 2-core machine two RSA generations at once take
     // both cores from the event loop, and Get latency goes from milliseconds to tens of them.
     const defaultKeyPairs = Math.max(1, cpus().length - 1);
@@ -347,13 +344,7 @@ export class Pkcs11Hsm implements Hsm {
         withKek: (kek, fn) => this.pool.use((session) => this.withKek(session, kek, fn)),
         unseal: (kek, sealed) => this.unseal(kek, sealed),
         destroy: (object) => {
-          // Not awaited: a held key is dropped on eviction or Destroy, and a failure leaves only a session
-          // object that goes with its session.
-          this.pool
-            .use((session) => {
-              this.destroy(session, object);
-            })
-            .catch(() => undefined);
+          this.destroyLater(object);
         },
         attributes: (object, types) => this.pool.use((session) => this.attributes(session, object, types)),
       },
@@ -464,9 +455,7 @@ export class Pkcs11Hsm implements Hsm {
         });
         this.masters.delete(label);
         // KEKs unwrapped under the retired master must stop working now, not when the cache forgets them.
-        for (const [key, entry] of this.keks) {
-          if (entry.masterLabel === label) this.dropKek(session, key, entry);
-        }
+        this.keks.dropWhere((key) => key.startsWith(`${label}\n`));
       }),
     );
   }
@@ -851,61 +840,35 @@ export class Pkcs11Hsm implements Hsm {
    * the application may use a session object (a session object belongs to the application,
    * PKCS#11 v2.40 Usage Guide), so one unwrap serves the whole pool.
    */
-  private async withKek<T>(session: Handle, kek: SealedKek, fn: (handle: Handle) => Promise<T>): Promise<T> {
+  private withKek<T>(session: Handle, kek: SealedKek, fn: (handle: Handle) => Promise<T>): Promise<T> {
+    // The key starts with the master's label, so that retireMaster() finds the KEKs it wrapped.
     const key = `${kek.masterLabel}\n${kek.id}\n${Buffer.from(kek.blob).toString('base64')}`;
-    let entry = this.keks.get(key);
-    if (entry === undefined) {
-      const master = this.masterHandle(kek.masterLabel);
-      const wrapped = asBuffer(decodeKekBlob(kek.blob));
-      const fresh: KekEntry = {
-        masterLabel: kek.masterLabel,
+    return this.keks.use(
+      key,
+      () => {
+        const master = this.masterHandle(kek.masterLabel);
+        const wrapped = asBuffer(decodeKekBlob(kek.blob));
         // Not extractable: a cached KEK can seal and unseal secrets, never be wrapped out again.
-        handle: callAsync(
+        return callAsync(
           'C_UnwrapKey KEK',
           () => this.pkcs11.C_UnwrapKeyAsync(session, KWP, master, wrapped, cachedKek(this.gcm)),
           { unwrap: 'bad-key' },
-        ),
-        resolved: undefined,
-        users: 0,
-        dropped: false,
-      };
-      entry = fresh;
-      this.keks.set(key, fresh);
-    } else {
-      // Least recently used first: move the hit to the end of the Map's insertion order.
-      this.keks.delete(key);
-      this.keks.set(key, entry);
-    }
-    entry.users += 1;
-    this.evictKeks(session);
-    try {
-      let handle: Handle;
-      try {
-        handle = await entry.handle;
-      } catch (error) {
-        if (this.keks.get(key) === entry) this.keks.delete(key);
-        throw error;
-      }
-      entry.resolved = handle;
-      return await fn(handle);
-    } finally {
-      entry.users -= 1;
-      if (entry.dropped && entry.users === 0 && entry.resolved !== undefined)
-        this.destroy(session, entry.resolved);
-    }
+        );
+      },
+      fn,
+    );
   }
 
-  private evictKeks(session: Handle): void {
-    for (const [key, entry] of this.keks) {
-      if (this.keks.size <= this.kekCacheSize) break;
-      this.dropKek(session, key, entry);
-    }
-  }
-
-  private dropKek(session: Handle, key: string, entry: KekEntry): void {
-    this.keks.delete(key);
-    entry.dropped = true;
-    if (entry.users === 0 && entry.resolved !== undefined) this.destroy(session, entry.resolved);
+  /**
+   * Destroys a held object no call uses any more, on a pool session, without waiting: a failure leaves only a
+   * session object that goes with its session.
+   */
+  private destroyLater(object: Handle): void {
+    this.pool
+      .use((session) => {
+        this.destroy(session, object);
+      })
+      .catch(() => undefined);
   }
 
   private async dsaDomain(session: Handle, bits: number): Promise<DsaDomain> {

@@ -48,6 +48,7 @@ import {
   type KeyObjectTemplate,
 } from './key-objects.js';
 import { ck, type Handle, type Template } from './pkcs11-module.js';
+import { HeldObjects } from './held-objects.js';
 import { oaepDecode, oaepEncode, type OaepParameters } from './oaep.js';
 import { gcmMechanism, type StreamKind, type ThreadMechanism, type TokenThread } from './token-thread.js';
 
@@ -117,13 +118,6 @@ interface OpenKey {
   readonly size: number;
 }
 
-interface Entry {
-  readonly key: Promise<OpenKey>;
-  resolved: OpenKey | undefined;
-  users: number;
-  dropped: boolean;
-}
-
 /** What TokenCrypto needs of the Hsm that owns it. */
 export interface TokenCryptoHost {
   thread(): TokenThread;
@@ -159,13 +153,21 @@ function gcmTagBytes(spec: CipherSpec): number | undefined {
 }
 
 export class TokenCrypto {
-  private readonly keys = new Map<string, Entry>();
+  private readonly keys: HeldObjects<OpenKey>;
   private readonly streams = new Map<string, OpenStream>();
 
   constructor(
     private readonly host: TokenCryptoHost,
-    private readonly capacity: number,
-  ) {}
+    capacity: number,
+  ) {
+    this.keys = new HeldObjects<OpenKey>(
+      capacity,
+      (key) => key.handle,
+      (handle) => {
+        host.destroy(handle);
+      },
+    );
+  }
 
   async encrypt(ref: KeyRef, spec: CipherSpec, data: Uint8Array): Promise<CipherResult> {
     return this.withKey(ref, async (key) => {
@@ -349,13 +351,14 @@ export class TokenCrypto {
       return this.addStream({ session, kind: 'digest', operation, release: () => undefined });
     }
     if (ref === undefined) throw new HsmError('bad-input', 'this multi-part operation needs a key');
-    const held = await this.acquire(ref);
+    // The key stays held (and so in the token) until the operation ends: release() in finishStream/abortStream.
+    const held = await this.keys.acquire(ref.id, () => this.open(ref));
     try {
-      const { kind, mechanism } = this.streamMechanism(held.key, operation);
+      const { kind, mechanism } = this.streamMechanism(held.value, operation);
       const session = await this.run(`C_${kind}Init stream`, {
         op: 'stream-begin',
         kind,
-        key: handleBytes(held.key.handle),
+        key: handleBytes(held.value.handle),
         mechanism,
       });
       return this.addStream({ session, kind, operation, release: held.release });
@@ -490,8 +493,7 @@ export class TokenCrypto {
   }
 
   forget(id: string): void {
-    const entry = this.keys.get(id);
-    if (entry) this.drop(id, entry);
+    this.keys.drop(id);
   }
 
   /** Forgets every key and operation (the session objects go with the sessions on close). */
@@ -596,60 +598,8 @@ export class TokenCrypto {
   }
 
   /** Runs fn with the key held in the token, putting it there first on a miss (see the file comment). */
-  private async withKey<T>(ref: KeyRef, fn: (key: OpenKey) => Promise<T>): Promise<T> {
-    const held = await this.acquire(ref);
-    try {
-      return await fn(held.key);
-    } finally {
-      held.release();
-    }
-  }
-
-  /** The key held in the token, counted as in use until release() (an eviction waits for the last user). */
-  private async acquire(ref: KeyRef): Promise<{ key: OpenKey; release: () => void }> {
-    let entry = this.keys.get(ref.id);
-    if (entry === undefined) {
-      const fresh: Entry = { key: this.open(ref), resolved: undefined, users: 0, dropped: false };
-      entry = fresh;
-      this.keys.set(ref.id, fresh);
-    } else {
-      // Least recently used first: move the hit to the end of the Map's insertion order.
-      this.keys.delete(ref.id);
-      this.keys.set(ref.id, entry);
-    }
-    const held = entry;
-    held.users += 1;
-    this.evict();
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      held.users -= 1;
-      if (held.dropped && held.users === 0 && held.resolved !== undefined)
-        this.host.destroy(held.resolved.handle);
-    };
-    try {
-      const key = await held.key;
-      held.resolved = key;
-      return { key, release };
-    } catch (error) {
-      if (this.keys.get(ref.id) === held) this.keys.delete(ref.id);
-      release();
-      throw error;
-    }
-  }
-
-  private evict(): void {
-    for (const [id, entry] of this.keys) {
-      if (this.keys.size <= this.capacity) break;
-      this.drop(id, entry);
-    }
-  }
-
-  private drop(id: string, entry: Entry): void {
-    this.keys.delete(id);
-    entry.dropped = true;
-    if (entry.users === 0 && entry.resolved !== undefined) this.host.destroy(entry.resolved.handle);
+  private withKey<T>(ref: KeyRef, fn: (key: OpenKey) => Promise<T>): Promise<T> {
+    return this.keys.use(ref.id, () => this.open(ref), fn);
   }
 
   private async open(ref: KeyRef): Promise<OpenKey> {
