@@ -116,14 +116,15 @@ export function generatedObjectAttributes(given: readonly Attribute[], ctx: Requ
   if (!single(given, 'RandomNumberGenerator')) {
     out.push({ kind: 'standard', value: rngParameters(T.RandomNumberGenerator, ctx.rng) });
   }
-  return [...out, ...freshUnlessGiven(given)];
+  return [...out, ...newObjectFlags(given)];
 }
 
 /**
- * Fresh (KMIP 1.1 §3.34, 2.1 §4.24): True on every new object "unless the client provides a False value in
- * Register or Import"; Get turns it False when it serves the object.
+ * The Boolean attributes the server sets on every new object: Fresh (KMIP 1.1 §3.34, 2.1 §4.24), True "unless the
+ * client provides a False value in Register or Import" (Get turns it False when it serves the object); and Always
+ * Sensitive and Never Extractable, from the client's Sensitive and Extractable (below).
  */
-export function freshUnlessGiven(given: readonly Attribute[]): Attribute[] {
+export function newObjectFlags(given: readonly Attribute[]): Attribute[] {
   const flag = (name: string): boolean | undefined => {
     const item = single(given, name);
     return item?.type === ItemType.Boolean ? item.value : undefined;

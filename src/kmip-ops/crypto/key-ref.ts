@@ -19,6 +19,16 @@ import { Algorithm } from './parameters.js';
 
 const T = tags('KeyBlock', 'KeyValue', 'KeyMaterial', 'CertificateValue');
 
+/** The kinds of token object one managed object may be held as: a secret key type, or a half of a pair. */
+const heldKinds = ['AES', 'DES3', 'DES', 'GENERIC', 'private', 'public'] as const satisfies readonly (
+  SecretKeyType | 'private' | 'public'
+)[];
+
+/** The id the token holds a managed object under, for one kind of token object. */
+function heldId(uid: string, kind: (typeof heldKinds)[number]): string {
+  return `${uid}/${kind}`;
+}
+
 /** How the operation uses the key: a secret key as a cipher key, as an HMAC key, or an asymmetric half. */
 export type KeyUse = 'cipher' | 'hmac' | 'asymmetric';
 
@@ -68,7 +78,7 @@ export function keyRefFor(object: ManagedObject, use: KeyUse, ctx: RequestContex
     case ObjectType.SymmetricKey: {
       const keyType = secretKeyType(object, use);
       return {
-        id: `${object.uid}/${keyType}`,
+        id: heldId(object.uid, keyType),
         source: async (): Promise<KeySource> =>
           material.kind === 'sealed-key'
             ? {
@@ -83,7 +93,7 @@ export function keyRefFor(object: ManagedObject, use: KeyUse, ctx: RequestContex
     case ObjectType.PrivateKey: {
       const keyType = asymmetricType(object);
       return {
-        id: `${object.uid}/private`,
+        id: heldId(object.uid, 'private'),
         source: async (): Promise<KeySource> =>
           material.kind === 'sealed-key'
             ? {
@@ -97,7 +107,7 @@ export function keyRefFor(object: ManagedObject, use: KeyUse, ctx: RequestContex
     }
     case ObjectType.PublicKey:
       return {
-        id: `${object.uid}/public`,
+        id: heldId(object.uid, 'public'),
         source: async (): Promise<KeySource> => ({
           kind: 'public-spki',
           bytes: await materialBytes(object, KeyFormat.X_509, ctx),
@@ -105,7 +115,7 @@ export function keyRefFor(object: ManagedObject, use: KeyUse, ctx: RequestContex
       };
     case ObjectType.Certificate:
       return {
-        id: `${object.uid}/public`,
+        id: heldId(object.uid, 'public'),
         source: async (): Promise<KeySource> => ({
           kind: 'public-spki',
           bytes: certificateSpki(await objectForGet(object, objectType, ctx, undefined)),
@@ -118,5 +128,5 @@ export function keyRefFor(object: ManagedObject, use: KeyUse, ctx: RequestContex
 
 /** Every id keyRefFor() may have used for an object, so that Destroy drops what the token holds. */
 export function keyRefIds(uid: string): string[] {
-  return ['AES', 'DES3', 'DES', 'GENERIC', 'private', 'public'].map((kind) => `${uid}/${kind}`);
+  return heldKinds.map((kind) => heldId(uid, kind));
 }
