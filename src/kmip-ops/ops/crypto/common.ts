@@ -3,6 +3,8 @@
  * (KMIP 1.4 §2.1.15-§2.1.17, src/kmip-ops/crypto/streams.ts) from a request, and the optional Data of a part.
  */
 import type { Fields } from '../../../kmip/fields.js';
+import type { KeyRef, MacSpec } from '../../../hsm/hsm.js';
+import { keyRefFor } from '../../crypto/key-ref.js';
 import type { RequestContext } from '../../context.js';
 import { errors } from '../../errors.js';
 import {
@@ -15,6 +17,8 @@ import {
 import {
   cipherPlan,
   cryptoParameters,
+  isHmac,
+  macPlan,
   type CipherPlan,
   type CryptoParameters,
 } from '../../crypto/parameters.js';
@@ -117,4 +121,19 @@ export function cipherPlanIn(parameters: CryptoParameters, ctx: RequestContext):
     );
   }
   return plan;
+}
+
+/**
+ * The key of MAC or MAC Verify, checked as usableKey does, with its MAC scheme: HMAC runs with the key as a
+ * generic secret, CMAC with it as the block cipher key it is.
+ */
+export async function macKey(
+  request: KeyedRequest,
+  rule: UseRule,
+  ctx: RequestContext,
+  protecting?: Uint8Array,
+): Promise<{ uid: string; ref: KeyRef; spec: MacSpec }> {
+  const { object, parameters } = await usableKey(request, rule, secretKeys, ctx, protecting);
+  const spec = macPlan(parameters);
+  return { uid: object.uid, ref: keyRefFor(object, isHmac(spec) ? 'hmac' : 'cipher', ctx), spec };
 }

@@ -2,11 +2,9 @@ import type { TtlvItem } from '../../../ttlv/types.js';
 import { tags } from '../../../kmip/vocabulary.js';
 import { handler } from '../../context.js';
 import { errors } from '../../errors.js';
-import { isHmac, macPlan } from '../../crypto/parameters.js';
-import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
 import { streamStep } from '../../crypto/streams.js';
-import { partData, readKeyedRequest, secretKeys, usableKey, type KeyedRequest } from './common.js';
+import { type KeyedRequest, macKey, partData, readKeyedRequest } from './common.js';
 import { verifyResponse, type VerifyResponse } from './signature-verify.js';
 
 const T = tags('UniqueIdentifier');
@@ -31,15 +29,7 @@ export const macVerify = handler({
     request: KeyedRequest & { data: Uint8Array; mac: Uint8Array | undefined },
     ctx,
   ): Promise<VerifyResponse> {
-    const begin = async (): Promise<{
-      uid: string;
-      ref: ReturnType<typeof keyRefFor>;
-      spec: ReturnType<typeof macPlan>;
-    }> => {
-      const { object, parameters } = await usableKey(request, rule, secretKeys, ctx);
-      const spec = macPlan(parameters);
-      return { uid: object.uid, ref: keyRefFor(object, isHmac(spec) ? 'hmac' : 'cipher', ctx), spec };
-    };
+    const begin = () => macKey(request, rule, ctx);
     if (request.part !== undefined) {
       const step = await streamStep(
         request.part,

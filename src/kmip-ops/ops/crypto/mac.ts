@@ -1,18 +1,9 @@
 import { ttlv, type TtlvItem } from '../../../ttlv/types.js';
 import { tags } from '../../../kmip/vocabulary.js';
 import { handler } from '../../context.js';
-import { isHmac, macPlan } from '../../crypto/parameters.js';
-import { keyRefFor } from '../../crypto/key-ref.js';
 import { Usage } from '../../crypto/permits.js';
 import { streamStep } from '../../crypto/streams.js';
-import {
-  partData,
-  readKeyedRequest,
-  secretKeys,
-  usableKey,
-  type KeyedRequest,
-  chargeLaterParts,
-} from './common.js';
+import { chargeLaterParts, type KeyedRequest, macKey, partData, readKeyedRequest } from './common.js';
 
 const T = tags('UniqueIdentifier', 'MACData', 'CorrelationValue');
 
@@ -37,15 +28,7 @@ export const mac = handler({
     return { ...keyed, data: partData(payload, keyed, 'MAC') };
   },
   async execute(request: KeyedRequest & { data: Uint8Array }, ctx): Promise<MacResponse> {
-    const begin = async (): Promise<{
-      uid: string;
-      ref: ReturnType<typeof keyRefFor>;
-      spec: ReturnType<typeof macPlan>;
-    }> => {
-      const { object, parameters } = await usableKey(request, rule, secretKeys, ctx, request.data);
-      const spec = macPlan(parameters);
-      return { uid: object.uid, ref: keyRefFor(object, isHmac(spec) ? 'hmac' : 'cipher', ctx), spec };
-    };
+    const begin = () => macKey(request, rule, ctx, request.data);
     if (request.part !== undefined) {
       const step = await streamStep(
         request.part,
