@@ -10,6 +10,7 @@ import {
 import { registryFor } from '../kmip/registry.js';
 import { enumValues, tag, tags } from '../kmip/vocabulary.js';
 import type { SealedSecret } from '../hsm/hsm.js';
+import type { Fields } from '../kmip/fields.js';
 import type { LocateIndex, StoredObject } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import { objectAccess } from './access.js';
@@ -324,6 +325,11 @@ export function instancesOf(attributes: readonly Attribute[], key: string): Attr
 }
 
 export const uidTag = tag('UniqueIdentifier');
+
+/** The request payload of the operations that take the Unique Identifier alone (absent: the ID placeholder). */
+export function uidRequest(payload: Fields | undefined): string | undefined {
+  return payload?.text('UniqueIdentifier');
+}
 
 /** The response payload of the operations that answer with the Unique Identifier alone. */
 export function uidResponse(uid: string): TtlvItem[] {

@@ -11,9 +11,10 @@ import {
   stateOf,
   withAttribute,
   uidResponse,
+  uidRequest,
 } from '../managed-object.js';
 
-const T = tags('UniqueIdentifier', 'State', 'ActivationDate');
+const T = tags('State', 'ActivationDate');
 
 /**
  * Activate (KMIP 1.4 §4.19, 2.1 §6.1.2): Pre-Active -> Active, "setting its Activation Date to the current date and
@@ -23,9 +24,7 @@ export const activate = handler({
   operation: 'Activate',
   since: '1.0',
   access: 'manage',
-  decodeRequest(payload) {
-    return payload?.text('UniqueIdentifier');
-  },
+  decodeRequest: uidRequest,
   async execute(uid: string | undefined, ctx) {
     const object = await loadObject(resolveUid(uid, ctx), ctx);
     if (stateOf(object) !== State.PreActive)

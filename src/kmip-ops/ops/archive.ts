@@ -8,6 +8,7 @@ import {
   saveObject,
   uidResponse,
   withAttribute,
+  uidRequest,
 } from '../managed-object.js';
 
 const T = tags('ArchiveDate');
@@ -25,9 +26,7 @@ export const archive = handler({
   operation: 'Archive',
   since: '1.0',
   access: 'manage',
-  decodeRequest(payload) {
-    return payload?.text('UniqueIdentifier');
-  },
+  decodeRequest: uidRequest,
   async execute(uid: string | undefined, ctx) {
     const object = await loadObject(resolveUid(uid, ctx), ctx);
     const archived = ttlv.dateTime(T.ArchiveDate, nowSeconds(ctx));

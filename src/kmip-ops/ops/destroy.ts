@@ -12,9 +12,10 @@ import {
   stateOf,
   withAttribute,
   uidResponse,
+  uidRequest,
 } from '../managed-object.js';
 
-const T = tags('UniqueIdentifier', 'State', 'DestroyDate');
+const T = tags('State', 'DestroyDate');
 
 /**
  * Destroy (KMIP 1.4 §4.21, Table 348): the key material is deleted; the object's metadata stays, in state Destroyed
@@ -24,9 +25,7 @@ export const destroy = handler({
   operation: 'Destroy',
   since: '1.0',
   access: 'manage',
-  decodeRequest(payload) {
-    return payload?.text('UniqueIdentifier');
-  },
+  decodeRequest: uidRequest,
   async execute(uid: string | undefined, ctx) {
     const object = await loadObject(resolveUid(uid, ctx), ctx);
     const state = stateOf(object);

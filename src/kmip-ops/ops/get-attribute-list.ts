@@ -3,7 +3,7 @@ import { attributeKey, attributeName, encodeAttribute2x, type Attribute } from '
 import { tags } from '../../kmip/vocabulary.js';
 import { referenceOf } from '../attribute-references.js';
 import { handler } from '../context.js';
-import { loadObject, resolveUid } from '../managed-object.js';
+import { loadObject, resolveUid, uidRequest } from '../managed-object.js';
 
 const T = tags('UniqueIdentifier', 'AttributeName');
 
@@ -12,9 +12,7 @@ export const getAttributeList = handler({
   operation: 'GetAttributeList',
   since: '1.0',
   access: 'read-metadata',
-  decodeRequest(payload) {
-    return payload?.text('UniqueIdentifier');
-  },
+  decodeRequest: uidRequest,
   async execute(uid: string | undefined, ctx) {
     const object = await loadObject(resolveUid(uid, ctx), ctx);
     const seen = new Set<string>();

@@ -2,7 +2,7 @@ import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
-import { loadObject, resolveUid, single, State, stateOf } from '../managed-object.js';
+import { loadObject, resolveUid, single, State, stateOf, uidRequest } from '../managed-object.js';
 
 const T = tags('UniqueIdentifier', 'LeaseTime', 'LastChangeDate');
 
@@ -23,9 +23,7 @@ export const obtainLease = handler({
   operation: 'ObtainLease',
   since: '1.0',
   access: 'read-material',
-  decodeRequest(payload) {
-    return payload?.text('UniqueIdentifier');
-  },
+  decodeRequest: uidRequest,
   async execute(uid: string | undefined, ctx): Promise<LeaseResponse> {
     const object = await loadObject(resolveUid(uid, ctx), ctx);
     const state = stateOf(object);

@@ -1,6 +1,14 @@
 import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
-import { loadObject, resolveUid, saveObject, single, uidResponse, withAttribute } from '../managed-object.js';
+import {
+  loadObject,
+  resolveUid,
+  saveObject,
+  single,
+  uidResponse,
+  withAttribute,
+  uidRequest,
+} from '../managed-object.js';
 
 const T = tags('ArchiveDate');
 
@@ -15,9 +23,7 @@ export const recover = handler({
   operation: 'Recover',
   since: '1.0',
   access: 'manage',
-  decodeRequest(payload) {
-    return payload?.text('UniqueIdentifier');
-  },
+  decodeRequest: uidRequest,
   async execute(uid: string | undefined, ctx) {
     const object = await loadObject(resolveUid(uid, ctx), ctx, { archived: 'allow' });
     if (single(object.attributes, 'ArchiveDate') !== undefined) {
