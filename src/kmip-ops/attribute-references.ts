@@ -12,15 +12,14 @@ import { registryFor, type KmipVersion } from '../kmip/registry.js';
 import { tag, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { nowSeconds, State, stateOf, type ManagedObject } from './managed-object.js';
+import { nowSeconds, State, stateOf, uidTag, type ManagedObject } from './managed-object.js';
 import { isReadOnly } from './template.js';
 
 /**
  * Naming attributes in the attribute operations: 1.x by Attribute Name text (1.4 §4.12-§4.16), 2.x by Attribute
  * Reference, a Tag enumeration value or a vendor { Vendor Identification, Attribute Name } structure (2.1 §7.2).
  */
-const T = tags('AttributeReference', 'VendorIdentification', 'AttributeName', 'Tag');
-const uidTag = tag('UniqueIdentifier');
+const T = tags('AttributeReference', 'VendorIdentification', 'AttributeName');
 
 /** The key (see attributeKey) of an attribute named by a 1.x Attribute Name. */
 export function keyOfName(name: string, version: KmipVersion): string {

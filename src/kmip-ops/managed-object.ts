@@ -60,18 +60,7 @@ export const State = enumValues(
   'DestroyedCompromised',
 );
 
-const T = tags(
-  'UniqueIdentifier',
-  'ObjectType',
-  'State',
-  'Name',
-  'NameValue',
-  'CryptographicAlgorithm',
-  'CryptographicLength',
-  'ObjectGroup',
-  'InitialDate',
-  'LastChangeDate',
-);
+const T = tags('UniqueIdentifier', 'ObjectType', 'State', 'NameValue', 'InitialDate', 'LastChangeDate');
 
 /** The one value of a single-valued standard attribute. */
 export function single(attributes: readonly Attribute[], tagName: string): TtlvItem | undefined {

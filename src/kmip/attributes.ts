@@ -24,8 +24,6 @@ const T = tags(
   'AttributeValue',
   'Attributes',
   'VendorIdentification',
-  'TemplateAttribute',
-  'Name',
 );
 
 /** A stable key for "the same attribute": the tag of a standard one, the name of a custom one. */

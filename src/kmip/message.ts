@@ -20,7 +20,6 @@ const T = tags(
   'BatchItem',
   'Operation',
   'UniqueBatchItemID',
-  'RequestPayload',
   'ResponsePayload',
   'ResultStatus',
   'ResultReason',

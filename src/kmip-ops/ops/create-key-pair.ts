@@ -29,7 +29,6 @@ const T = tags(
   'CryptographicAlgorithm',
   'CryptographicLength',
   'CryptographicUsageMask',
-  'CryptographicDomainParameters',
   'RecommendedCurve',
   'Link',
   'LinkType',

@@ -25,7 +25,6 @@ const T = tags(
   'ObjectType',
   'UniqueIdentifier',
   'CryptographicAlgorithm',
-  'CryptographicLength',
   'CryptographicUsageMask',
   'KeyFormatType',
 );

@@ -17,16 +17,7 @@ import {
 } from '../managed-object.js';
 import { child, objectForGet, structureTag } from '../object-payloads.js';
 
-const T = tags(
-  'ObjectType',
-  'UniqueIdentifier',
-  'KeyBlock',
-  'KeyFormatType',
-  'KeyWrappingData',
-  'CryptographicAlgorithm',
-  'CryptographicLength',
-  'Fresh',
-);
+const T = tags('ObjectType', 'UniqueIdentifier', 'KeyBlock', 'KeyFormatType', 'KeyWrappingData');
 const KeyWrapType = enumValues('KeyWrapType', 'NotWrapped');
 
 interface ExportRequest {

@@ -27,7 +27,6 @@ const T = tags(
   'ObjectGroup',
   'UniqueIdentifier',
   'LocatedItems',
-  'Attributes',
 );
 const StorageStatus = enumValues('StorageStatusMask', 'OnLineStorage', 'ArchivalStorage', 'DestroyedStorage');
 

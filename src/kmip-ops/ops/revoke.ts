@@ -13,14 +13,7 @@ import {
   uidResponse,
 } from '../managed-object.js';
 
-const T = tags(
-  'UniqueIdentifier',
-  'State',
-  'RevocationReason',
-  'DeactivationDate',
-  'CompromiseDate',
-  'CompromiseOccurrenceDate',
-);
+const T = tags('State', 'DeactivationDate', 'CompromiseDate', 'CompromiseOccurrenceDate');
 const Reason = enumValues('RevocationReasonCode', 'KeyCompromise', 'CACompromise');
 
 interface RevokeRequest {
