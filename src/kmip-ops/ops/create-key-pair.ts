@@ -19,6 +19,7 @@ import {
   type ManagedObject,
   type Material,
 } from '../managed-object.js';
+import { link, LinkType } from '../links.js';
 import { KeyFormat } from '../object-payloads.js';
 import { clientAttributes } from '../template.js';
 import { activationState, UsageMask } from './create.js';
@@ -30,9 +31,6 @@ const T = tags(
   'CryptographicLength',
   'CryptographicUsageMask',
   'RecommendedCurve',
-  'Link',
-  'LinkType',
-  'LinkedObjectIdentifier',
   'PublicKey',
   'KeyBlock',
   'KeyFormatType',
@@ -41,7 +39,6 @@ const T = tags(
 );
 const Algorithm = enumValues('CryptographicAlgorithm', 'RSA', 'DSA', 'ECDSA', 'EC');
 const Curve = enumValues('RecommendedCurve', 'P_256', 'P_384', 'P_521');
-const LinkType = enumValues('LinkType', 'PublicKeyLink', 'PrivateKeyLink');
 
 interface PairRequest {
   readonly common: Attribute[];
@@ -106,16 +103,6 @@ export function withDefaults(attributes: Attribute[], bits: number, mask: number
   if (!single(out, 'CryptographicLength'))
     out.push({ kind: 'standard', value: ttlv.integer(T.CryptographicLength, bits) });
   return out;
-}
-
-function link(type: number, uid: string): Attribute {
-  return {
-    kind: 'standard',
-    value: ttlv.structure(T.Link, [
-      ttlv.enumeration(T.LinkType, type),
-      ttlv.textString(T.LinkedObjectIdentifier, uid),
-    ]),
-  };
 }
 
 /** One half of a generated pair: its material, the attributes that describe it, its default usage mask. */

@@ -1,6 +1,6 @@
-import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
-import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { tags } from '../../kmip/vocabulary.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -17,14 +17,13 @@ import {
   toStored,
   type ManagedObject,
 } from '../managed-object.js';
+import { link, linkedUid, LinkType } from '../links.js';
 import { generatedObjectAttributes } from '../server-attributes.js';
 import { clientAttributes } from '../template.js';
 import { generatePair, pairSpec, withDefaults, type GeneratedHalf } from './create-key-pair.js';
 import {
   checkReplaceable,
   copiedAttributes,
-  link,
-  LinkType,
   readOffset,
   replacedObject,
   replacementDates,
@@ -35,13 +34,9 @@ import {
 const T = tags(
   'PrivateKeyUniqueIdentifier',
   'PublicKeyUniqueIdentifier',
-  'Link',
-  'LinkType',
-  'LinkedObjectIdentifier',
   'ActivationDate',
   'DeactivationDate',
 );
-const PairLink = enumValues('LinkType', 'PublicKeyLink', 'PrivateKeyLink');
 /** The dates a pair's replacement takes over or moves (KMIP 1.4 Table 176, 2.1 Table 308). */
 const pairDates = [T.ActivationDate, T.DeactivationDate];
 
@@ -51,23 +46,6 @@ interface PairRequest {
   readonly common: Attribute[];
   readonly privateOnly: Attribute[];
   readonly publicOnly: Attribute[];
-}
-
-/** The object one Link of a type points to, if the object has such a Link. */
-function linkedUid(object: ManagedObject, type: number): string | undefined {
-  for (const a of object.attributes) {
-    const v = a.value;
-    if (a.kind !== 'standard' || v.tag !== T.Link || v.type !== ItemType.Structure) continue;
-    const linkType = v.value.find((c) => c.tag === T.LinkType);
-    const target = v.value.find((c) => c.tag === T.LinkedObjectIdentifier);
-    if (
-      linkType?.type === ItemType.Enumeration &&
-      linkType.value === type &&
-      target?.type === ItemType.TextString
-    )
-      return target.value;
-  }
-  return undefined;
 }
 
 /**
@@ -158,7 +136,7 @@ export const reKeyKeyPair = handler({
       );
     }
     checkReplaceable(existingPrivate);
-    const publicUid = linkedUid(existingPrivate, PairLink.PublicKeyLink);
+    const publicUid = linkedUid(existingPrivate, LinkType.PublicKeyLink);
     if (publicUid === undefined) {
       throw errors.permissionDenied(
         `private key ${existingPrivate.uid} has no Public Key Link: there is no pair to re-key`,
@@ -185,7 +163,7 @@ export const reKeyKeyPair = handler({
       existingPrivate,
       ObjectType.PrivateKey,
       newPrivateUid,
-      { type: PairLink.PublicKeyLink, uid: newPublicUid },
+      { type: LinkType.PublicKeyLink, uid: newPublicUid },
       pair.privateKey,
       pair.bits,
       privateRequested,
@@ -196,7 +174,7 @@ export const reKeyKeyPair = handler({
       existingPublic,
       ObjectType.PublicKey,
       newPublicUid,
-      { type: PairLink.PrivateKeyLink, uid: newPrivateUid },
+      { type: LinkType.PrivateKeyLink, uid: newPrivateUid },
       pair.publicKey,
       pair.bits,
       publicRequested,

@@ -1,7 +1,7 @@
 import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { attributeKey, type Attribute } from '../../kmip/attributes.js';
 import { registryFor } from '../../kmip/registry.js';
-import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { tags } from '../../kmip/vocabulary.js';
 import type { Fields } from '../../kmip/fields.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
@@ -23,6 +23,7 @@ import {
   withAttribute,
   type ManagedObject,
 } from '../managed-object.js';
+import { link, LinkType, linkTypeOf } from '../links.js';
 import { KeyFormat } from '../object-payloads.js';
 import { digestOf, generatedObjectAttributes } from '../server-attributes.js';
 import { attributeContainer, clientAttributes, isMultiValued, isServerOnly } from '../template.js';
@@ -31,8 +32,6 @@ import { secretKeys } from './create.js';
 
 const T = tags(
   'Link',
-  'LinkType',
-  'LinkedObjectIdentifier',
   'Name',
   'LastChangeDate',
   'KeyFormatType',
@@ -46,7 +45,6 @@ const T = tags(
   'LeaseTime',
   'Fresh',
 );
-export const LinkType = enumValues('LinkType', 'ReplacementObjectLink', 'ReplacedObjectLink');
 
 /** The lifecycle dates a replacement takes over, or moves by the Offset (KMIP 1.4 Table 172). */
 const dateTags = [T.ActivationDate, T.ProcessStartDate, T.ProtectStopDate, T.DeactivationDate];
@@ -159,23 +157,6 @@ export function replacementUsageLimits(existing: readonly Attribute[]): Attribut
   return limits === undefined
     ? []
     : [{ kind: 'standard', value: usageLimitsItem({ ...limits, count: limits.total }) }];
-}
-
-export function link(type: number, uid: string): Attribute {
-  return {
-    kind: 'standard',
-    value: ttlv.structure(T.Link, [
-      ttlv.enumeration(T.LinkType, type),
-      ttlv.textString(T.LinkedObjectIdentifier, uid),
-    ]),
-  };
-}
-
-function linkTypeOf(attribute: Attribute): number | undefined {
-  const v = attribute.value;
-  if (attribute.kind !== 'standard' || v.tag !== T.Link || v.type !== ItemType.Structure) return undefined;
-  const type = v.value.find((c) => c.tag === T.LinkType);
-  return type?.type === ItemType.Enumeration ? type.value : undefined;
 }
 
 /**
