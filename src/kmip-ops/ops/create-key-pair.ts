@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { encodeTtlv } from '../../ttlv/encode.js';
 import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
+import type { Fields } from '../../kmip/fields.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import type { KeyPairSpec, SealedSecret } from '../../hsm/hsm.js';
@@ -40,10 +41,30 @@ const T = tags(
 const Algorithm = enumValues('CryptographicAlgorithm', 'RSA', 'DSA', 'ECDSA', 'EC');
 const Curve = enumValues('RecommendedCurve', 'P_256', 'P_384', 'P_521');
 
-interface PairRequest {
+/** The attributes a key-pair request asks for: for both keys, and for each key alone. */
+export interface PairTemplates {
   readonly common: Attribute[];
   readonly privateOnly: Attribute[];
   readonly publicOnly: Attribute[];
+}
+
+/**
+ * The three attribute sets of Create Key Pair and Re-key Key Pair: 1.x Template-Attribute structures (1.4 §4.2
+ * Table 166), 2.x Attributes structures (2.1 §6.1.9 Table 189).
+ */
+export function readPairTemplates(payload: Fields | undefined, ctx: RequestContext): PairTemplates {
+  const v2 = ctx.version.startsWith('2.');
+  return {
+    common: clientAttributes(payload?.struct(v2 ? 'CommonAttributes' : 'CommonTemplateAttribute'), ctx),
+    privateOnly: clientAttributes(
+      payload?.struct(v2 ? 'PrivateKeyAttributes' : 'PrivateKeyTemplateAttribute'),
+      ctx,
+    ),
+    publicOnly: clientAttributes(
+      payload?.struct(v2 ? 'PublicKeyAttributes' : 'PublicKeyTemplateAttribute'),
+      ctx,
+    ),
+  };
 }
 
 const curveByValue = new Map<number, 'P-256' | 'P-384' | 'P-521'>([
@@ -174,21 +195,8 @@ export const createKeyPair = handler({
   operation: 'CreateKeyPair',
   since: '1.0',
   access: 'create',
-  decodeRequest(payload, ctx): PairRequest {
-    const v2 = ctx.version.startsWith('2.');
-    return {
-      common: clientAttributes(payload?.struct(v2 ? 'CommonAttributes' : 'CommonTemplateAttribute'), ctx),
-      privateOnly: clientAttributes(
-        payload?.struct(v2 ? 'PrivateKeyAttributes' : 'PrivateKeyTemplateAttribute'),
-        ctx,
-      ),
-      publicOnly: clientAttributes(
-        payload?.struct(v2 ? 'PublicKeyAttributes' : 'PublicKeyTemplateAttribute'),
-        ctx,
-      ),
-    };
-  },
-  async execute(request: PairRequest, ctx) {
+  decodeRequest: readPairTemplates,
+  async execute(request: PairTemplates, ctx) {
     const privateAttrs = withFullUsageCount([...request.common, ...request.privateOnly]);
     const publicAttrs = withFullUsageCount([...request.common, ...request.publicOnly]);
     const spec = pairSpec(privateAttrs, ctx);
@@ -196,32 +204,39 @@ export const createKeyPair = handler({
     const pair = await generatePair(spec, single(privateAttrs, 'CryptographicAlgorithm'), owner, ctx);
     const privateUid = newUid();
     const publicUid = newUid();
-    const privateObject: ManagedObject = {
-      uid: privateUid,
+    const half = (
+      uid: string,
+      objectType: number,
+      attributes: Attribute[],
+      toOther: Attribute,
+      generated: GeneratedHalf,
+    ): ManagedObject => ({
+      uid,
       revision: 1,
       owner,
       attributes: [
-        ...serverAttributes(ctx, privateUid, ObjectType.PrivateKey, activationState(privateAttrs, ctx)),
-        ...withDefaults(privateAttrs, pair.bits, pair.privateKey.mask),
-        link(LinkType.PublicKeyLink, publicUid),
-        ...pair.privateKey.attributes,
-        ...generatedObjectAttributes(privateAttrs, ctx),
+        ...serverAttributes(ctx, uid, objectType, activationState(attributes, ctx)),
+        ...withDefaults(attributes, pair.bits, generated.mask),
+        toOther,
+        ...generated.attributes,
+        ...generatedObjectAttributes(attributes, ctx),
       ],
-      material: pair.privateKey.material,
-    };
-    const publicObject: ManagedObject = {
-      uid: publicUid,
-      revision: 1,
-      owner,
-      attributes: [
-        ...serverAttributes(ctx, publicUid, ObjectType.PublicKey, activationState(publicAttrs, ctx)),
-        ...withDefaults(publicAttrs, pair.bits, pair.publicKey.mask),
-        link(LinkType.PrivateKeyLink, privateUid),
-        ...pair.publicKey.attributes,
-        ...generatedObjectAttributes(publicAttrs, ctx),
-      ],
-      material: pair.publicKey.material,
-    };
+      material: generated.material,
+    });
+    const privateObject = half(
+      privateUid,
+      ObjectType.PrivateKey,
+      privateAttrs,
+      link(LinkType.PublicKeyLink, publicUid),
+      pair.privateKey,
+    );
+    const publicObject = half(
+      publicUid,
+      ObjectType.PublicKey,
+      publicAttrs,
+      link(LinkType.PrivateKeyLink, privateUid),
+      pair.publicKey,
+    );
     // Both keys in one atomic commit: a client never sees half a pair.
     await ctx.store.commit({
       put: [

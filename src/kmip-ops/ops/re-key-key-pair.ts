@@ -19,8 +19,14 @@ import {
 } from '../managed-object.js';
 import { link, linkedUid, LinkType } from '../links.js';
 import { generatedObjectAttributes } from '../server-attributes.js';
-import { clientAttributes } from '../template.js';
-import { generatePair, pairSpec, withDefaults, type GeneratedHalf } from './create-key-pair.js';
+import {
+  generatePair,
+  pairSpec,
+  readPairTemplates,
+  withDefaults,
+  type GeneratedHalf,
+  type PairTemplates,
+} from './create-key-pair.js';
 import {
   checkReplaceable,
   copiedAttributes,
@@ -40,12 +46,9 @@ const T = tags(
 /** The dates a pair's replacement takes over or moves (KMIP 1.4 Table 176, 2.1 Table 308). */
 const pairDates = [T.ActivationDate, T.DeactivationDate];
 
-interface PairRequest {
+interface PairRequest extends PairTemplates {
   readonly uid: string | undefined;
   readonly offset: number | undefined;
-  readonly common: Attribute[];
-  readonly privateOnly: Attribute[];
-  readonly publicOnly: Attribute[];
 }
 
 /**
@@ -107,25 +110,12 @@ export const reKeyKeyPair = handler({
   since: '1.1',
   access: 'manage',
   decodeRequest(payload, ctx): PairRequest {
-    const v2 = ctx.version.startsWith('2.');
-    const common = clientAttributes(
-      payload?.struct(v2 ? 'CommonAttributes' : 'CommonTemplateAttribute'),
-      ctx,
-    );
-    const privateOnly = clientAttributes(
-      payload?.struct(v2 ? 'PrivateKeyAttributes' : 'PrivateKeyTemplateAttribute'),
-      ctx,
-    );
-    const publicOnly = clientAttributes(
-      payload?.struct(v2 ? 'PublicKeyAttributes' : 'PublicKeyTemplateAttribute'),
-      ctx,
-    );
+    const templates = readPairTemplates(payload, ctx);
+    const { common, privateOnly, publicOnly } = templates;
     return {
       uid: payload?.text('PrivateKeyUniqueIdentifier'),
       offset: readOffset(payload, [...common, ...privateOnly, ...publicOnly], pairDates),
-      common,
-      privateOnly,
-      publicOnly,
+      ...templates,
     };
   },
   async execute(request: PairRequest, ctx) {
