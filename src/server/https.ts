@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -14,7 +13,14 @@ import {
   type TextMessages,
 } from '../kmip/text-messages.js';
 import { errors } from '../kmip-ops/errors.js';
-import { addressOf, MutualTls, refusalGraceMs, type ListenerOptions, type Peer } from './mutual-tls.js';
+import {
+  addressOf,
+  listenOn,
+  MutualTls,
+  refusalGraceMs,
+  type ListenerOptions,
+  type Peer,
+} from './mutual-tls.js';
 
 export interface HttpsServerOptions extends ListenerOptions {
   readonly host: string;
@@ -104,12 +110,8 @@ export class KmipHttpsServer {
     });
   }
 
-  async listen(): Promise<{ host: string; port: number }> {
-    this.server.listen(this.options.port, this.options.host);
-    await once(this.server, 'listening');
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the listener has no TCP address');
-    return { host: address.address, port: address.port };
+  listen(): Promise<{ host: string; port: number }> {
+    return listenOn(this.server, this.options.port, this.options.host);
   }
 
   /** Stops accepting, closes idle connections, lets the requests in flight finish, then closes the rest. */

@@ -1,4 +1,5 @@
-import type { Socket } from 'node:net';
+import { once } from 'node:events';
+import type { Server, Socket } from 'node:net';
 import type tls from 'node:tls';
 import { TtlvError } from '../ttlv/errors.js';
 import type { TtlvItem } from '../ttlv/types.js';
@@ -63,6 +64,19 @@ export const refusalGraceMs = 5_000;
 
 export function addressOf(socket: Socket): string {
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+/** Starts a listener on a host and port (0: any free port) and answers the address it got. */
+export async function listenOn(
+  server: Server,
+  port: number,
+  host: string,
+): Promise<{ host: string; port: number }> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the listener has no TCP address');
+  return { host: address.address, port: address.port };
 }
 
 /**

@@ -5,7 +5,14 @@ import { encodeTtlv } from '../ttlv/encode.js';
 import { TtlvError } from '../ttlv/errors.js';
 import { TtlvFramer } from '../ttlv/framer.js';
 import type { TtlvItem } from '../ttlv/types.js';
-import { addressOf, MutualTls, refusalGraceMs, type ListenerOptions, type Peer } from './mutual-tls.js';
+import {
+  addressOf,
+  listenOn,
+  MutualTls,
+  refusalGraceMs,
+  type ListenerOptions,
+  type Peer,
+} from './mutual-tls.js';
 
 export type { TlsMaterial } from './mutual-tls.js';
 
@@ -45,12 +52,8 @@ export class KmipServer {
     this.mutualTls.guard(this.server, () => this.closing);
   }
 
-  async listen(): Promise<{ host: string; port: number }> {
-    this.server.listen(this.options.port, this.options.host);
-    await once(this.server, 'listening');
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the listener has no TCP address');
-    return { host: address.address, port: address.port };
+  listen(): Promise<{ host: string; port: number }> {
+    return listenOn(this.server, this.options.port, this.options.host);
   }
 
   /** Stops accepting, lets every connection finish the requests it has read, then closes them. */
