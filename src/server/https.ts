@@ -81,21 +81,15 @@ export class KmipHttpsServer {
       this.inFlight.add(served);
       void served.finally(() => this.inFlight.delete(served));
     });
-    this.server.on('secureConnection', (socket) => {
-      try {
+    this.mutualTls.guard(
+      this.server,
+      () => this.closing,
+      (socket) => {
         const peer = this.mutualTls.admit(socket);
         this.peers.set(socket, peer);
         if (peer.refusal) socket.setTimeout(refusalGraceMs);
-      } catch (error) {
-        // An unexpected failure on one connection must not become an uncaught exception of the process.
-        options.log.error('connection failed', {
-          client: addressOf(socket),
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-        socket.destroy();
-      }
-    });
-    this.mutualTls.guard(this.server, () => this.closing);
+      },
+    );
     // The TTLV listener's idle limit, between requests and while keeping a connection alive.
     this.server.keepAliveTimeout = limits.idleTimeoutMs;
     this.server.setTimeout(limits.idleTimeoutMs, (socket: Socket) => {

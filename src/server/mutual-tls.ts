@@ -118,11 +118,24 @@ export class MutualTls {
   }
 
   /**
-   * The connection limit and the logging of refused handshakes, on a listener. `closing` tells whether the listener
-   * is shutting down (new connections are then refused).
+   * The connection limit and the logging of refused handshakes, on a listener, and each connection that completes
+   * its handshake handed to `accept`. `closing` tells whether the listener is shutting down (new connections are
+   * then refused).
    */
-  guard(server: tls.Server, closing: () => boolean): void {
+  guard(server: tls.Server, closing: () => boolean, accept: (socket: tls.TLSSocket) => void): void {
     let sockets = 0;
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      try {
+        accept(socket);
+      } catch (error) {
+        // An unexpected failure on one connection must not become an uncaught exception of the process.
+        this.options.log.error('connection failed', {
+          client: addressOf(socket),
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        socket.destroy();
+      }
+    });
     server.on('tlsClientError', (error: Error & { code?: string }, socket: tls.TLSSocket) => {
       this.options.log.warn('TLS handshake refused', {
         client: addressOf(socket),

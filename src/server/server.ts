@@ -5,14 +5,7 @@ import { encodeTtlv } from '../ttlv/encode.js';
 import { TtlvError } from '../ttlv/errors.js';
 import { TtlvFramer } from '../ttlv/framer.js';
 import type { TtlvItem } from '../ttlv/types.js';
-import {
-  addressOf,
-  listenOn,
-  MutualTls,
-  refusalGraceMs,
-  type ListenerOptions,
-  type Peer,
-} from './mutual-tls.js';
+import { listenOn, MutualTls, refusalGraceMs, type ListenerOptions, type Peer } from './mutual-tls.js';
 
 export type { TlsMaterial } from './mutual-tls.js';
 
@@ -37,19 +30,13 @@ export class KmipServer {
   constructor(private readonly options: ServerOptions) {
     this.mutualTls = new MutualTls(options);
     this.server = tls.createServer(this.mutualTls.serverOptions());
-    this.server.on('secureConnection', (socket) => {
-      try {
+    this.mutualTls.guard(
+      this.server,
+      () => this.closing,
+      (socket) => {
         this.accept(socket);
-      } catch (error) {
-        // An unexpected failure on one connection must not become an uncaught exception of the process.
-        options.log.error('connection failed', {
-          client: addressOf(socket),
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-        socket.destroy();
-      }
-    });
-    this.mutualTls.guard(this.server, () => this.closing);
+      },
+    );
   }
 
   listen(): Promise<{ host: string; port: number }> {
