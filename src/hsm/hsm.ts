@@ -205,6 +205,12 @@ export interface Hsm {
   seal(kek: SealedKek, plaintext: Uint8Array, format: SealedSecret['format']): Promise<SealedSecret>;
   /** The plaintext of a sealed secret, for Get. The caller zeroes it after use and never logs it. */
   unseal(kek: SealedKek, sealed: SealedSecret): Promise<Uint8Array>;
+  /**
+   * Whether this sealed form costs the token more to read than seal() of the same bytes would give. A key generated
+   * in the token stays in the form the token made it in (its bytes never enter the process), which can be slow to
+   * read; once a client has been served its bytes anyway, the caller may seal them again and keep that form.
+   */
+  readsFasterResealed(sealed: SealedSecret): boolean;
   /** Random bytes from the token's generator. */
   random(length: number): Promise<Uint8Array>;
   /** Mixes bytes into the token's generator (C_SeedRandom); false when the token does not take seeds. */

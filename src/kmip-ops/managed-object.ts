@@ -296,6 +296,22 @@ export async function saveObject(
   return next;
 }
 
+/**
+ * Stores the object's material in another sealed form of the same bytes (KeyService.unsealToServe). No attribute
+ * changes, Last Change Date included: to the client the object is what it was.
+ */
+export async function saveMaterial(
+  object: ManagedObject,
+  material: Material,
+  ctx: RequestContext,
+): Promise<ManagedObject> {
+  const next: ManagedObject = { ...object, material, revision: object.revision + 1 };
+  await ctx.store.commit({
+    put: [{ object: toStored(next, next.revision), expectedRevision: object.revision }],
+  });
+  return next;
+}
+
 /** Stores a new object and makes its UID the ID placeholder for the rest of the message. */
 export async function createObject(
   object: Omit<ManagedObject, 'revision'>,

@@ -147,13 +147,41 @@ export async function objectForGet(
   ctx: RequestContext,
   requestedFormat: number | undefined,
 ): Promise<TtlvItem> {
+  return (await readStructure(object, objectType, ctx, requestedFormat, false)).structure;
+}
+
+/**
+ * objectForGet() for a client being served the object (Get, Export), with the material sealed again where the
+ * token reads that form faster (KeyService.unsealToServe), for the caller to store (serving.ts markServed).
+ */
+export function objectToServe(
+  object: ManagedObject,
+  objectType: number,
+  ctx: RequestContext,
+  requestedFormat: number | undefined,
+): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
+  return readStructure(object, objectType, ctx, requestedFormat, true);
+}
+
+async function readStructure(
+  object: ManagedObject,
+  objectType: number,
+  ctx: RequestContext,
+  requestedFormat: number | undefined,
+  reseal: boolean,
+): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
   const material = object.material;
   if (!material) throw errors.generalFailure(`object ${object.uid} has no key value`);
   let structure: TtlvItem;
+  let resealed: Material | undefined;
   if (material.kind === 'clear-object') {
     structure = decodeTtlv(material.bytes);
   } else {
-    const plain = await ctx.keys.unseal(object.owner, material.sealed);
+    const served = reseal
+      ? await ctx.keys.unsealToServe(object.owner, material.sealed)
+      : { plain: await ctx.keys.unseal(object.owner, material.sealed), resealed: undefined };
+    const plain = served.plain;
+    if (served.resealed) resealed = { kind: material.kind, sealed: served.resealed };
     try {
       structure =
         material.kind === 'sealed-object'
@@ -163,7 +191,10 @@ export async function objectForGet(
       plain.fill(0);
     }
   }
-  return convertFormat(stripKeyValueAttributes(structure, ctx), requestedFormat, ctx);
+  return {
+    structure: convertFormat(stripKeyValueAttributes(structure, ctx), requestedFormat, ctx),
+    resealed,
+  };
 }
 
 /** A Key Block around key bytes the token generated (Raw for secret keys, PKCS#8 for private keys). */

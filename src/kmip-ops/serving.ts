@@ -6,7 +6,14 @@ import { ItemType, ttlv } from '../ttlv/types.js';
 import { tag } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { saveObject, single, withAttribute, type ManagedObject } from './managed-object.js';
+import {
+  saveMaterial,
+  saveObject,
+  single,
+  withAttribute,
+  type ManagedObject,
+  type Material,
+} from './managed-object.js';
 import { StoreError } from '../store/store.js';
 
 const freshTag = tag('Fresh');
@@ -28,15 +35,26 @@ export function refuseSensitive(object: ManagedObject): void {
 }
 
 /**
- * KMIP 2.1 §4.24 Fresh: "The server SHALL change the value to False when the object is served via a Get". Two
- * requests serving a fresh object at once both try to write: the one that loses finds the object changed (a
- * revision conflict) by the other, which has turned Fresh False or will be followed by the next Get; the value
- * itself was served either way, so that conflict does not fail the request.
+ * KMIP 2.1 §4.24 Fresh: "The server SHALL change the value to False when the object is served via a Get". With it,
+ * or alone, the material sealed again in a form the token reads faster (objectToServe), if there is one. Two
+ * requests serving an object at once both try to write: the one that loses finds the object changed (a revision
+ * conflict) by the other, which has made the same change or will be followed by the next Get; the value itself was
+ * served either way, so that conflict does not fail the request. A change made meanwhile by another operation
+ * (Destroy among them) wins the same way: nothing here overwrites it.
  */
-export async function markServed(object: ManagedObject, ctx: RequestContext): Promise<void> {
-  if (!flag(object, 'Fresh')) return;
+export async function markServed(
+  object: ManagedObject,
+  ctx: RequestContext,
+  resealed?: Material,
+): Promise<void> {
+  const fresh = flag(object, 'Fresh');
   try {
-    await saveObject(object, withAttribute(object.attributes, ttlv.boolean(freshTag, false)), ctx);
+    if (fresh) {
+      const served = resealed === undefined ? object : { ...object, material: resealed };
+      await saveObject(served, withAttribute(object.attributes, ttlv.boolean(freshTag, false)), ctx);
+    } else if (resealed !== undefined) {
+      await saveMaterial(object, resealed, ctx);
+    }
   } catch (error) {
     if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
   }

@@ -150,6 +150,22 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
     await rejectsWith(t, current.unseal(kek, altered(framed, framed.blob.length - 1)), 'unseal-failed');
   });
 
+  test.serial(
+    'gcm: only the key-wrap layouts read faster sealed again, and only where seal() writes GCM',
+    async (t) => {
+      const legacy = await open(true);
+      const current = await open();
+      const kek = await current.createKek();
+      const generated = await current.generateSecretKey(kek, 'AES', 128);
+      const framed = await legacy.seal(kek, randomBytes(16), 'raw');
+      const gcm = await current.seal(kek, randomBytes(16), 'raw');
+      t.true(current.readsFasterResealed(generated), 'a generated key (layout 2)');
+      t.true(current.readsFasterResealed(framed), 'a secret of an earlier version (layout 1)');
+      t.false(current.readsFasterResealed(gcm), 'already in the GCM layout');
+      t.false(legacy.readsFasterResealed(generated), 'seal() of a key-wrap HSM gives no faster form');
+    },
+  );
+
   test.serial('gcm: the PKCS#11 GCM parameters give what node:crypto gives (known answer)', async (t) => {
     await open();
     const opened = openToken(token);

@@ -15,7 +15,7 @@ import {
   stateOf,
   type ManagedObject,
 } from '../managed-object.js';
-import { child, objectForGet, structureTag } from '../object-payloads.js';
+import { child, objectToServe, structureTag } from '../object-payloads.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier', 'KeyBlock', 'KeyFormatType', 'KeyWrappingData');
 const KeyWrapType = enumValues('KeyWrapType', 'NotWrapped');
@@ -87,9 +87,9 @@ export const exportObject = handler({
     const state = stateOf(object);
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
     if (!destroyed) refuseSensitive(object);
-    const structure = destroyed
-      ? destroyedStructure(object, objectType, ctx)
-      : await objectForGet(object, objectType, ctx, request.keyFormatType);
+    const { structure, resealed } = destroyed
+      ? { structure: destroyedStructure(object, objectType, ctx), resealed: undefined }
+      : await objectToServe(object, objectType, ctx, request.keyFormatType);
     // Key Wrap Type Not Wrapped asks for the key in the clear (1.4 §9.1.3.2.48): one registered wrapped would have
     // to be unwrapped, which this server cannot do.
     if (
@@ -101,7 +101,7 @@ export const exportObject = handler({
       );
     }
     // Export serves the object as Get does (Fresh turns False); the answer shows the attributes as they were.
-    if (!destroyed) await markServed(object, ctx);
+    if (!destroyed) await markServed(object, ctx, resealed);
     ctx.idPlaceholder.current = object.uid;
     return { uid: object.uid, objectType, attributes: object.attributes, structure };
   },

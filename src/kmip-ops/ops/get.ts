@@ -3,7 +3,7 @@ import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
-import { objectForGet } from '../object-payloads.js';
+import { objectToServe } from '../object-payloads.js';
 import { markServed, refuseSensitive } from '../serving.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier');
@@ -39,8 +39,8 @@ export const get = handler({
     }
     refuseSensitive(object);
     const objectType = objectTypeOf(object);
-    const structure = await objectForGet(object, objectType, ctx, request.keyFormatType);
-    await markServed(object, ctx);
+    const { structure, resealed } = await objectToServe(object, objectType, ctx, request.keyFormatType);
+    await markServed(object, ctx, resealed);
     return { uid: object.uid, objectType, structure };
   },
   encodeResponse(response: { uid: string; objectType: number; structure: TtlvItem }): TtlvItem[] {
