@@ -3,6 +3,7 @@ import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
 import {
   attributeKey,
   deserializeAttributes,
+  firstStandard,
   serializeAttributes,
   standard,
   type Attribute,
@@ -64,7 +65,7 @@ const T = tags('UniqueIdentifier', 'ObjectType', 'State', 'NameValue', 'InitialD
 
 /** The one value of a single-valued standard attribute. */
 export function single(attributes: readonly Attribute[], tagName: string): TtlvItem | undefined {
-  return standard(attributes, tagName)[0];
+  return firstStandard(attributes, tagName);
 }
 
 export function enumAttribute(attributes: readonly Attribute[], tagName: string): number | undefined {

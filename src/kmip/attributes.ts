@@ -202,5 +202,17 @@ export function deserializeAttributes(bytes: Uint8Array): Attribute[] {
 /** The standard attributes with a tag. */
 export function standard(attributes: readonly Attribute[], tagName: string): TtlvItem[] {
   const t = tag(tagName);
-  return attributes.flatMap((a) => (a.kind === 'standard' && a.value.tag === t ? [a.value] : []));
+  const found: TtlvItem[] = [];
+  for (const a of attributes) if (a.kind === 'standard' && a.value.tag === t) found.push(a.value);
+  return found;
+}
+
+/**
+ * The first standard attribute with a tag: standard()[0] without building the list. Every request reads several
+ * (State, Object Type, dates), so this is on the path of each one.
+ */
+export function firstStandard(attributes: readonly Attribute[], tagName: string): TtlvItem | undefined {
+  const t = tag(tagName);
+  for (const a of attributes) if (a.kind === 'standard' && a.value.tag === t) return a.value;
+  return undefined;
 }
