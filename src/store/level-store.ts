@@ -83,7 +83,13 @@ export interface LevelIterator {
 export interface LevelDatabase {
   open(): Promise<void>;
   close(): Promise<void>;
-  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /**
+   * A read on the calling thread (abstract-level 3 getSync): a record is a few hundred bytes, in LevelDB's memtable
+   * or block cache or the OS page cache, and reading it costs a few microseconds, where the asynchronous get costs a
+   * hand-off to the libuv pool and back (measured: about a quarter of the event loop's time in a Create).
+   */
+  getSync(key: Uint8Array): Uint8Array | undefined;
+  /** Many records at once, on the libuv pool: Locate reads candidates in chunks of up to MAX_CHUNK. */
   getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   batch(operations: LevelBatchOperation[]): Promise<void>;
   iterator(options: LevelIteratorOptions): LevelIterator;
@@ -326,6 +332,15 @@ function parseDecimal(key: KeyString, value: Uint8Array): number {
 }
 
 /** A copy whose byte fields the caller may zero without touching the cached record. */
+/** A synchronous result as the promise of an ObjectStore method: a throw becomes a rejection, as from an async one. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
 function copyOf(object: StoredObject): StoredObject {
   return {
     ...object,
@@ -343,12 +358,11 @@ export class LevelObjectStore implements ObjectStore {
   /**
    * Records read or written recently, newest last (a Map keeps insertion order, which makes it an LRU). Every write
    * goes through commit() in this process (LevelDB locks its directory to one process), and commit() drops the
-   * cached records it changes, so a cached record is the stored one. A get() that raced a commit does not
-   * populate it (see #epoch). Saves a LevelDB read on every Get of a hot key.
+   * cached records it changes once its batch has landed (or failed), so a cached record is the stored one: a get()
+   * reads and caches in one synchronous step, and what it cached while a batch was in flight is dropped after it.
+   * Saves a LevelDB read on every Get of a hot key.
    */
   readonly #cache = new Map<string, ObjectRecord>();
-  /** Counts commits: a read that saw the counter move may hold a record older than the cache may keep. */
-  #epoch = 0;
 
   private constructor(db: LevelDatabase, seq: number) {
     this.#db = db;
@@ -377,7 +391,7 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   static async #checkSchema(db: LevelDatabase): Promise<number> {
-    const schema = await db.get(toBytes(SCHEMA_KEY));
+    const schema = db.getSync(toBytes(SCHEMA_KEY));
     if (schema === undefined) {
       const it = db.iterator({ limit: 1 });
       const [first] = await it.nextv(1).finally(() => it.close());
@@ -409,7 +423,7 @@ export class LevelObjectStore implements ObjectStore {
     }
     // The high-water key may lag behind when concurrent batches land out of order; the newest creation entry
     // cannot, so the next seq is above both.
-    const seqValue = await db.get(toBytes(SEQ_KEY));
+    const seqValue = db.getSync(toBytes(SEQ_KEY));
     const stored = seqValue === undefined ? 0 : parseDecimal(SEQ_KEY, seqValue);
     const it = db.iterator({ ...prefixRange(Prefix.created), reverse: true, limit: 1 });
     const [last] = await it.nextv(1).finally(() => it.close());
@@ -423,6 +437,15 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   /** Runs a database call, mapping its failure: after close() it is 'closed', otherwise 'io' with the cause. */
+  #ioSync<T>(what: string, call: () => T): T {
+    this.#checkOpen();
+    try {
+      return call();
+    } catch (error) {
+      throw this.#mapError(what, error);
+    }
+  }
+
   async #io<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.#checkOpen();
     try {
@@ -451,20 +474,23 @@ export class LevelObjectStore implements ObjectStore {
     }
   }
 
-  async get(uid: string): Promise<StoredObject | undefined> {
-    this.#checkOpen();
-    const cached = this.#cache.get(uid);
-    if (cached) {
-      this.#remember(uid, cached);
-      return copyOf(cached.object);
-    }
-    const epoch = this.#epoch;
-    const key = objectKey(uid);
-    const value = await this.#io(`get ${uid}`, () => this.#db.get(toBytes(key)));
-    if (value === undefined) return undefined;
-    const record = decodeRecordAt(key, value);
-    if (epoch === this.#epoch) this.#remember(uid, { seq: record.seq, object: copyOf(record.object) });
-    return record.object;
+  get(uid: string): Promise<StoredObject | undefined> {
+    return settle(() => {
+      this.#checkOpen();
+      const cached = this.#cache.get(uid);
+      if (cached) {
+        this.#remember(uid, cached);
+        return copyOf(cached.object);
+      }
+      // Read and cached in one synchronous step: no commit can land in between (a commit in flight drops what is
+      // cached for its UIDs once its batch has landed).
+      const key = objectKey(uid);
+      const value = this.#ioSync(`get ${uid}`, () => this.#db.getSync(toBytes(key)));
+      if (value === undefined) return undefined;
+      const record = decodeRecordAt(key, value);
+      this.#remember(uid, { seq: record.seq, object: copyOf(record.object) });
+      return record.object;
+    });
   }
 
   /** Records kept in memory; past this the least recently used are dropped. */
@@ -507,8 +533,8 @@ export class LevelObjectStore implements ObjectStore {
     const release = await this.#locks.acquire(uids.map((uid) => Prefix.object + uid));
     try {
       const keys = uids.map(objectKey);
-      const values = await this.#io('commit: read stored revisions', () =>
-        this.#db.getMany(keys.map(toBytes)),
+      const values = this.#ioSync('commit: read stored revisions', () =>
+        keys.map((key) => this.#db.getSync(toBytes(key))),
       );
       const stored = new Map<string, ObjectRecord>();
       keys.forEach((key, i) => {
@@ -560,14 +586,12 @@ export class LevelObjectStore implements ObjectStore {
           ops.push({ type: 'del', key: toBytes(key) });
       }
       if (allocated) ops.push({ type: 'put', key: toBytes(SEQ_KEY), value: toBytes(String(this.#seq)) });
-      this.#epoch += 1;
       try {
         await this.#io('commit: write batch', () => this.#db.batch(ops));
       } finally {
         // Whether the batch landed or not, what is cached for these UIDs may be stale now: drop it. The next get()
         // reads the record from the database and caches it again.
         for (const uid of uids) this.#cache.delete(uid);
-        this.#epoch += 1;
       }
     } finally {
       release();
@@ -663,10 +687,12 @@ export class LevelObjectStore implements ObjectStore {
     return found;
   }
 
-  async getKek(owner: string): Promise<Uint8Array | undefined> {
-    const key = kekKey(owner);
-    const value = await this.#io(`get KEK of ${owner}`, () => this.#db.get(toBytes(key)));
-    return value === undefined ? undefined : decodeKekAt(key, value);
+  getKek(owner: string): Promise<Uint8Array | undefined> {
+    return settle(() => {
+      const key = kekKey(owner);
+      const value = this.#ioSync(`get KEK of ${owner}`, () => this.#db.getSync(toBytes(key)));
+      return value === undefined ? undefined : decodeKekAt(key, value);
+    });
   }
 
   async putKek(owner: string, record: Uint8Array, expected: Uint8Array | undefined): Promise<void> {
@@ -675,7 +701,7 @@ export class LevelObjectStore implements ObjectStore {
     const key = kekKey(owner);
     const release = await this.#locks.acquire([Prefix.kek + owner]);
     try {
-      const value = await this.#io(`put KEK of ${owner}: read`, () => this.#db.get(toBytes(key)));
+      const value = this.#ioSync(`put KEK of ${owner}: read`, () => this.#db.getSync(toBytes(key)));
       const current = value === undefined ? undefined : decodeKekAt(key, value);
       if (!sameBytes(current, expected)) {
         throw new StoreError(

@@ -109,9 +109,9 @@ export function instrument(db: LevelDatabase): {
   const wrapped: LevelDatabase = {
     open: () => db.open(),
     close: () => db.close(),
-    get: (key: Uint8Array) => {
+    getSync: (key: Uint8Array) => {
       counts.gets += 1;
-      return db.get(key);
+      return db.getSync(key);
     },
     getMany: (keys: Uint8Array[]) => {
       counts.gets += keys.length;
