@@ -53,6 +53,11 @@ export interface RequestContext extends Services {
   readonly idPlaceholder: { current: string | undefined };
   /** UIDs the current batch item touched, for the audit trail. */
   readonly touched: string[];
+  /**
+   * The message asked for Batch Error Continuation Option Undo (undo.ts): an operation whose effect lies outside
+   * the store, which the batch could not take back, refuses to run.
+   */
+  readonly undo?: boolean;
 }
 
 /**

@@ -19,6 +19,7 @@ import { enumName, tag } from '../kmip/vocabulary.js';
 import type { AnyHandler, Principal, RequestContext, RequestOrigin, Services } from './context.js';
 import { checkOperationAllowed } from './access.js';
 import { errors, KmipError, toKmipError } from './errors.js';
+import { UndoConflict, UndoJournal } from './undo.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
 export interface AuditEvent {
@@ -32,7 +33,8 @@ export interface AuditEvent {
   readonly operation: string;
   readonly version: KmipVersion;
   readonly objects: readonly string[];
-  readonly outcome: 'success' | 'failure';
+  /** 'undone': the item succeeded, and was undone when a later item of its Undo batch failed. */
+  readonly outcome: 'success' | 'failure' | 'undone';
   readonly reason?: string;
   readonly message?: string;
 }
@@ -52,7 +54,7 @@ const resultReasonTag = tag('ResultReason');
 /**
  * The operation mux (kmip-go's OperationMux, STYLE.md): one table from Operation to handler, and the batch rules
  * of KMIP 1.4 §6.13-§6.15 — items run in order, the ID placeholder is shared by the items of one message only,
- * Batch Error Continuation Option Stop (the default) or Continue; Undo is refused as not supported.
+ * Batch Error Continuation Option Stop (the default), Continue, or Undo (undo.ts).
  */
 export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
@@ -131,21 +133,15 @@ export class Dispatcher {
       );
     }
     const continuation = header.batchErrorContinuationOption ?? BatchErrorContinuation.Stop;
-    if (continuation === BatchErrorContinuation.Undo) {
-      return this.failMessage(
-        protocolVersion,
-        version,
-        timeStamp,
-        errors.featureNotSupported(
-          'Batch Error Continuation Option Undo is not supported; use Stop or Continue',
-        ),
-      );
-    }
+    const journal =
+      continuation === BatchErrorContinuation.Undo ? new UndoJournal(services.store) : undefined;
     const idPlaceholder = { current: undefined as string | undefined };
     const results: ResponseBatchItem[] = [];
+    const audited: RequestContext[] = [];
     for (const item of request.items) {
       const ctx: RequestContext = {
         ...services,
+        ...(journal ? { store: journal, undo: true } : {}),
         origin:
           header.clientCorrelationValue === undefined
             ? origin
@@ -159,7 +155,11 @@ export class Dispatcher {
       };
       const result = await this.runItem(item.operation, item.payload, item.path, ctx);
       results.push({ ...result, uniqueBatchItemId: item.uniqueBatchItemId });
-      if (result.resultStatus !== ResultStatus.Success && continuation === BatchErrorContinuation.Stop) break;
+      audited.push(ctx);
+      if (result.resultStatus !== ResultStatus.Success && continuation !== BatchErrorContinuation.Continue) {
+        if (journal) await this.undoBatch(journal, results, audited);
+        break;
+      }
     }
     const headerFields = {
       protocolVersion,
@@ -237,10 +237,56 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * An item of an Undo batch failed (the last of `results`): the items before it are undone (undo.ts) and answered
+   * Operation Undone with their payloads (KMIP 1.4 §9.1.3.2.29, 2.1 Table 434). When the undo cannot be made
+   * (another request changed one of the objects since), nothing is undone and each of those items is answered
+   * General Failure saying so, rather than Undone.
+   */
+  private async undoBatch(
+    journal: UndoJournal,
+    results: ResponseBatchItem[],
+    contexts: readonly RequestContext[],
+  ): Promise<void> {
+    const done = results.length - 1;
+    let failure: KmipError | undefined;
+    try {
+      await journal.undo();
+    } catch (thrown) {
+      const cause = thrown instanceof UndoConflict ? thrown.message : 'the store failed';
+      contexts[0]?.log.error('batch could not be undone', {
+        correlationId: contexts[0].correlationId,
+        error: thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown),
+      });
+      failure = errors.generalFailure(
+        `a later item of this Undo batch failed and this one could not be undone: ${cause}`,
+      );
+    }
+    for (let i = 0; i < done; i++) {
+      const result = results[i];
+      const ctx = contexts[i];
+      if (!result || !ctx) continue;
+      const name = enumName(ctx.version, operationTag, result.operation ?? 0);
+      if (failure) {
+        results[i] = {
+          operation: result.operation,
+          uniqueBatchItemId: result.uniqueBatchItemId,
+          resultStatus: ResultStatus.OperationFailed,
+          resultReason: failure.reasonValue(ctx.version),
+          resultMessage: failure.message,
+        };
+        this.audit(ctx, name, 'failure', failure);
+      } else {
+        results[i] = { ...result, resultStatus: ResultStatus.OperationUndone };
+        this.audit(ctx, name, 'undone');
+      }
+    }
+  }
+
   private audit(
     ctx: RequestContext,
     operation: string,
-    outcome: 'success' | 'failure',
+    outcome: AuditEvent['outcome'],
     error?: KmipError,
   ): void {
     const { origin } = ctx;

@@ -49,7 +49,7 @@ test.serial(
       'StreamingCapability=true',
       'AsynchronousCapability=false',
       'AttestationCapability=false',
-      'BatchUndoCapability=false',
+      'BatchUndoCapability=true',
       'BatchContinueCapability=true',
       'UnwrapMode=Unspecified',
       'DestroyAction=KeyMaterialDeleted',

@@ -119,6 +119,12 @@ export async function streamStep(
   data: Uint8Array,
   last: { readonly tag?: Uint8Array; readonly expected?: Uint8Array },
 ): Promise<StreamStep> {
+  // A part changes the operation's state in the token, which no later failure of the batch could take back.
+  if (ctx.undo === true) {
+    throw errors.featureNotSupported(
+      `a part of a multi-part ${operation} cannot be undone: it is refused in a batch with Batch Error Continuation Option Undo`,
+    );
+  }
   const hsm = ctx.keys.hsm;
   const table = ctx.keys.streams;
   let correlation = part.correlation;

@@ -49,7 +49,7 @@ const managedTypes = [
  * and Batch Continue Capability since 1.4, Quantum Safe Capability since 2.0):
  * - streaming (Init Indicator, Correlation Value) for the cryptographic operations; no asynchronous responses, no
  *   attestation;
- * - batches: Continue is honoured, Undo refused (dispatch.ts);
+ * - batches: Continue and Undo are honoured (dispatch.ts, undo.ts);
  * - Unwrap Mode Unspecified: the specification does not define the modes, so this server does not claim one;
  * - Destroy deletes the key material and keeps the metadata (destroy.ts): Key Material Deleted, not shredded;
  *   no Shredding Algorithm (Unsupported);
@@ -62,7 +62,7 @@ export function capabilityInformation(version: KmipVersion, rng: RngDescription 
     [T.StreamingCapability, (t) => ttlv.boolean(t, true)],
     [T.AsynchronousCapability, (t) => ttlv.boolean(t, false)],
     [T.AttestationCapability, (t) => ttlv.boolean(t, false)],
-    [T.BatchUndoCapability, (t) => ttlv.boolean(t, false)],
+    [T.BatchUndoCapability, (t) => ttlv.boolean(t, true)],
     [T.BatchContinueCapability, (t) => ttlv.boolean(t, true)],
     [T.UnwrapMode, (t) => ttlv.enumeration(t, enumValue('UnwrapMode', 'Unspecified'))],
     [T.DestroyAction, (t) => ttlv.enumeration(t, enumValue('DestroyAction', 'KeyMaterialDeleted'))],

@@ -22,6 +22,11 @@ export const rngSeed = handler({
     return data;
   },
   async execute(seed: Uint8Array, ctx) {
+    // The token's generator cannot give a seed back (undo.ts).
+    if (ctx.undo === true)
+      throw errors.featureNotSupported(
+        'RNG Seed cannot be undone: it is refused in a batch with Batch Error Continuation Option Undo',
+      );
     return (await ctx.keys.hsm.seedRandom(seed)) ? seed.length : 0;
   },
   encodeResponse(accepted: number): TtlvItem[] {
