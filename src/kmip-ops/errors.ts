@@ -90,6 +90,8 @@ export const errors = {
   generalFailure: make('GeneralFailure'),
   /** KMIP 1.4 §3.48, 2.1 §4.55: the value of a Sensitive object is not served in clear. */
   sensitive: make('Sensitive', 'PermissionDenied'),
+  /** KMIP 1.4 §3.50, 2.1 §4.20: the value of an object whose Extractable is False is not served at all. */
+  notExtractable: make('NotExtractable', 'PermissionDenied'),
   /**
    * An archived object is named by an operation other than Recover (KMIP 1.4 §4, 2.1 §6.1: "any archived object
    * SHALL first be made available by a Recover operation"; 1.4 §11 "Object is archived"; 2.1 §6.1.4.1).

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
 import {
   attributeKey,
@@ -61,7 +61,15 @@ export const State = enumValues(
   'DestroyedCompromised',
 );
 
-const T = tags('UniqueIdentifier', 'ObjectType', 'State', 'NameValue', 'InitialDate', 'LastChangeDate');
+const T = tags(
+  'UniqueIdentifier',
+  'ShortUniqueIdentifier',
+  'ObjectType',
+  'State',
+  'NameValue',
+  'InitialDate',
+  'LastChangeDate',
+);
 
 /** The one value of a single-valued standard attribute. */
 export function single(attributes: readonly Attribute[], tagName: string): TtlvItem | undefined {
@@ -96,7 +104,11 @@ export function nowSeconds(ctx: RequestContext): bigint {
   return BigInt(Math.floor(ctx.now().getTime() / 1000));
 }
 
-/** The attributes the server sets on every new object (KMIP 1.4 §3.1, §3.5, §3.22, §3.23, §3.38). */
+/**
+ * The attributes the server sets on every new object (KMIP 1.4 §3.1, §3.5, §3.22, §3.23, §3.38), and the Short
+ * Unique Identifier of KMIP 2.x (2.1 §4.56: "SHALL be assigned ... upon creation or registration", "SHOULD be
+ * generated as a SHA-256 hash of the Unique Identifier and SHALL be a 32 byte byte string"), which 1.x never sees.
+ */
 export function serverAttributes(
   ctx: RequestContext,
   uid: string,
@@ -106,6 +118,10 @@ export function serverAttributes(
   const now = nowSeconds(ctx);
   return [
     { kind: 'standard', value: ttlv.textString(T.UniqueIdentifier, uid) },
+    {
+      kind: 'standard',
+      value: ttlv.byteString(T.ShortUniqueIdentifier, createHash('sha256').update(uid).digest()),
+    },
     { kind: 'standard', value: ttlv.enumeration(T.ObjectType, objectType) },
     { kind: 'standard', value: ttlv.enumeration(T.State, state) },
     { kind: 'standard', value: ttlv.dateTime(T.InitialDate, now) },

@@ -14,7 +14,7 @@ import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types
 import type { Attribute } from '../kmip/attributes.js';
 import { enumValue, enumValues, tags } from '../kmip/vocabulary.js';
 import type { RequestContext, RngDescription } from './context.js';
-import { nowSeconds, single } from './managed-object.js';
+import { nowSeconds, ObjectType, single } from './managed-object.js';
 
 const T = tags(
   'Digest',
@@ -34,6 +34,9 @@ const T = tags(
   'Fresh',
   'AlwaysSensitive',
   'NeverExtractable',
+  'Sensitive',
+  'Extractable',
+  'LeaseTime',
 );
 const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
 
@@ -105,8 +108,29 @@ export async function registeredDigest(
 }
 
 /**
+ * The longest lease this server grants on an object, in seconds: the Lease Time it stores on every cryptographic
+ * object it creates or registers (KMIP 1.4 §3.20, 2.1 §4.30: "A server SHALL store in this attribute the maximum
+ * Lease Time it is able to serve"), which Obtain Lease answers and Check compares with. An hour, as the reference
+ * server of the OASIS vectors gives.
+ */
+export const LEASE_TIME_SECONDS = 3600;
+
+/**
+ * Lease Time for a new object: implicitly set by Create, Create Key Pair, Register, Re-key and Re-key Key Pair on
+ * "All Cryptographic Objects" (1.4 §3.20), which an Opaque Object is not.
+ */
+export function leaseTimeAttributes(objectType: number): Attribute[] {
+  return objectType === ObjectType.OpaqueObject
+    ? []
+    : [{ kind: 'standard', value: ttlv.interval(T.LeaseTime, LEASE_TIME_SECONDS) }];
+}
+
+/** Every object the server generates is a key (Create, Create Key Pair, Re-key, Re-key Key Pair). */
+const generatedLeaseTime = leaseTimeAttributes(ObjectType.SymmetricKey);
+
+/**
  * Original Creation Date and Random Number Generator for an object the server generates, unless the client's
- * template set them (§3.44 lets a template name the generator).
+ * template set them (§3.44 lets a template name the generator), and its Lease Time.
  */
 export function generatedObjectAttributes(given: readonly Attribute[], ctx: RequestContext): Attribute[] {
   const out: Attribute[] = [];
@@ -116,31 +140,30 @@ export function generatedObjectAttributes(given: readonly Attribute[], ctx: Requ
   if (!single(given, 'RandomNumberGenerator')) {
     out.push({ kind: 'standard', value: rngParameters(T.RandomNumberGenerator, ctx.rng) });
   }
-  return [...out, ...newObjectFlags(given)];
+  return [...out, ...generatedLeaseTime, ...newObjectFlags(given)];
 }
 
 /**
  * The Boolean attributes the server sets on every new object: Fresh (KMIP 1.1 §3.34, 2.1 §4.24), True "unless the
- * client provides a False value in Register or Import" (Get turns it False when it serves the object); and Always
- * Sensitive and Never Extractable, from the client's Sensitive and Extractable (below).
+ * client provides a False value in Register or Import" (Get turns it False when it serves the object); Sensitive
+ * and Extractable (1.4 §3.48, §3.50; 2.1 §4.47, §4.20), which "SHALL always have a value": False and True unless
+ * the client gave them; and Always Sensitive and Never Extractable (1.4 §3.49, §3.51; 2.1 §4.4, §4.36), what
+ * those two have been since creation. Versions before 1.4 do not define the last four, and never see them.
  */
 export function newObjectFlags(given: readonly Attribute[]): Attribute[] {
   const flag = (name: string): boolean | undefined => {
     const item = single(given, name);
     return item?.type === ItemType.Boolean ? item.value : undefined;
   };
-  // Always Sensitive and Never Extractable (KMIP 1.4 §3.49, §3.51; 2.1 §4.4, §4.36) say what Sensitive and
-  // Extractable have been since creation; set from the client's values (Sensitive defaults to False, Extractable to
-  // True), only when the client gave one, so that objects made without them carry no new attributes.
   const sensitive = flag('Sensitive');
   const extractable = flag('Extractable');
+  const unless = (name: string, value: TtlvItem): Attribute[] =>
+    single(given, name) ? [] : [{ kind: 'standard', value }];
   return [
-    ...(single(given, 'Fresh') ? [] : [{ kind: 'standard' as const, value: ttlv.boolean(T.Fresh, true) }]),
-    ...(sensitive === undefined || single(given, 'AlwaysSensitive')
-      ? []
-      : [{ kind: 'standard' as const, value: ttlv.boolean(T.AlwaysSensitive, sensitive) }]),
-    ...(extractable === undefined || single(given, 'NeverExtractable')
-      ? []
-      : [{ kind: 'standard' as const, value: ttlv.boolean(T.NeverExtractable, !extractable) }]),
+    ...unless('Fresh', ttlv.boolean(T.Fresh, true)),
+    ...unless('Sensitive', ttlv.boolean(T.Sensitive, false)),
+    ...unless('AlwaysSensitive', ttlv.boolean(T.AlwaysSensitive, sensitive ?? false)),
+    ...unless('Extractable', ttlv.boolean(T.Extractable, true)),
+    ...unless('NeverExtractable', ttlv.boolean(T.NeverExtractable, !(extractable ?? true))),
   ];
 }

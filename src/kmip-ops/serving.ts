@@ -24,6 +24,17 @@ function flag(object: ManagedObject, name: string): boolean {
 }
 
 /**
+ * KMIP 1.4 §3.50, 2.1 §4.20 Extractable: "If False then the server SHALL prevent the object value being retrieved
+ * (via the Get operation)", wrapped or not (the vectors TC-EXTRACTABLE-1 answer Not Extractable to both).
+ */
+export function refuseNotExtractable(object: ManagedObject): void {
+  const extractable = single(object.attributes, 'Extractable');
+  if (extractable?.type === ItemType.Boolean && !extractable.value) {
+    throw errors.notExtractable(`object ${object.uid} is not Extractable: its value is not served`);
+  }
+}
+
+/**
  * KMIP 1.4 §3.48, 2.1 §4.55 Sensitive: "the server SHALL prevent the object value being retrieved (via the Get
  * operation) unless it is wrapped by another key"; key wrapping on Get and Export is not offered, so the value is not
  * served at all.

@@ -74,14 +74,20 @@ for (const version of versions) {
     },
   );
 
-  test.serial(`${version}: a lease of any length, and nothing for a destroyed object`, async (t) => {
-    const kmip = client(version);
-    const uid = await kmip.registerSymmetric(key, [usage('Encrypt')]);
-    t.is((await check(kmip, uid, '<LeaseTime type="Interval" value="86400"/>')).outcome, 'Success/-');
-    await kmip.must('Destroy', uidXml(uid));
-    t.is((await check(kmip, uid, maskXml('Encrypt'))).outcome, 'OperationFailed/PermissionDenied');
-    t.is((await check(kmip, 'no-such-object', '')).outcome, notFound);
-  });
+  test.serial(
+    `${version}: a lease up to the object's Lease Time, and nothing for a destroyed object`,
+    async (t) => {
+      const kmip = client(version);
+      const uid = await kmip.registerSymmetric(key, [usage('Encrypt')]);
+      t.is((await check(kmip, uid, '<LeaseTime type="Interval" value="3600"/>')).outcome, 'Success/-');
+      const longer = await check(kmip, uid, '<LeaseTime type="Interval" value="3601"/>');
+      t.is(longer.outcome, 'OperationFailed/PermissionDenied', longer.xml);
+      t.regex(longer.xml, /the longest lease for object .* is 3600 seconds, shorter than 3601/);
+      await kmip.must('Destroy', uidXml(uid));
+      t.is((await check(kmip, uid, maskXml('Encrypt'))).outcome, 'OperationFailed/PermissionDenied');
+      t.is((await check(kmip, 'no-such-object', '')).outcome, notFound);
+    },
+  );
 
   test.serial(`${version}: a refusal empties the ID placeholder; a success keeps it`, async (t) => {
     const created = (mask: string): string =>

@@ -1,7 +1,8 @@
 /**
- * Obtain Lease (KMIP 1.4 §4.17, 2.1 §6.1.35) over real mutual TLS: a Lease Time of 0 (this server limits no lease:
- * "no lease interval is effective") and the object's current Last Change Date, without changing the object; no
- * lease for a destroyed object (1.4 Table 344: Permission Denied).
+ * Obtain Lease (KMIP 1.4 §4.17, 2.1 §6.1.35) over real mutual TLS: the object's Lease Time (the hour this server sets
+ * on every cryptographic object; 0, "no lease interval is effective", for an Opaque Object, which has none) and the
+ * object's current Last Change Date, without changing the object; no lease for a destroyed object (1.4 Table 344:
+ * Permission Denied).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
@@ -34,7 +35,7 @@ async function lastChange(kmip: VersionedClient, uid: string): Promise<string | 
 }
 
 for (const version of versions) {
-  test.serial(`${version}: a lease without limit, and the Last Change Date as it stands`, async (t) => {
+  test.serial(`${version}: the server's lease, and the Last Change Date as it stands`, async (t) => {
     const kmip = client(version);
     const uid = await kmip.registerSymmetric(key, [usage('Encrypt')]);
     await sleep(1100); // so that a change made now has a Last Change Date other than the Initial Date
@@ -43,13 +44,27 @@ for (const version of versions) {
     const lease = await kmip.call('ObtainLease', uidXml(uid));
     t.is(lease.outcome, 'Success/-', lease.xml);
     t.is(lease.value('UniqueIdentifier'), uid);
-    t.is(lease.value('LeaseTime'), '0');
+    t.is(lease.value('LeaseTime'), '3600', 'the Lease Time the server set at Register (KMIP 1.4 §3.20)');
     t.is(lease.value('LastChangeDate'), changed);
     t.not(changed, undefined);
     // Obtaining a lease changes nothing.
     await sleep(1100);
     t.is((await kmip.call('ObtainLease', uidXml(uid))).value('LastChangeDate'), changed);
     t.is(await lastChange(kmip, uid), changed);
+  });
+
+  test.serial(`${version}: an Opaque Object has no Lease Time, and its lease is unlimited`, async (t) => {
+    const kmip = client(version);
+    const registered = await kmip.must(
+      'Register',
+      `${enumXml('ObjectType', 'OpaqueObject')}${attributesXml(version, [])}
+       <OpaqueObject><OpaqueDataType type="Enumeration" value="0x80000001"/>
+         <OpaqueDataValue type="ByteString" value="0102030405"/></OpaqueObject>`,
+    );
+    const uid = registered.value('UniqueIdentifier') ?? '';
+    const lease = await kmip.call('ObtainLease', uidXml(uid));
+    t.is(lease.outcome, 'Success/-', lease.xml);
+    t.is(lease.value('LeaseTime'), '0');
   });
 
   test.serial(`${version}: no lease for a destroyed object, or one that does not exist`, async (t) => {
@@ -81,6 +96,6 @@ for (const version of versions) {
     const answer = new Answer(xml);
     t.is(answer.value('ResultStatus', 1), 'Success', xml);
     t.is(answer.value('UniqueIdentifier', 1), answer.value('UniqueIdentifier', 0));
-    t.is(answer.value('LeaseTime'), '0');
+    t.is(answer.value('LeaseTime'), '3600');
   });
 }

@@ -48,6 +48,49 @@ for (const version of ['1.4', '2.1'] as const) {
     t.is((await kmip.must('Get', uidXml(plain))).bytes('KeyMaterial').toString('hex'), key.toString('hex'));
   });
 
+  test.serial(
+    `${version}: Sensitive, Extractable and what they have always been are set on every new object`,
+    async (t) => {
+      const kmip = client(version);
+      const uid = await kmip.registerSymmetric(randomBytes(16), []);
+      const plain = await allAttributes(kmip, uid);
+      // KMIP 1.4 §3.48-§3.51: each "SHALL always have a value"; False / True unless the client gave them.
+      t.is(scalar(plain, version, 'Sensitive'), 'false');
+      t.is(scalar(plain, version, 'AlwaysSensitive'), 'false');
+      t.is(scalar(plain, version, 'Extractable'), 'true');
+      t.is(scalar(plain, version, 'NeverExtractable'), 'false');
+      const kept = await kmip.registerSymmetric(randomBytes(16), [attr('Extractable', 'Boolean', 'false')]);
+      const locked = await allAttributes(kmip, kept);
+      t.is(scalar(locked, version, 'Extractable'), 'false');
+      t.is(scalar(locked, version, 'NeverExtractable'), 'true');
+      t.is(scalar(locked, version, 'Sensitive'), 'false');
+    },
+  );
+
+  test.serial(`${version}: a key that is not Extractable is not served, wrapped or not`, async (t) => {
+    const kmip = client(version);
+    const uid = await kmip.registerSymmetric(randomBytes(16), [attr('Extractable', 'Boolean', 'false')]);
+    const get = await kmip.call('Get', uidXml(uid));
+    t.is(get.outcome, 'OperationFailed/NotExtractable', get.xml);
+    t.false(get.has('KeyMaterial'));
+    const wrapped = await kmip.call(
+      'Get',
+      `${uidXml(uid)}<KeyWrappingSpecification><WrappingMethod type="Enumeration" value="Encrypt"/>
+         <EncryptionKeyInformation>${uidXml(uid)}</EncryptionKeyInformation></KeyWrappingSpecification>`,
+    );
+    t.is(wrapped.outcome, 'OperationFailed/NotExtractable', wrapped.xml);
+    const exported = await kmip.call('Export', uidXml(uid));
+    t.is(exported.outcome, 'OperationFailed/NotExtractable', exported.xml);
+    // It still works inside the server: Extractable is about its value leaving, not about its use.
+    t.is((await kmip.call('GetAttributes', uidXml(uid))).outcome, 'Success/-');
+  });
+
+  test.serial(`${version}: a new object has a Lease Time of an hour`, async (t) => {
+    const kmip = client(version);
+    const uid = await kmip.registerSymmetric(randomBytes(16), []);
+    t.is(scalar(await allAttributes(kmip, uid), version, 'LeaseTime'), '3600');
+  });
+
   test.serial(`${version}: the Digest of a registered key is the SHA-256 of its Key Material`, async (t) => {
     const kmip = client(version);
     const key = randomBytes(32);
@@ -91,3 +134,97 @@ test.serial(
     }
   },
 );
+
+test.serial(
+  '2.x: the Short Unique Identifier is the SHA-256 of the Unique Identifier; 1.x never sees it',
+  async (t) => {
+    const kmip = client('2.1');
+    const uid = await kmip.registerSymmetric(randomBytes(16), []);
+    // KMIP 2.1 §4.56: "SHOULD be generated as a SHA-256 hash of the Unique Identifier and SHALL be a 32 byte byte
+    // string".
+    t.is(
+      (await allAttributes(kmip, uid)).value('ShortUniqueIdentifier'),
+      createHash('sha256').update(uid).digest('hex'),
+    );
+    t.notRegex(
+      (await allAttributes(client('1.4'), uid)).xml,
+      /Short Unique Identifier|ShortUniqueIdentifier/,
+    );
+  },
+);
+
+for (const version of ['1.4', '2.1'] as const) {
+  test.serial(
+    `${version}: attributes are listed custom first, then what the object is, then the others by name`,
+    async (t) => {
+      const kmip = client(version);
+      const uid = await kmip.registerSymmetric(randomBytes(16), [
+        attr('CryptographicUsageMask', 'Integer', 'Encrypt'),
+      ]);
+      const custom = (name: string): string =>
+        version === '2.1'
+          ? `${uidXml(uid)}<NewAttribute><Attribute><VendorIdentification type="TextString" value="x"/><AttributeName type="TextString" value="${name}"/><AttributeValue type="TextString" value="v"/></Attribute></NewAttribute>`
+          : `${uidXml(uid)}<Attribute><AttributeName type="TextString" value="x-${name}"/><AttributeValue type="TextString" value="v"/></Attribute>`;
+      await kmip.must('AddAttribute', custom('zeta'));
+      await kmip.must('AddAttribute', custom('alpha'));
+      await kmip.must('Activate', uidXml(uid));
+      const list = await kmip.must('GetAttributeList', uidXml(uid));
+      const named =
+        version === '2.1'
+          ? [
+              ...list.xml.matchAll(
+                /<AttributeReference(?: type="Enumeration" value="([^"]*)"\/>|>[\s\S]*?<AttributeName type="TextString" value="([^"]*)")/g,
+              ),
+            ].map((m) => m[1] ?? `x-${m[2] ?? ''}`)
+          : [...list.xml.matchAll(/<AttributeName type="TextString" value="([^"]*)"/g)].map(
+              (m) => m[1] ?? '',
+            );
+      const expectedHead =
+        version === '2.1'
+          ? [
+              'x-alpha',
+              'x-zeta',
+              'UniqueIdentifier',
+              'ShortUniqueIdentifier',
+              'ObjectType',
+              'CryptographicAlgorithm',
+              'CryptographicLength',
+            ]
+          : [
+              'x-alpha',
+              'x-zeta',
+              'Unique Identifier',
+              'Object Type',
+              'Cryptographic Algorithm',
+              'Cryptographic Length',
+            ];
+      t.deepEqual(named.slice(0, expectedHead.length), expectedHead, list.xml);
+      const rest = named.slice(expectedHead.length);
+      t.deepEqual(
+        rest,
+        [...rest].sort((a, b) => a.localeCompare(b, 'en')),
+        'the rest by name',
+      );
+      t.true(rest.includes(version === '2.1' ? 'ActivationDate' : 'Activation Date'));
+      // Get Attributes without names lists them in the same order.
+      const all = await allAttributes(kmip, uid);
+      const allNames =
+        version === '2.1'
+          ? [
+              ...all.xml.slice(all.xml.indexOf('<Attributes>')).matchAll(/<(\w+) type="[A-Za-z]+" value=/g),
+            ].map((m) => m[1])
+          : [...all.xml.matchAll(/<AttributeName type="TextString" value="([^"]*)"/g)].map((m) => m[1]);
+      if (version === '1.4') t.deepEqual(allNames, named);
+      else {
+        // 2.x: the two vendor attributes (as Attribute structures) first, then the standard ones.
+        const vendor = new Set(['VendorIdentification', 'AttributeName', 'AttributeValue']);
+        t.deepEqual(allNames.slice(0, 6), [...vendor, ...vendor]);
+        t.deepEqual(allNames.filter((n) => n !== undefined && !vendor.has(n)).slice(0, 3), [
+          'UniqueIdentifier',
+          'ShortUniqueIdentifier',
+          'ObjectType',
+        ]);
+      }
+    },
+  );
+}

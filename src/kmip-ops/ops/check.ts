@@ -17,7 +17,8 @@ interface CheckRequest {
  * - Cryptographic Usage Mask: every bit asked for is in the object's mask (an object without one is not limited);
  * - Usage Limits Count: at least that many units are left (§3.21; an object without Usage Limits is not limited);
  * - Lease Time: no longer than the object's Lease Time, the longest lease the server grants for it (§3.20; this
- *   server sets none, and grants leases without a limit, Obtain Lease answering 0).
+ *   server sets LEASE_TIME_SECONDS on every cryptographic object, server-attributes.ts; an object without one, an
+ *   Opaque Object, is not limited).
  * A destroyed object may be used for nothing. A refusal empties the ID placeholder, as §4.10 says, and fails with the
  * reason of the value refused (2.1 Table 185: Incompatible Cryptographic Usage Mask, Usage Limit Exceeded; the
  * profile vectors BL-M-2 and BL-M-3 of 2.1 expect exactly that); 1.x, which has neither reason, answers Permission

@@ -1,7 +1,8 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { encodeAttributes, type Attribute } from '../../kmip/attributes.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
-import { markServed, refuseSensitive } from '../serving.js';
+import { markServed, refuseNotExtractable, refuseSensitive } from '../serving.js';
+import { listingOrder } from '../attribute-order.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -86,7 +87,10 @@ export const exportObject = handler({
     const objectType = objectTypeOf(object);
     const state = stateOf(object);
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
-    if (!destroyed) refuseSensitive(object);
+    if (!destroyed) {
+      refuseNotExtractable(object);
+      refuseSensitive(object);
+    }
     const { structure, resealed } = destroyed
       ? { structure: destroyedStructure(object, objectType, ctx), resealed: undefined }
       : await objectToServe(object, objectType, ctx, request.keyFormatType);
@@ -103,7 +107,12 @@ export const exportObject = handler({
     // Export serves the object as Get does (Fresh turns False); the answer shows the attributes as they were.
     if (!destroyed) await markServed(object, ctx, resealed);
     ctx.idPlaceholder.current = object.uid;
-    return { uid: object.uid, objectType, attributes: object.attributes, structure };
+    return {
+      uid: object.uid,
+      objectType,
+      attributes: listingOrder(object.attributes, ctx.version),
+      structure,
+    };
   },
   encodeResponse(response: ExportResponse, ctx): TtlvItem[] {
     return [

@@ -1,6 +1,7 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { attributeKey, attributeName, encodeAttribute2x, type Attribute } from '../../kmip/attributes.js';
 import { tags } from '../../kmip/vocabulary.js';
+import { listingOrder } from '../attribute-order.js';
 import { referenceOf } from '../attribute-references.js';
 import { handler } from '../context.js';
 import { loadObject, resolveUid, uidRequest } from '../managed-object.js';
@@ -26,7 +27,7 @@ export const getAttributeList = handler({
   },
   encodeResponse(response: { uid: string; attributes: readonly Attribute[] }, ctx): TtlvItem[] {
     const out: TtlvItem[] = [ttlv.textString(T.UniqueIdentifier, response.uid)];
-    for (const attribute of response.attributes) {
+    for (const attribute of listingOrder(response.attributes, ctx.version)) {
       if (ctx.version.startsWith('2.')) {
         if (encodeAttribute2x(attribute, ctx.version)) out.push(referenceOf(attribute));
       } else {

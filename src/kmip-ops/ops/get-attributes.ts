@@ -2,6 +2,7 @@ import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { attributeKey, encodeAttributes, type Attribute } from '../../kmip/attributes.js';
 import { tags } from '../../kmip/vocabulary.js';
 import { keyOfName, keyOfReference } from '../attribute-references.js';
+import { listingOrder } from '../attribute-order.js';
 import { handler } from '../context.js';
 import { loadObject, resolveUid } from '../managed-object.js';
 
@@ -24,10 +25,10 @@ export const getAttributes = handler({
   async execute(request: { uid: string | undefined; keys: string[] }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
     // Named attributes come back in the order the request names them (each with all its instances), as the
-    // conformance vectors expect; with no names, every attribute in stored order.
+    // conformance vectors expect; with no names, every attribute in the listing order (attribute-order.ts).
     const attributes =
       request.keys.length === 0
-        ? object.attributes
+        ? listingOrder(object.attributes, ctx.version)
         : [...new Set(request.keys)].flatMap((key) =>
             object.attributes.filter((a) => attributeKey(a) === key),
           );

@@ -4,7 +4,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
 import { objectToServe } from '../object-payloads.js';
-import { markServed, refuseSensitive } from '../serving.js';
+import { markServed, refuseNotExtractable, refuseSensitive } from '../serving.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier');
 
@@ -30,13 +30,14 @@ export const get = handler({
     };
   },
   async execute(request: GetRequest, ctx) {
-    if (request.wrapping)
-      throw errors.featureNotSupported('Key Wrapping Specification on Get is not supported yet');
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
     const state = stateOf(object);
     if (state === State.Destroyed || state === State.DestroyedCompromised) {
       throw errors.itemNotFound(`object ${object.uid} has been destroyed; its key material is gone`);
     }
+    refuseNotExtractable(object);
+    if (request.wrapping)
+      throw errors.featureNotSupported('Key Wrapping Specification on Get is not supported yet');
     refuseSensitive(object);
     const objectType = objectTypeOf(object);
     const { structure, resealed } = await objectToServe(object, objectType, ctx, request.keyFormatType);

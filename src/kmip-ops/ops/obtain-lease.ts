@@ -15,8 +15,9 @@ interface LeaseResponse {
 /**
  * Obtain Lease (KMIP 1.4 §4.17, 2.1 §6.1.35): the lease the client may use the object for, and the object's Last
  * Change Date so that it can tell whether what it cached is stale. The lease is the object's Lease Time (§3.20:
- * "the maximum Lease Time it is able to serve"); this server sets none, and then answers 0: "no lease interval is
- * effective, and the client MAY use the object without any lease time limit". A destroyed object gets no lease
+ * "the maximum Lease Time it is able to serve"; this server sets LEASE_TIME_SECONDS on every cryptographic object,
+ * server-attributes.ts). An object without one (an Opaque Object) gets 0: "no lease interval is effective, and the
+ * client MAY use the object without any lease time limit". A destroyed object gets no lease
  * (1.4 Table 344: "a new lease is not permitted to be issued": Permission Denied).
  */
 export const obtainLease = handler({

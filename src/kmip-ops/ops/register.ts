@@ -4,7 +4,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
-import { newObjectFlags, registeredDigest } from '../server-attributes.js';
+import { leaseTimeAttributes, newObjectFlags, registeredDigest } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { activationState } from './create.js';
@@ -43,7 +43,7 @@ export const register = handler({
     const state = activationState(attributes, ctx);
     const digest = await registeredDigest(request.structure, ctx);
     if (digest) attributes.push(digest);
-    attributes.push(...newObjectFlags(given));
+    attributes.push(...leaseTimeAttributes(request.objectType), ...newObjectFlags(given));
     const material = await materialForRegister(request.structure, request.objectType, owner, ctx);
     await createObject(
       {

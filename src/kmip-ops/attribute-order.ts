@@ -1,0 +1,28 @@
+import { attributeName, type Attribute } from '../kmip/attributes.js';
+import type { KmipVersion } from '../kmip/registry.js';
+import { tag } from '../kmip/vocabulary.js';
+
+/**
+ * The order in which Get Attribute List and Get Attributes (without names) list an object's attributes: custom
+ * attributes first, by name; then those that say what the object is (Unique Identifier, Short Unique Identifier,
+ * Object Type, Cryptographic Algorithm and Length, in that order); then the others by name. The specification leaves
+ * the order to the server. This one does not depend on the order in which the attributes were set, and it is the
+ * reference server's in the OASIS vectors (SKFF-M-9 to M-11, TL-M-3, the lifecycle files' Get Attributes), which
+ * clients written against them may expect. Instances of one attribute keep their stored order (the sort is stable).
+ */
+export function listingOrder(attributes: readonly Attribute[], version: KmipVersion): Attribute[] {
+  const rank = (a: Attribute): number =>
+    a.kind === 'custom' ? 0 : 1 + (leading.get(a.value.tag) ?? leading.size);
+  const name = (a: Attribute): string => attributeName(a, version) ?? '';
+  return [...attributes].sort((a, b) => rank(a) - rank(b) || name(a).localeCompare(name(b), 'en'));
+}
+
+const leading = new Map(
+  [
+    'UniqueIdentifier',
+    'ShortUniqueIdentifier',
+    'ObjectType',
+    'CryptographicAlgorithm',
+    'CryptographicLength',
+  ].map((n, i) => [tag(n), i]),
+);
