@@ -12,7 +12,8 @@ import { registryFor, type KmipVersion } from '../kmip/registry.js';
 import { tag, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { nowSeconds, State, stateOf, uidTag, type ManagedObject } from './managed-object.js';
+import { nowSeconds, objectTypeOf, State, stateOf, uidTag, type ManagedObject } from './managed-object.js';
+import { asksQuantumSafe, requireQuantumSafe } from './quantum-safe.js';
 import { isReadOnly } from './template.js';
 
 /**
@@ -79,6 +80,10 @@ const lifecycleDates: ReadonlyMap<
 export function checkWritable(attribute: Attribute, object: ManagedObject, ctx: RequestContext): void {
   const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
   if (isReadOnly(attribute)) throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
+  // Turning Quantum Safe on is a promise about the object the server must be able to keep (quantum-safe.ts); an
+  // object that already has it (imported as it was) may still change its other attributes.
+  if (asksQuantumSafe([attribute]) && !asksQuantumSafe(object.attributes))
+    requireQuantumSafe(objectTypeOf(object), [...object.attributes, attribute]);
   if (attribute.kind !== 'standard') return;
   const rule = lifecycleDates.get(attribute.value.tag);
   if (rule === undefined) return;

@@ -6,6 +6,7 @@ import type { Fields } from '../../kmip/fields.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import type { KeyPairSpec, SealedSecret } from '../../hsm/hsm.js';
+import { requireQuantumSafe } from '../quantum-safe.js';
 import { digestAttribute, generatedObjectAttributes } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
@@ -199,6 +200,8 @@ export const createKeyPair = handler({
   async execute(request: PairTemplates, ctx) {
     const privateAttrs = withFullUsageCount([...request.common, ...request.privateOnly]);
     const publicAttrs = withFullUsageCount([...request.common, ...request.publicOnly]);
+    requireQuantumSafe(ObjectType.PrivateKey, privateAttrs);
+    requireQuantumSafe(ObjectType.PublicKey, publicAttrs);
     const spec = pairSpec(privateAttrs, ctx);
     const owner = ctx.principal.name;
     const pair = await generatePair(spec, single(privateAttrs, 'CryptographicAlgorithm'), owner, ctx);

@@ -3,6 +3,7 @@ import type { Attribute } from '../../kmip/attributes.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import type { SecretKeyAlgorithm } from '../../hsm/hsm.js';
+import { requireQuantumSafe } from '../quantum-safe.js';
 import { digestOf, generatedObjectAttributes } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
@@ -141,6 +142,7 @@ export const create = handler({
     const bits = lengthItem.value;
     if (!spec.lengths(bits))
       throw errors.invalidField(`${bits} is not a valid Cryptographic Length for ${algorithmName}`);
+    requireQuantumSafe(request.objectType, request.attributes);
     const attributes: Attribute[] = withFullUsageCount(request.attributes);
     if (!single(attributes, 'CryptographicUsageMask')) {
       attributes.push({ kind: 'standard', value: ttlv.integer(T.CryptographicUsageMask, spec.mask) });

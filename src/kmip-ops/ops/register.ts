@@ -4,6 +4,7 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
+import { requireQuantumSafe } from '../quantum-safe.js';
 import { leaseTimeAttributes, newObjectFlags, registeredDigest } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { attributeContainer, clientAttributes } from '../template.js';
@@ -40,6 +41,7 @@ export const register = handler({
       ...given,
       ...implied.map((value): Attribute => ({ kind: 'standard', value })),
     ];
+    requireQuantumSafe(request.objectType, attributes);
     const state = activationState(attributes, ctx);
     const digest = await registeredDigest(request.structure, ctx);
     if (digest) attributes.push(digest);
