@@ -7,7 +7,7 @@ import { registryFor } from '../kmip/registry.js';
 import { enumValue, enumValues, tag, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { ObjectType, type ManagedObject, type Material } from './managed-object.js';
+import { ObjectType, single, type ManagedObject, type Material } from './managed-object.js';
 
 /**
  * The object structures of Register and Get (KMIP 1.4 §2.2, 2.1 §2.2): Symmetric Key, Public Key, Private Key,
@@ -191,10 +191,19 @@ async function readStructure(
       plain.fill(0);
     }
   }
-  return {
-    structure: convertFormat(stripKeyValueAttributes(structure, ctx), requestedFormat, ctx),
-    resealed,
-  };
+  const format = requestedFormat ?? defaultFormat(object, ctx);
+  return { structure: convertFormat(stripKeyValueAttributes(structure, ctx), format, ctx), resealed };
+}
+
+/**
+ * The Key Format Type a Get without one serves: in 2.x the object's Key Format Type attribute (2.1 §4.26, "the
+ * format of the key material"), so that a generated RSA private key comes as PKCS#1; 1.x has no such attribute and
+ * gets the key as stored (PKCS#8 for a generated private key, which Barbican's plugin and PyKMIP at 1.x read).
+ */
+function defaultFormat(object: ManagedObject, ctx: RequestContext): number | undefined {
+  if (!ctx.version.startsWith('2.')) return undefined;
+  const format = single(object.attributes, 'KeyFormatType');
+  return format?.type === ItemType.Enumeration ? format.value : undefined;
 }
 
 /** A Key Block around key bytes the token generated (Raw for secret keys, PKCS#8 for private keys). */

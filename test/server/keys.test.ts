@@ -147,3 +147,46 @@ test.serial('Get converts between key formats where defined, and says so where n
   t.regex(refused, /KeyFormatTypeNotSupported/);
   t.regex(refused, /cannot convert this key from PKCS_1 to Raw/);
 });
+
+test.serial(
+  'a generated RSA private key: PKCS#1 by default in 2.x, as its Key Format Type says; PKCS#8 in 1.x',
+  async (t) => {
+    const created = await connection().requestXml(
+      requestXml(
+        '2.1',
+        item(
+          'CreateKeyPair',
+          `<CommonAttributes>
+            <CryptographicAlgorithm type="Enumeration" value="RSA"/>
+            <CryptographicLength type="Integer" value="2048"/>
+          </CommonAttributes>`,
+        ),
+      ),
+    );
+    const uid = valueOf(created, 'PrivateKeyUniqueIdentifier') ?? '';
+    const attributes = await connection().requestXml(
+      requestXml(
+        '2.1',
+        item('GetAttributes', `${uidXml(uid)}<AttributeReference type="Enumeration" value="KeyFormatType"/>`),
+      ),
+    );
+    t.is(valueOf(attributes, 'KeyFormatType'), 'PKCS_1', attributes);
+    const v2 = await connection().requestXml(requestXml('2.1', item('Get', uidXml(uid))));
+    t.is(valueOf(v2, 'KeyFormatType'), 'PKCS_1');
+    const pkcs1 = Buffer.from(valueOf(v2, 'KeyMaterial') ?? '', 'hex');
+    const v1 = await connection().requestXml(requestXml('1.4', item('Get', uidXml(uid))));
+    t.is(valueOf(v1, 'KeyFormatType'), 'PKCS_8');
+    const pkcs8 = Buffer.from(valueOf(v1, 'KeyMaterial') ?? '', 'hex');
+    // One key in two forms.
+    t.is(
+      createPrivateKey({ key: pkcs1, format: 'der', type: 'pkcs1' })
+        .export({ format: 'der', type: 'pkcs8' })
+        .toString('hex'),
+      pkcs8.toString('hex'),
+    );
+    const asked = await connection().requestXml(
+      requestXml('2.1', item('Get', `${uidXml(uid)}<KeyFormatType type="Enumeration" value="PKCS_8"/>`)),
+    );
+    t.is(valueOf(asked, 'KeyMaterial'), pkcs8.toString('hex'), 'a format asked for is still served');
+  },
+);

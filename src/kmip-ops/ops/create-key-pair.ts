@@ -170,8 +170,13 @@ export async function generatePair(
       material: { kind: 'sealed-key', sealed: pair.privateKey },
       attributes: [
         digests.privateKey,
-        // The forms Get serves them in by default (KMIP 2.1 §4.26 Key Format Type).
-        { kind: 'standard', value: ttlv.enumeration(T.KeyFormatType, KeyFormat.PKCS_8) },
+        // The forms a 2.x Get serves them in by default (KMIP 2.1 §4.26 Key Format Type; object-payloads.ts
+        // readStructure): an RSA private key as PKCS#1, the form its Digest is taken over, as the reference server
+        // of the AKLC-M-1 vectors answers; other private keys as PKCS#8.
+        {
+          kind: 'standard',
+          value: ttlv.enumeration(T.KeyFormatType, rsa ? KeyFormat.PKCS_1 : KeyFormat.PKCS_8),
+        },
       ],
       mask: signOnly ? UsageMask.Sign : UsageMask.Sign | UsageMask.Decrypt,
     },
