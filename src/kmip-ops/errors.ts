@@ -88,6 +88,10 @@ export const errors = {
   attributeSingleValued: make('AttributeSingleValued', 'IndexOutOfBounds'),
   indexOutOfBounds: make('AttributeInstanceNotFound', 'IndexOutOfBounds'),
   generalFailure: make('GeneralFailure'),
+  /** 2.x reason 0x35 (BL-M-8-21); 1.x answers Invalid Field. */
+  nonUniqueName: make('NonUniqueNameAttribute', 'InvalidField'),
+  /** The key material of a destroyed object (2.1 reason 0x36, BL-M-8-21); earlier versions answer Item Not Found. */
+  objectDestroyed: make('ObjectDestroyed', 'ItemNotFound'),
   /** KMIP 1.4 §3.48, 2.1 §4.55: the value of a Sensitive object is not served in clear. */
   sensitive: make('Sensitive', 'PermissionDenied'),
   /** KMIP 1.4 §3.50, 2.1 §4.20: the value of an object whose Extractable is False is not served at all. */

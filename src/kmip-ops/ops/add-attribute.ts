@@ -1,4 +1,6 @@
 import type { TtlvItem } from '../../ttlv/types.js';
+import { sameEncoding } from '../../ttlv/encode.js';
+import { tag } from '../../kmip/vocabulary.js';
 import { attributeKey, attributeName, type Attribute } from '../../kmip/attributes.js';
 import { attributeEditResponse, checkWritable, oneAttribute } from '../attribute-references.js';
 import { handler } from '../context.js';
@@ -11,6 +13,9 @@ import { clientUsageLimits } from '../usage-limits.js';
  * Add Attribute (KMIP 1.4 §4.14, 2.1 §6.1.3): a new instance; a second instance of a single-valued attribute is
  * refused. Several in one batch (vSphere adds three custom attributes at once) each see the previous ones.
  */
+/** attributeKey() of Name. */
+const nameKey = `#${tag('Name')}`;
+
 export const addAttribute = handler({
   operation: 'AddAttribute',
   since: '1.0',
@@ -35,6 +40,11 @@ export const addAttribute = handler({
     if (existing.length > 0 && !isMultiValued(attribute)) {
       const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
       throw errors.attributeSingleValued(`${name} already exists and may have one instance only`);
+    }
+    // A Name the object already has, added again, is refused as 2.1 does (Non Unique Name Attribute, the BL-M-8-21
+    // vector): it would only make the object's names ambiguous. Names shared between objects stay allowed.
+    if (attributeKey(attribute) === nameKey && existing.some((a) => sameEncoding(a.value, attribute.value))) {
+      throw errors.nonUniqueName(`object ${object.uid} already has this Name`);
     }
     await saveObject(object, [...object.attributes, attribute], ctx);
     return { uid: object.uid, attribute, index: existing.length };

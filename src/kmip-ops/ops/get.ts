@@ -33,7 +33,7 @@ export const get = handler({
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
     const state = stateOf(object);
     if (state === State.Destroyed || state === State.DestroyedCompromised) {
-      throw errors.itemNotFound(`object ${object.uid} has been destroyed; its key material is gone`);
+      throw errors.objectDestroyed(`object ${object.uid} has been destroyed; its key material is gone`);
     }
     refuseNotExtractable(object);
     if (request.wrapping)
