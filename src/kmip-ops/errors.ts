@@ -90,7 +90,7 @@ export const errors = {
   generalFailure: make('GeneralFailure'),
   /** 2.x reason 0x35 (BL-M-8-21); 1.x answers Invalid Field. */
   nonUniqueName: make('NonUniqueNameAttribute', 'InvalidField'),
-  /** The key material of a destroyed object (2.1 reason 0x36, BL-M-8-21); earlier versions answer Item Not Found. */
+  /** The key material of a destroyed object (2.x reason 0x36, BL-M-8-21); 1.x answers Item Not Found. */
   objectDestroyed: make('ObjectDestroyed', 'ItemNotFound'),
   /** KMIP 1.4 §3.48, 2.1 §4.55: the value of a Sensitive object is not served in clear. */
   sensitive: make('Sensitive', 'PermissionDenied'),

@@ -101,7 +101,11 @@ for (const version of ['1.0', '1.2', '1.4', '2.0']) {
     t.regex(r.state_after_revoke, /DEACTIVATED/);
     // A destroyed object's Get is Item Not Found in every version; an unknown Unique Identifier is Object Not
     // Found from 2.0 on (the 2.x error tables, BL-M-4-21), Item Not Found in 1.x.
-    t.regex(r.get_after_destroy?.reason ?? '', /ITEM_NOT_FOUND/);
+    // 2.x has a reason of its own for a destroyed object's key material (Object Destroyed, BL-M-8-21).
+    t.regex(
+      r.get_after_destroy?.reason ?? '',
+      version.startsWith('2.') ? /OBJECT_DESTROYED/ : /ITEM_NOT_FOUND/,
+    );
     t.regex(r.get_unknown?.reason ?? '', version.startsWith('2.') ? /OBJECT_NOT_FOUND/ : /ITEM_NOT_FOUND/);
   });
 }

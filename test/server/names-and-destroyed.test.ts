@@ -2,7 +2,7 @@
  * Two refusals the 2.1 Baseline vector BL-M-8-21 expects, over real mutual TLS: a Name the object already has, added
  * again, is Non Unique Name Attribute (Invalid Field in 1.x, which has no such reason), while the same Name on
  * another object stays allowed (Barbican registers many secrets under one name); and Get of a destroyed object is
- * Object Destroyed in 2.1 (Item Not Found before).
+ * Object Destroyed in 2.x (Item Not Found in 1.x).
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
