@@ -1105,13 +1105,13 @@ function base64urlUInt(bytes: Uint8Array): string {
   return Buffer.from(bytes.subarray(start)).toString('base64url');
 }
 
-/** A handle as a small array of its own, to cross to the token thread (a Buffer may view a larger pool). */
 /**
  * withKek()'s cache key of each SealedKek record, made once: callers keep one record per owner (KeyService), and
  * the base64 of its blob was a visible part of every Get.
  */
 const kekKeys = new WeakMap<SealedKek, string>();
 
+/** A handle as a small array of its own, to cross to the token thread (a Buffer may view a larger pool). */
 function handleBytes(handle: Handle): Uint8Array {
   return Uint8Array.from(handle);
 }

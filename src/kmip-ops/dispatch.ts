@@ -137,7 +137,7 @@ export class Dispatcher {
       continuation === BatchErrorContinuation.Undo ? new UndoJournal(services.store) : undefined;
     const idPlaceholder = { current: undefined as string | undefined };
     const results: ResponseBatchItem[] = [];
-    const audited: RequestContext[] = [];
+    const contexts: RequestContext[] = [];
     for (const item of request.items) {
       const ctx: RequestContext = {
         ...services,
@@ -155,9 +155,9 @@ export class Dispatcher {
       };
       const result = await this.runItem(item.operation, item.payload, item.path, ctx);
       results.push({ ...result, uniqueBatchItemId: item.uniqueBatchItemId });
-      audited.push(ctx);
+      contexts.push(ctx);
       if (result.resultStatus !== ResultStatus.Success && continuation !== BatchErrorContinuation.Continue) {
-        if (journal) await this.undoBatch(journal, results, audited);
+        if (journal) await this.undoBatch(journal, results, contexts);
         break;
       }
     }

@@ -306,11 +306,7 @@ export async function saveObject(
 ): Promise<ManagedObject> {
   const material = change.dropMaterial === true ? undefined : object.material;
   const changed = withAttribute(attributes, ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)));
-  const next: ManagedObject = { ...object, attributes: changed, material, revision: object.revision + 1 };
-  await ctx.store.commit({
-    put: [{ object: toStored(next, next.revision), expectedRevision: object.revision }],
-  });
-  return next;
+  return putNextRevision(object, { attributes: changed, material }, ctx);
 }
 
 /**
@@ -322,7 +318,16 @@ export async function saveMaterial(
   material: Material,
   ctx: RequestContext,
 ): Promise<ManagedObject> {
-  const next: ManagedObject = { ...object, material, revision: object.revision + 1 };
+  return putNextRevision(object, { material }, ctx);
+}
+
+/** Stores the object's next revision with the given changes, refused if another request has stored one since. */
+async function putNextRevision(
+  object: ManagedObject,
+  changes: Pick<ManagedObject, 'material'> & Partial<Pick<ManagedObject, 'attributes'>>,
+  ctx: RequestContext,
+): Promise<ManagedObject> {
+  const next: ManagedObject = { ...object, ...changes, revision: object.revision + 1 };
   await ctx.store.commit({
     put: [{ object: toStored(next, next.revision), expectedRevision: object.revision }],
   });

@@ -331,7 +331,6 @@ function parseDecimal(key: KeyString, value: Uint8Array): number {
   return Number(text);
 }
 
-/** A copy whose byte fields the caller may zero without touching the cached record. */
 /** A synchronous result as the promise of an ObjectStore method: a throw becomes a rejection, as from an async one. */
 function settle<T>(fn: () => T): Promise<T> {
   try {
@@ -341,6 +340,7 @@ function settle<T>(fn: () => T): Promise<T> {
   }
 }
 
+/** A copy whose byte fields the caller may zero without touching the cached record. */
 function copyOf(object: StoredObject): StoredObject {
   return {
     ...object,
@@ -436,7 +436,7 @@ export class LevelObjectStore implements ObjectStore {
     if (this.#closed) throw new StoreError('closed', 'the store is closed');
   }
 
-  /** Runs a database call, mapping its failure: after close() it is 'closed', otherwise 'io' with the cause. */
+  /** #io() for a synchronous database call (getSync). */
   #ioSync<T>(what: string, call: () => T): T {
     this.#checkOpen();
     try {
@@ -446,6 +446,7 @@ export class LevelObjectStore implements ObjectStore {
     }
   }
 
+  /** Runs a database call, mapping its failure: after close() it is 'closed', otherwise 'io' with the cause. */
   async #io<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.#checkOpen();
     try {

@@ -9,13 +9,13 @@ import { instancesOf, loadObject, resolveUid, saveObject } from '../managed-obje
 import { isMultiValued } from '../template.js';
 import { clientUsageLimits } from '../usage-limits.js';
 
+/** attributeKey() of Name. */
+const nameKey = `#${tag('Name')}`;
+
 /**
  * Add Attribute (KMIP 1.4 §4.14, 2.1 §6.1.3): a new instance; a second instance of a single-valued attribute is
  * refused. Several in one batch (vSphere adds three custom attributes at once) each see the previous ones.
  */
-/** attributeKey() of Name. */
-const nameKey = `#${tag('Name')}`;
-
 export const addAttribute = handler({
   operation: 'AddAttribute',
   since: '1.0',
