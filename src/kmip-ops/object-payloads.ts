@@ -221,10 +221,12 @@ function generatedKeyStructure(
   const length = object.attributes.find(
     (a) => a.kind === 'standard' && a.value.tag === T.CryptographicLength,
   );
-  // A secret key block states the length of the bytes it holds: a DES key asked for as 56 bits is 8 bytes with
-  // parity, and clients (PyKMIP, Barbican) check Cryptographic Length against the Key Material.
   const blockLength =
-    format === 'raw' ? [ttlv.integer(T.CryptographicLength, key.length * 8)] : length ? [length.value] : [];
+    format === 'raw'
+      ? [ttlv.integer(T.CryptographicLength, secretBlockBits(algorithm[0], length?.value, key))]
+      : length
+        ? [length.value]
+        : [];
   const attrs = [...algorithm, ...blockLength];
   const keyFormat = format === 'pkcs8' ? KeyFormat.PKCS_8 : KeyFormat.Raw;
   return ttlv.structure(structureT, [
@@ -234,6 +236,24 @@ function generatedKeyStructure(
       ...attrs,
     ]),
   ]);
+}
+
+/**
+ * The Cryptographic Length a generated secret key's block states. A Triple DES key states the length it was made
+ * with, 168 or 112 bits, over its 24 or 16 bytes with parity: the OASIS vectors show it so (SKFF-M-8 and -12 create
+ * DES3 168 and Get answers Cryptographic Length 168 with 24 bytes of Key Material). PyKMIP's client refuses such a
+ * block ("key length (168) not equal to key value length (192)"), so a client of that library asks for 192 (PyKMIP's
+ * own server makes no 168-bit key at all). Every other secret key states the length of its bytes: a DES key asked for
+ * as 56 bits is 8 bytes with parity, and PyKMIP and Barbican check Cryptographic Length against the Key Material.
+ */
+function secretBlockBits(
+  algorithm: TtlvItem | undefined,
+  length: TtlvItem | undefined,
+  key: Uint8Array,
+): number {
+  const tripleDes = algorithm?.type === ItemType.Enumeration && algorithm.value === Algorithm.DES3;
+  const effective = length?.type === ItemType.Integer && (length.value === 112 || length.value === 168);
+  return tripleDes && effective ? length.value : key.length * 8;
 }
 
 /** KMIP 2.x Key Values hold only Key Material (1.x could carry attributes there, 1.4 §2.1.4). */

@@ -1,7 +1,8 @@
 /**
  * OpenStack Barbican's own KMIPSecretStore plugin (Debian python3-barbican), configured as barbican.conf's
  * [kmip_plugin] section with a 0400 client key, against a real appliance: key generation for every algorithm
- * Barbican offers, store and get of every secret type byte-exact, with pkcs1_only off and on, and delete.
+ * Barbican offers, store and get of every secret type byte-exact, with pkcs1_only off and on, and delete. A 3DES key
+ * made as 168 bits is generated but not read back: the plugin's PyKMIP refuses the conformant Key Block.
  */
 import { resolve } from 'node:path';
 import test from 'ava';
@@ -49,13 +50,17 @@ for (const pkcs1Only of [false, true]) {
       'secret',
     ];
     const r = await runPythonJson<Result>(script, args);
-    const errors = Object.entries(r.errors ?? {}).filter(([label]) => label !== 'get after delete');
-    t.deepEqual(errors, [], 'every plugin call succeeds');
+    // Two failures are expected: get after delete, and get of a 168-bit 3DES key, whose Key Block states 168 bits
+    // over 24 bytes as the OASIS vectors do, which PyKMIP's client (under the plugin) refuses to read.
+    const expectedFailures = new Set(['get after delete', 'get desede 168']);
+    const errors = Object.entries(r.errors ?? {}).filter(([label]) => !expectedFailures.has(label));
+    t.deepEqual(errors, [], 'every other plugin call succeeds');
+    t.regex(r.errors?.['get desede 168'] ?? '', /key length \(168\) not equal to key value length \(192\)/);
     t.like(r.generated, {
       'aes-128': 16,
       'aes-256': 32,
       'des-56': 8,
-      'desede-168': 24,
+      'desede-168': null,
       'desede-192': 24,
       'hmacsha1-160': 20,
       'hmacsha256-256': 32,

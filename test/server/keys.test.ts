@@ -190,3 +190,37 @@ test.serial(
     t.is(valueOf(asked, 'KeyMaterial'), pkcs8.toString('hex'), 'a format asked for is still served');
   },
 );
+
+// A generated secret key's Key Block: Triple DES states the length it was made with (the OASIS SKFF-M-8 and -12
+// vectors: 168 bits over 24 bytes), every other key the length of its bytes (DES asked as 56 is 8 bytes, 64 bits).
+for (const [algorithm, bits, bytes, stated] of [
+  ['DES3', 168, 24, 168],
+  ['DES3', 112, 16, 112],
+  ['DES3', 192, 24, 192],
+  ['DES', 56, 8, 64],
+  ['AES', 256, 32, 256],
+] as const) {
+  test.serial(
+    `Get of a generated ${algorithm}-${String(bits)} key states ${String(stated)} bits`,
+    async (t) => {
+      const created = await connection().requestXml(
+        requestXml(
+          '2.1',
+          item(
+            'Create',
+            `<ObjectType type="Enumeration" value="SymmetricKey"/>
+          <Attributes>
+            <CryptographicAlgorithm type="Enumeration" value="${algorithm}"/>
+            <CryptographicLength type="Integer" value="${String(bits)}"/>
+          </Attributes>`,
+          ),
+        ),
+      );
+      const uid = valueOf(created, 'UniqueIdentifier') ?? '';
+      t.truthy(uid, created);
+      const got = await connection().requestXml(requestXml('2.1', item('Get', uidXml(uid))));
+      t.is(Buffer.from(valueOf(got, 'KeyMaterial') ?? '', 'hex').length, bytes, got);
+      t.is(valueOf(got, 'CryptographicLength'), String(stated), got);
+    },
+  );
+}

@@ -46,10 +46,14 @@ export class TestKmipClient {
   /** Sends raw bytes and waits for one response message (raw). */
   sendBytes(bytes: Uint8Array): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.waiting.push(resolve);
-      this.socket.once('close', () => {
+      const closed = (): void => {
         reject(new Error('connection closed before a response'));
+      };
+      this.waiting.push((response) => {
+        this.socket.off('close', closed);
+        resolve(response);
       });
+      this.socket.once('close', closed);
       this.socket.write(bytes);
     });
   }
