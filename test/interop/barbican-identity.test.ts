@@ -50,7 +50,9 @@ test.serial('matching certificate CN and KMIP username: Barbican works', async (
     return;
   }
   const r = await barbicanWithCertificateFor(server, 'barbican');
-  const errors = Object.keys(r.errors ?? {}).filter((label) => label !== 'get after delete');
+  // As in barbican.test.ts: get after delete fails, and so does get of a 168-bit 3DES key (PyKMIP's own check).
+  const expected = new Set(['get after delete', 'get desede 168']);
+  const errors = Object.keys(r.errors ?? {}).filter((label) => !expected.has(label));
   t.deepEqual(errors, []);
   t.is(r.stored['passphrase']?.got, r.stored['passphrase']?.sent);
 });
