@@ -105,6 +105,7 @@ export async function startAppliance(
       log: loggers.log,
       now: options.now ?? (() => new Date()),
       ...(config.pkcs11Module === undefined && { rng: embeddedTokenRng }),
+      protectionStorage: hsmReport.token.hardwareSlot ? ('Hardware' as const) : ('Software' as const),
     };
     const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
     const settings = config.identity;

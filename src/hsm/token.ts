@@ -61,6 +61,11 @@ export interface TokenReport {
   readonly modulePath: string;
   readonly tokenLabel: string;
   readonly serialNumber: string;
+  /**
+   * The slot says it is a hardware device (PKCS#11 CK_SLOT_INFO CKF_HW_SLOT); SoftHSM2's slots do not. KMIP 2.x's
+   * Protection Storage Mask of every object says Hardware or Software from it.
+   */
+  readonly hardwareSlot: boolean;
   /** True when this call initialised the token. */
   readonly created: boolean;
   /** Embedded only: DIR/hsm, the SOFTHSM2_CONF written there, and the PIN file if one is in use. */
@@ -120,6 +125,7 @@ function openExternalToken(options: ExternalTokenOptions): Token {
     modulePath: options.modulePath,
     tokenLabel: options.tokenLabel,
     serialNumber: serialOf(pkcs11, slot),
+    hardwareSlot: hardwareSlot(pkcs11, slot),
     created: false,
     pinSource: 'given',
     warnings: [],
@@ -208,6 +214,7 @@ function openSoftHsmToken(options: SoftHsmTokenOptions): Token {
     modulePath,
     tokenLabel: options.tokenLabel,
     serialNumber: serialOf(pkcs11, slot),
+    hardwareSlot: hardwareSlot(pkcs11, slot),
     created,
     hsmDir,
     configFile,
@@ -270,6 +277,14 @@ function checkedToken(pkcs11: Pkcs11, slot: Handle, userPin: string, report: Tok
 
 function tokenInfo(pkcs11: Pkcs11, slot: Handle): TokenInfo {
   return call('C_GetTokenInfo', () => pkcs11.C_GetTokenInfo(slot));
+}
+
+/** PKCS#11 2.40 §3.2 CK_SLOT_INFO: CKF_HW_SLOT, "a hardware slot, as opposed to a software slot" (pkcs11js lacks it). */
+const CKF_HW_SLOT = 0x4;
+
+function hardwareSlot(pkcs11: Pkcs11, slot: Handle): boolean {
+  const info = call('C_GetSlotInfo', () => pkcs11.C_GetSlotInfo(slot));
+  return (info.flags & CKF_HW_SLOT) !== 0;
 }
 
 function serialOf(pkcs11: Pkcs11, slot: Handle): string {

@@ -88,6 +88,16 @@ export const errors = {
   attributeSingleValued: make('AttributeSingleValued', 'IndexOutOfBounds'),
   indexOutOfBounds: make('AttributeInstanceNotFound', 'IndexOutOfBounds'),
   generalFailure: make('GeneralFailure'),
+  /** 2.x reasons 0x44, 0x48, 0x49: no Protection Storage Mask the request accepts is met (2.1 §7.33). */
+  protectionStorageUnavailable: make('ProtectionStorageUnavailable'),
+  privateProtectionStorageUnavailable: make(
+    'PrivateProtectionStorageUnavailable',
+    'ProtectionStorageUnavailable',
+  ),
+  publicProtectionStorageUnavailable: make(
+    'PublicProtectionStorageUnavailable',
+    'ProtectionStorageUnavailable',
+  ),
   /** 2.x reason 0x35 (BL-M-8-21); 1.x answers Invalid Field. */
   nonUniqueName: make('NonUniqueNameAttribute', 'InvalidField'),
   /** The key material of a destroyed object (2.x reason 0x36, BL-M-8-21); 1.x answers Item Not Found. */

@@ -16,6 +16,7 @@ import type { LocateIndex, StoredObject } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import { objectAccess } from './access.js';
 import { errors } from './errors.js';
+import { storageMaskAttribute } from './protection-storage.js';
 
 /**
  * A managed object as the operations see it: its attributes (the one source of truth for Object Type, State,
@@ -107,7 +108,9 @@ export function nowSeconds(ctx: RequestContext): bigint {
 /**
  * The attributes the server sets on every new object (KMIP 1.4 §3.1, §3.5, §3.22, §3.23, §3.38), and the Short
  * Unique Identifier of KMIP 2.x (2.1 §4.56: "SHALL be assigned ... upon creation or registration", "SHOULD be
- * generated as a SHA-256 hash of the Unique Identifier and SHALL be a 32 byte byte string"), which 1.x never sees.
+ * generated as a SHA-256 hash of the Unique Identifier and SHALL be a 32 byte byte string"), and its Protection
+ * Storage Mask (2.1 §4.44: "SHALL always have a value", set by the server "when object is stored"): where the token
+ * keeps the object's material, Software or Hardware (§12.2). 1.x never sees those two.
  */
 export function serverAttributes(
   ctx: RequestContext,
@@ -126,6 +129,7 @@ export function serverAttributes(
     { kind: 'standard', value: ttlv.enumeration(T.State, state) },
     { kind: 'standard', value: ttlv.dateTime(T.InitialDate, now) },
     { kind: 'standard', value: ttlv.dateTime(T.LastChangeDate, now) },
+    { kind: 'standard', value: storageMaskAttribute(ctx) },
   ];
 }
 

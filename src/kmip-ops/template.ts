@@ -30,6 +30,7 @@ const serverOnly = new Set(
     'CertificateLength',
     'AlwaysSensitive',
     'NeverExtractable',
+    'ProtectionStorageMask',
   ].flatMap((name) => {
     try {
       return [tag(name)];

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
 import { allAttributes, scalar } from '../support/attribute-answers.js';
-import { attr, uidXml, VersionedClient } from '../support/crypto-client.js';
+import { attr, uidXml, VersionedClient, type Answer } from '../support/crypto-client.js';
 import { TestKmipClient } from '../support/kmip-client.js';
 import { serverFixture } from '../support/server-fixture.js';
 
@@ -153,6 +153,72 @@ test.serial(
   },
 );
 
+test.serial(
+  '2.x: every new object has a Protection Storage Mask of Software (a SoftHSM2 slot), which no client sets; 1.x never sees it',
+  async (t) => {
+    const kmip = client('2.1');
+    const registered = await kmip.registerSymmetric(randomBytes(16), []);
+    const created =
+      (
+        await kmip.must(
+          'Create',
+          `<ObjectType type="Enumeration" value="SymmetricKey"/><Attributes>
+            <CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="256"/>
+          </Attributes>`,
+        )
+      ).value('UniqueIdentifier') ?? '';
+    for (const uid of [registered, created]) {
+      // KMIP 2.1 §4.44 "SHALL always have a value", §12.2 Software = 0x00000001.
+      t.is((await allAttributes(kmip, uid)).value('ProtectionStorageMask'), 'Software');
+      t.notRegex(
+        (await allAttributes(client('1.4'), uid)).xml,
+        /Protection Storage Mask|ProtectionStorageMask/,
+      );
+    }
+    const set = await kmip.call(
+      'SetAttribute',
+      `${uidXml(registered)}<NewAttribute><ProtectionStorageMask type="Integer" value="Hardware"/></NewAttribute>`,
+    );
+    t.is(set.status, 'OperationFailed', set.xml);
+    t.is((await allAttributes(kmip, registered)).value('ProtectionStorageMask'), 'Software');
+  },
+);
+
+test.serial(
+  '2.x: Protection Storage Masks the token cannot meet are refused by name; Query names the one it meets',
+  async (t) => {
+    const kmip = client('2.1');
+    const masks = (field: string, ...values: string[]): string =>
+      `<${field}>${values.map((v) => `<ProtectionStorageMask type="Integer" value="${v}"/>`).join('')}</${field}>`;
+    const aes = `<Attributes><CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="128"/></Attributes>`;
+    const create = (extra: string): Promise<Answer> =>
+      kmip.call('Create', `<ObjectType type="Enumeration" value="SymmetricKey"/>${aes}${extra}`);
+    // 2.1 §7.33: any one mask met in its entirety is enough; none met is an error.
+    const hardware = await create(masks('ProtectionStorageMasks', 'Hardware'));
+    t.is(hardware.outcome, 'OperationFailed/ProtectionStorageUnavailable', hardware.xml);
+    t.regex(hardware.xml, /software token/);
+    const partly = await create(masks('ProtectionStorageMasks', 'Software OnSystem'));
+    t.is(partly.outcome, 'OperationFailed/ProtectionStorageUnavailable', 'every bit of a mask must be met');
+    const either = await create(masks('ProtectionStorageMasks', 'Hardware', 'Software'));
+    t.is(either.outcome, 'Success/-', either.xml);
+    const pair = await kmip.call(
+      'CreateKeyPair',
+      `<CommonAttributes><CryptographicAlgorithm type="Enumeration" value="EC"/>
+        <RecommendedCurve type="Enumeration" value="P_256"/></CommonAttributes>
+      ${masks('PrivateProtectionStorageMasks', 'Hardware')}`,
+    );
+    t.is(pair.outcome, 'OperationFailed/PrivateProtectionStorageUnavailable', pair.xml);
+    const query = await kmip.must(
+      'Query',
+      '<QueryFunction type="Enumeration" value="QueryStorageProtectionMasks"/>',
+    );
+    t.regex(
+      query.xml,
+      /<ProtectionStorageMasks>\s*<ProtectionStorageMask type="Integer" value="Software"\/>\s*<\/ProtectionStorageMasks>/,
+    );
+  },
+);
+
 for (const version of ['1.4', '2.1'] as const) {
   test.serial(
     `${version}: attributes are listed custom first, then what the object is, then the others by name`,
@@ -200,11 +266,14 @@ for (const version of ['1.4', '2.1'] as const) {
             ];
       t.deepEqual(named.slice(0, expectedHead.length), expectedHead, list.xml);
       const rest = named.slice(expectedHead.length);
-      t.deepEqual(
-        rest,
-        [...rest].sort((a, b) => a.localeCompare(b, 'en')),
-        'the rest by name',
-      );
+      const byName = [...rest].sort((a, b) => a.localeCompare(b, 'en'));
+      // 2.x: Key Format Type, which 1.x carried inside the Digest, right after the Digest.
+      const expectedRest =
+        version === '2.1'
+          ? byName.flatMap((n) => (n === 'KeyFormatType' ? [] : n === 'Digest' ? [n, 'KeyFormatType'] : [n]))
+          : byName;
+      if (version === '2.1') t.true(rest.includes('KeyFormatType') && rest.includes('Digest'));
+      t.deepEqual(rest, expectedRest, 'the rest by name');
       t.true(rest.includes(version === '2.1' ? 'ActivationDate' : 'Activation Date'));
       // Get Attributes without names lists them in the same order.
       const all = await allAttributes(kmip, uid);

@@ -10,6 +10,7 @@ import { requireQuantumSafe } from '../quantum-safe.js';
 import { digestAttribute, generatedObjectAttributes } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
+import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
 import {
   enumAttribute,
@@ -201,7 +202,12 @@ export const createKeyPair = handler({
   operation: 'CreateKeyPair',
   since: '1.0',
   access: 'create',
-  decodeRequest: readPairTemplates,
+  decodeRequest(payload, ctx) {
+    requireStorage(payload, 'CommonProtectionStorageMasks', ctx);
+    requireStorage(payload, 'PrivateProtectionStorageMasks', ctx);
+    requireStorage(payload, 'PublicProtectionStorageMasks', ctx);
+    return readPairTemplates(payload, ctx);
+  },
   async execute(request: PairTemplates, ctx) {
     const privateAttrs = withFullUsageCount([...request.common, ...request.privateOnly]);
     const publicAttrs = withFullUsageCount([...request.common, ...request.publicOnly]);

@@ -7,6 +7,7 @@ import { requireQuantumSafe } from '../quantum-safe.js';
 import { digestOf, generatedObjectAttributes } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
+import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
 import {
   createObject,
@@ -123,6 +124,7 @@ export const create = handler({
       const name = registryFor(ctx.version).enumName(T.ObjectType, objectType) ?? String(objectType);
       throw errors.invalidField(`Create makes Symmetric Keys; ${name} is made with other operations`);
     }
+    requireStorage(payload, 'ProtectionStorageMasks', ctx);
     return {
       objectType,
       attributes: clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx),

@@ -4,6 +4,7 @@ import { enumValue, enumValues, tags, versionHasTag } from '../../kmip/vocabular
 import { rngParameters } from '../server-attributes.js';
 import { handler, type AnyHandler, type RequestContext, type RngDescription } from '../context.js';
 import { ObjectType } from '../managed-object.js';
+import { storageMasksAnswer } from '../protection-storage.js';
 
 const T = tags(
   'Operation',
@@ -22,6 +23,7 @@ const T = tags(
   'ShreddingAlgorithm',
   'RNGMode',
   'QuantumSafeCapability',
+  'ProtectionStorageMasks',
 );
 const QueryFunction = enumValues(
   'QueryFunction',
@@ -30,6 +32,7 @@ const QueryFunction = enumValues(
   'QueryServerInformation',
   'QueryRNGs',
   'QueryCapabilities',
+  'QueryStorageProtectionMasks',
 );
 
 export const vendorIdentification = 'kmipd';
@@ -81,15 +84,16 @@ export function capabilityInformation(version: KmipVersion, rng: RngDescription 
 
 /**
  * Query (KMIP 1.4 §4.25, 2.1 §6.1.40), in the order of the response payload table: the operations and object types
- * this server supports, its vendor identification, RNG Parameters (1.3+) and Capability Information (1.3+). The
+ * this server supports, its vendor identification, RNG Parameters (1.3+), Capability Information (1.3+) and the
+ * Protection Storage Masks it can satisfy (2.0+: the one its token gives every object, protection-storage.ts). The
  * operation list comes from the dispatcher's own table, so it cannot disagree with what is implemented.
  *
  * The other functions are answered with nothing, and that is the truthful answer: no Application Namespaces, no
  * Extension tags, no Attestation Types; no formal validation (§4.25: "A server MAY elect to return no validation
  * information"); no Profiles claimed, since the server profiles build on the Baseline Server, whose test cases
  * (BL-M-*-21) do not all pass yet; no Client Registration Methods (2.1 §11.10: they hand the client a PKCS#12
- * over KMIP; client certificates here come from the lab CA out of band). Defaults Information and Storage
- * Protection Masks (2.0+) are not described yet.
+ * over KMIP; client certificates here come from the lab CA out of band). Defaults Information (2.0+) is not
+ * described yet.
  */
 export function queryHandler(operations: (ctx: RequestContext) => readonly string[]): AnyHandler {
   return handler({
@@ -130,6 +134,12 @@ export function queryHandler(operations: (ctx: RequestContext) => readonly strin
         versionHasTag(ctx.version, T.CapabilityInformation)
       ) {
         out.push(capabilityInformation(ctx.version, ctx.rng));
+      }
+      if (
+        functions.has(QueryFunction.QueryStorageProtectionMasks) &&
+        versionHasTag(ctx.version, T.ProtectionStorageMasks)
+      ) {
+        out.push(storageMasksAnswer(ctx));
       }
       return out;
     },

@@ -1,6 +1,7 @@
 import type { StructureItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { handler } from '../context.js';
+import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
 import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
@@ -27,6 +28,7 @@ export const register = handler({
   decodeRequest(payload, ctx): RegisterRequest {
     if (!payload) throw errors.invalidField('Register needs a request payload');
     const objectType = payload.requiredEnumeration('ObjectType');
+    requireStorage(payload, 'ProtectionStorageMasks', ctx);
     const attributes = clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx);
     return { objectType, attributes, structure: readObjectStructure(payload, objectType, ctx) };
   },
