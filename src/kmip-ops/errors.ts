@@ -86,6 +86,8 @@ export const errors = {
   attributeNotFound: make('AttributeNotFound', 'InvalidField'),
   attributeReadOnly: make('AttributeReadOnly', 'PermissionDenied'),
   attributeSingleValued: make('AttributeSingleValued', 'IndexOutOfBounds'),
+  /** 2.1 §6.1.51.1: Set Attribute on an attribute the object has several instances of. */
+  multiValuedAttribute: make('MultiValuedAttribute'),
   indexOutOfBounds: make('AttributeInstanceNotFound', 'IndexOutOfBounds'),
   generalFailure: make('GeneralFailure'),
   /** 2.x reasons 0x44, 0x48, 0x49: no Protection Storage Mask the request accepts is met (2.1 §7.33). */

@@ -3,10 +3,14 @@ import { checkWritable, oneAttribute } from '../attribute-references.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, resolveUid, saveObject, uidResponse } from '../managed-object.js';
-import { isMultiValued } from '../template.js';
 import { clientUsageLimits } from '../usage-limits.js';
 
-/** Set Attribute (KMIP 2.0 §6.1.49): sets a single-valued attribute, creating or replacing it. */
+/**
+ * Set Attribute (KMIP 2.1 §6.1.51): "If the object did not have any instances of the attribute, one is created. If
+ * the object had exactly one instance, then it is modified. If it has more than one instance an error is raised"
+ * (Multi Valued Attribute, §6.1.51.1). That holds for attributes that may have several instances too (TC-SETATTR-2
+ * and -3 of the 2.0 test cases set a custom attribute, then add a second instance and are refused).
+ */
 export const setAttribute = handler({
   operation: 'SetAttribute',
   since: '2.0',
@@ -21,11 +25,14 @@ export const setAttribute = handler({
   async execute(request: { uid: string | undefined; attribute: Attribute }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
     checkWritable(request.attribute, object, ctx);
-    if (isMultiValued(request.attribute)) {
-      const name = attributeName(request.attribute, ctx.version) ?? attributeKey(request.attribute);
-      throw errors.invalidField(`${name} may have several instances: use Add Attribute or Modify Attribute`);
-    }
     const key = attributeKey(request.attribute);
+    const instances = object.attributes.filter((a) => attributeKey(a) === key).length;
+    if (instances > 1) {
+      const name = attributeName(request.attribute, ctx.version) ?? key;
+      throw errors.multiValuedAttribute(
+        `the object has ${String(instances)} instances of ${name}: Set Attribute changes only one; use Modify Attribute with the instance's current value, or Delete Attribute`,
+      );
+    }
     await saveObject(
       object,
       [
