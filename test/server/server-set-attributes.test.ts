@@ -219,6 +219,36 @@ test.serial(
   },
 );
 
+test.serial(
+  '2.x: Set Attribute creates an attribute, replaces its one instance, and refuses one with several (Multi Valued Attribute)',
+  async (t) => {
+    const kmip = client('2.1');
+    const uid = await kmip.registerSymmetric(randomBytes(16), []);
+    const vendor = (value: string): string =>
+      `<Attribute><VendorIdentification type="TextString" value="tc"/><AttributeName type="TextString" value="Set"/><AttributeValue type="TextString" value="${value}"/></Attribute>`;
+    const values = async (): Promise<string[]> => {
+      const answer = await kmip.must(
+        'GetAttributes',
+        `${uidXml(uid)}<AttributeReference><VendorIdentification type="TextString" value="tc"/><AttributeName type="TextString" value="Set"/></AttributeReference>`,
+      );
+      return [...answer.xml.matchAll(/<AttributeValue type="TextString" value="([^"]*)"/g)].map(
+        (m) => m[1] ?? '',
+      );
+    };
+    await kmip.must('SetAttribute', `${uidXml(uid)}<NewAttribute>${vendor('one')}</NewAttribute>`);
+    t.deepEqual(await values(), ['one'], 'created');
+    await kmip.must('SetAttribute', `${uidXml(uid)}<NewAttribute>${vendor('two')}</NewAttribute>`);
+    t.deepEqual(await values(), ['two'], 'its one instance replaced');
+    await kmip.must('AddAttribute', `${uidXml(uid)}<NewAttribute>${vendor('three')}</NewAttribute>`);
+    const refused = await kmip.call(
+      'SetAttribute',
+      `${uidXml(uid)}<NewAttribute>${vendor('four')}</NewAttribute>`,
+    );
+    t.is(refused.outcome, 'OperationFailed/MultiValuedAttribute', refused.xml);
+    t.deepEqual((await values()).sort(), ['three', 'two'], 'both instances kept');
+  },
+);
+
 for (const version of ['1.4', '2.1'] as const) {
   test.serial(
     `${version}: attributes are listed custom first, then what the object is, then the others by name`,
