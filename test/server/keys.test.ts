@@ -224,3 +224,36 @@ for (const [algorithm, bits, bytes, stated] of [
     },
   );
 }
+
+test.serial(
+  'Create makes Secret Data from KMIP 2.0 on: random bytes of the length asked, a Password',
+  async (t) => {
+    const createSecret = (version: string, bits: number): Promise<string> =>
+      connection().requestXml(
+        requestXml(
+          version,
+          item(
+            'Create',
+            version === '2.1'
+              ? `<ObjectType type="Enumeration" value="SecretData"/><Attributes><CryptographicLength type="Integer" value="${String(bits)}"/></Attributes>`
+              : `<ObjectType type="Enumeration" value="SecretData"/><TemplateAttribute><Attribute><AttributeName type="TextString" value="Cryptographic Length"/><AttributeValue type="Integer" value="${String(bits)}"/></Attribute></TemplateAttribute>`,
+          ),
+        ),
+      );
+    const served: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const created = await createSecret('2.1', 80);
+      const uid = valueOf(created, 'UniqueIdentifier') ?? '';
+      t.truthy(uid, created);
+      const got = await connection().requestXml(requestXml('2.1', item('Get', uidXml(uid))));
+      t.is(valueOf(got, 'SecretDataType'), 'Password', got);
+      t.is(valueOf(got, 'KeyFormatType'), 'Opaque', got);
+      served.push(valueOf(got, 'KeyMaterial') ?? '');
+    }
+    t.is(served[0]?.length, 20, '80 bits are 10 bytes');
+    t.not(served[0], served[1], 'each Create draws new bytes');
+    t.regex(await createSecret('2.1', 81), /<ResultReason type="Enumeration" value="InvalidField"\/>/);
+    // KMIP 1.4 §4.1: Create makes symmetric keys only.
+    t.regex(await createSecret('1.4', 80), /<ResultReason type="Enumeration" value="InvalidField"\/>/);
+  },
+);

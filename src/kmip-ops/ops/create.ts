@@ -2,9 +2,10 @@ import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { versionAtLeast } from '../../kmip/registry.js';
 import type { SecretKeyAlgorithm } from '../../hsm/hsm.js';
 import { requireQuantumSafe } from '../quantum-safe.js';
-import { digestOf, generatedObjectAttributes } from '../server-attributes.js';
+import { digestOf, generatedObjectAttributes, registeredDigest } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
 import { requireStorage } from '../protection-storage.js';
@@ -20,7 +21,7 @@ import {
   single,
   State,
 } from '../managed-object.js';
-import { KeyFormat } from '../object-payloads.js';
+import { KeyFormat, materialForRegister } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 
 const T = tags(
@@ -29,7 +30,13 @@ const T = tags(
   'CryptographicAlgorithm',
   'CryptographicUsageMask',
   'KeyFormatType',
+  'SecretData',
+  'SecretDataType',
+  'KeyBlock',
+  'KeyValue',
+  'KeyMaterial',
 );
+const SecretDataType = enumValues('SecretDataType', 'Password');
 const Algorithm = enumValues(
   'CryptographicAlgorithm',
   'AES',
@@ -112,7 +119,11 @@ interface CreateRequest {
   readonly attributes: Attribute[];
 }
 
-/** Create (KMIP 1.4 §4.1): a symmetric key generated inside the token. */
+/**
+ * Create (KMIP 1.4 §4.1, 2.1 §6.1.8): a symmetric key generated inside the token; from KMIP 2.0 also Secret Data
+ * ("generate a new symmetric key or generate Secret Data"), random bytes of the Cryptographic Length drawn from the
+ * token's generator.
+ */
 export const create = handler({
   operation: 'Create',
   since: '1.0',
@@ -120,9 +131,11 @@ export const create = handler({
   decodeRequest(payload, ctx): CreateRequest {
     if (!payload) throw errors.invalidField('Create needs a request payload');
     const objectType = payload.requiredEnumeration('ObjectType');
-    if (objectType !== ObjectType.SymmetricKey) {
+    const secretData = objectType === ObjectType.SecretData && versionAtLeast(ctx.version, '2.0');
+    if (objectType !== ObjectType.SymmetricKey && !secretData) {
       const name = registryFor(ctx.version).enumName(T.ObjectType, objectType) ?? String(objectType);
-      throw errors.invalidField(`Create makes Symmetric Keys; ${name} is made with other operations`);
+      const makes = versionAtLeast(ctx.version, '2.0') ? 'Symmetric Keys and Secret Data' : 'Symmetric Keys';
+      throw errors.invalidField(`Create makes ${makes}; ${name} is made with other operations`);
     }
     requireStorage(payload, 'ProtectionStorageMasks', ctx);
     return {
@@ -131,6 +144,7 @@ export const create = handler({
     };
   },
   async execute(request: CreateRequest, ctx) {
+    if (request.objectType === ObjectType.SecretData) return createSecretData(request, ctx);
     const algorithm = enumAttribute(request.attributes, 'CryptographicAlgorithm');
     const lengthItem = single(request.attributes, 'CryptographicLength');
     if (algorithm === undefined)
@@ -178,3 +192,56 @@ export const create = handler({
     ];
   },
 });
+
+/** The most Secret Data one Create makes: 64 KiB, far past any password or seed, and one token call. */
+const MAX_SECRET_DATA_BITS = 65536 * 8;
+
+/**
+ * Create of Secret Data (KMIP 2.1 §6.1.8): random bytes from the token's generator, kept as a Password in Opaque
+ * format, as the 2.0 test case TC-CREATE-SD-1 answers it; then stored exactly as Register stores Secret Data
+ * (sealed by the owner's key, with its Digest), with what a generated object has (Original Creation Date, Random
+ * Number Generator).
+ */
+async function createSecretData(
+  request: CreateRequest,
+  ctx: RequestContext,
+): Promise<{ uid: string; objectType: number }> {
+  const lengthItem = single(request.attributes, 'CryptographicLength');
+  if (lengthItem?.type !== ItemType.Integer)
+    throw errors.invalidField('Create of Secret Data needs a Cryptographic Length attribute (bits)');
+  const bits = lengthItem.value;
+  if (bits <= 0 || bits % 8 !== 0 || bits > MAX_SECRET_DATA_BITS)
+    throw errors.invalidField(
+      `Secret Data is made in whole bytes, 8 to ${String(MAX_SECRET_DATA_BITS)} bits, not ${String(bits)}`,
+    );
+  requireQuantumSafe(request.objectType, request.attributes);
+  const bytes = await ctx.keys.hsm.random(bits / 8);
+  const structure = ttlv.structure(T.SecretData, [
+    ttlv.enumeration(T.SecretDataType, SecretDataType.Password),
+    ttlv.structure(T.KeyBlock, [
+      ttlv.enumeration(T.KeyFormatType, KeyFormat.Opaque),
+      ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, bytes)]),
+    ]),
+  ]);
+  const uid = newUid();
+  const owner = ctx.principal.name;
+  const attributes = withFullUsageCount(request.attributes);
+  const digest = await registeredDigest(structure, ctx);
+  const material = await materialForRegister(structure, request.objectType, owner, ctx);
+  bytes.fill(0);
+  await createObject(
+    {
+      uid,
+      owner,
+      attributes: [
+        ...serverAttributes(ctx, uid, request.objectType, activationState(attributes, ctx)),
+        ...attributes,
+        ...(digest ? [digest] : []),
+        ...generatedObjectAttributes(attributes, ctx),
+      ],
+      material,
+    },
+    ctx,
+  );
+  return { uid, objectType: request.objectType };
+}
