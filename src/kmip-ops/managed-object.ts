@@ -294,6 +294,14 @@ export function dateState(attributes: readonly Attribute[], state: number, now: 
   return next;
 }
 
+/**
+ * Pre-Active, or Active when the client gives an Activation Date that is not in the future (KMIP 1.4 §3.24:
+ * "If the Activation Date ... is set to ... the current time or earlier, the object SHALL be Active").
+ */
+export function activationState(attributes: readonly Attribute[], ctx: RequestContext): number {
+  return dateState(attributes, State.PreActive, nowSeconds(ctx));
+}
+
 function withDateTransitions(object: ManagedObject, now: bigint): ManagedObject {
   const state = stateOf(object);
   const next = dateState(object.attributes, state, now);

@@ -125,14 +125,17 @@ export function leaseTimeAttributes(objectType: number): Attribute[] {
     : [{ kind: 'standard', value: ttlv.interval(T.LeaseTime, LEASE_TIME_SECONDS) }];
 }
 
-/** Every object the server generates is a key (Create, Create Key Pair, Re-key, Re-key Key Pair). */
+/**
+ * Every object the server generates is a cryptographic object (keys from Create, Create Key Pair, Re-key, Re-key Key
+ * Pair; Secret Data from Create), which has a Lease Time.
+ */
 const generatedLeaseTime = leaseTimeAttributes(ObjectType.SymmetricKey);
 
 /**
  * Original Creation Date and Random Number Generator for an object the server generates, unless the client's
- * template set them (§3.44 lets a template name the generator), and its Lease Time.
+ * template set them (§3.44 lets a template name the generator).
  */
-export function generatedObjectAttributes(given: readonly Attribute[], ctx: RequestContext): Attribute[] {
+export function generationAttributes(given: readonly Attribute[], ctx: RequestContext): Attribute[] {
   const out: Attribute[] = [];
   if (!single(given, 'OriginalCreationDate')) {
     out.push({ kind: 'standard', value: ttlv.dateTime(T.OriginalCreationDate, nowSeconds(ctx)) });
@@ -140,7 +143,12 @@ export function generatedObjectAttributes(given: readonly Attribute[], ctx: Requ
   if (!single(given, 'RandomNumberGenerator')) {
     out.push({ kind: 'standard', value: rngParameters(T.RandomNumberGenerator, ctx.rng) });
   }
-  return [...out, ...generatedLeaseTime, ...newObjectFlags(given)];
+  return out;
+}
+
+/** What a generated key has beyond its material: generationAttributes, its Lease Time and the new-object flags. */
+export function generatedObjectAttributes(given: readonly Attribute[], ctx: RequestContext): Attribute[] {
+  return [...generationAttributes(given, ctx), ...generatedLeaseTime, ...newObjectFlags(given)];
 }
 
 /**

@@ -13,6 +13,7 @@ import { handler, type RequestContext } from '../context.js';
 import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
 import {
+  activationState,
   enumAttribute,
   newUid,
   ObjectType,
@@ -25,7 +26,7 @@ import {
 import { link, LinkType } from '../links.js';
 import { KeyFormat } from '../object-payloads.js';
 import { clientAttributes } from '../template.js';
-import { activationState, UsageMask } from './create.js';
+import { UsageMask } from './create.js';
 
 const T = tags(
   'PrivateKeyUniqueIdentifier',

@@ -1,27 +1,25 @@
 import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
-import { registryFor } from '../../kmip/registry.js';
+import { registryFor, versionAtLeast } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
-import { versionAtLeast } from '../../kmip/registry.js';
 import type { SecretKeyAlgorithm } from '../../hsm/hsm.js';
 import { requireQuantumSafe } from '../quantum-safe.js';
-import { digestOf, generatedObjectAttributes, registeredDigest } from '../server-attributes.js';
+import { digestOf, generatedObjectAttributes, generationAttributes } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { handler, type RequestContext } from '../context.js';
 import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
 import {
+  activationState,
   createObject,
-  dateState,
   enumAttribute,
   newUid,
-  nowSeconds,
   ObjectType,
   serverAttributes,
   single,
-  State,
 } from '../managed-object.js';
-import { KeyFormat, materialForRegister } from '../object-payloads.js';
+import { KeyFormat } from '../object-payloads.js';
+import { storeStructure } from './register.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 
 const T = tags(
@@ -106,14 +104,6 @@ export const secretKeys = new Map<
   ),
 ]);
 
-/**
- * Pre-Active, or Active when the client gives an Activation Date that is not in the future (KMIP 1.4 §3.24:
- * "If the Activation Date ... is set to ... the current time or earlier, the object SHALL be Active").
- */
-export function activationState(attributes: readonly Attribute[], ctx: RequestContext): number {
-  return dateState(attributes, State.PreActive, nowSeconds(ctx));
-}
-
 interface CreateRequest {
   readonly objectType: number;
   readonly attributes: Attribute[];
@@ -131,10 +121,13 @@ export const create = handler({
   decodeRequest(payload, ctx): CreateRequest {
     if (!payload) throw errors.invalidField('Create needs a request payload');
     const objectType = payload.requiredEnumeration('ObjectType');
-    const secretData = objectType === ObjectType.SecretData && versionAtLeast(ctx.version, '2.0');
-    if (objectType !== ObjectType.SymmetricKey && !secretData) {
+    const makesSecretData = versionAtLeast(ctx.version, '2.0');
+    if (
+      objectType !== ObjectType.SymmetricKey &&
+      !(makesSecretData && objectType === ObjectType.SecretData)
+    ) {
       const name = registryFor(ctx.version).enumName(T.ObjectType, objectType) ?? String(objectType);
-      const makes = versionAtLeast(ctx.version, '2.0') ? 'Symmetric Keys and Secret Data' : 'Symmetric Keys';
+      const makes = makesSecretData ? 'Symmetric Keys and Secret Data' : 'Symmetric Keys';
       throw errors.invalidField(`Create makes ${makes}; ${name} is made with other operations`);
     }
     requireStorage(payload, 'ProtectionStorageMasks', ctx);
@@ -198,9 +191,8 @@ const MAX_SECRET_DATA_BITS = 65536 * 8;
 
 /**
  * Create of Secret Data (KMIP 2.1 §6.1.8): random bytes from the token's generator, kept as a Password in Opaque
- * format, as the 2.0 test case TC-CREATE-SD-1 answers it; then stored exactly as Register stores Secret Data
- * (sealed by the owner's key, with its Digest), with what a generated object has (Original Creation Date, Random
- * Number Generator).
+ * format, as the 2.0 test case TC-CREATE-SD-1 answers it; then stored as Register stores Secret Data, with what a
+ * generated object has (Original Creation Date, Random Number Generator).
  */
 async function createSecretData(
   request: CreateRequest,
@@ -214,7 +206,6 @@ async function createSecretData(
     throw errors.invalidField(
       `Secret Data is made in whole bytes, 8 to ${String(MAX_SECRET_DATA_BITS)} bits, not ${String(bits)}`,
     );
-  requireQuantumSafe(request.objectType, request.attributes);
   const bytes = await ctx.keys.hsm.random(bits / 8);
   const structure = ttlv.structure(T.SecretData, [
     ttlv.enumeration(T.SecretDataType, SecretDataType.Password),
@@ -223,25 +214,11 @@ async function createSecretData(
       ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, bytes)]),
     ]),
   ]);
-  const uid = newUid();
-  const owner = ctx.principal.name;
-  const attributes = withFullUsageCount(request.attributes);
-  const digest = await registeredDigest(structure, ctx);
-  const material = await materialForRegister(structure, request.objectType, owner, ctx);
-  bytes.fill(0);
-  await createObject(
-    {
-      uid,
-      owner,
-      attributes: [
-        ...serverAttributes(ctx, uid, request.objectType, activationState(attributes, ctx)),
-        ...attributes,
-        ...(digest ? [digest] : []),
-        ...generatedObjectAttributes(attributes, ctx),
-      ],
-      material,
-    },
-    ctx,
-  );
-  return { uid, objectType: request.objectType };
+  try {
+    const generated = generationAttributes(request.attributes, ctx);
+    const uid = await storeStructure(request.objectType, request.attributes, structure, ctx, generated);
+    return { uid, objectType: request.objectType };
+  } finally {
+    bytes.fill(0);
+  }
 }

@@ -13,6 +13,7 @@ import { handler, type RequestContext } from '../context.js';
 import { keyRefIds } from '../crypto/key-ref.js';
 import { errors } from '../errors.js';
 import {
+  activationState,
   enumAttribute,
   fromStored,
   nowSeconds,
@@ -30,7 +31,6 @@ import {
 } from '../object-payloads.js';
 import { registeredDigest } from '../server-attributes.js';
 import { isMultiValued } from '../template.js';
-import { activationState } from './create.js';
 
 const T = tags(
   'UniqueIdentifier',

@@ -1,15 +1,14 @@
 import type { StructureItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
-import { handler } from '../context.js';
+import { handler, type RequestContext } from '../context.js';
 import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
-import { createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
+import { activationState, createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
 import { requireQuantumSafe } from '../quantum-safe.js';
 import { leaseTimeAttributes, newObjectFlags, registeredDigest } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { attributeContainer, clientAttributes } from '../template.js';
-import { activationState } from './create.js';
 
 interface RegisterRequest {
   readonly objectType: number;
@@ -32,33 +31,43 @@ export const register = handler({
     const attributes = clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx);
     return { objectType, attributes, structure: readObjectStructure(payload, objectType, ctx) };
   },
-  async execute(request: RegisterRequest, ctx) {
-    const uid = newUid();
-    const owner = ctx.principal.name;
-    const given = withFullUsageCount(request.attributes);
-    const implied = impliedAttributes(request.structure).filter(
-      (item) => !given.some((a) => a.kind === 'standard' && a.value.tag === item.tag),
-    );
-    const attributes: Attribute[] = [
-      ...given,
-      ...implied.map((value): Attribute => ({ kind: 'standard', value })),
-    ];
-    requireQuantumSafe(request.objectType, attributes);
-    const state = activationState(attributes, ctx);
-    const digest = await registeredDigest(request.structure, ctx);
-    if (digest) attributes.push(digest);
-    attributes.push(...leaseTimeAttributes(request.objectType), ...newObjectFlags(given));
-    const material = await materialForRegister(request.structure, request.objectType, owner, ctx);
-    await createObject(
-      {
-        uid,
-        owner,
-        attributes: [...serverAttributes(ctx, uid, request.objectType, state), ...attributes],
-        material,
-      },
-      ctx,
-    );
-    return uid;
+  execute(request: RegisterRequest, ctx) {
+    return storeStructure(request.objectType, request.attributes, request.structure, ctx);
   },
   encodeResponse: uidResponse,
 });
+
+/**
+ * Stores an object structure as Register does: the client's attributes and those its Key Block implies, sealed by
+ * the owner's key, with its Digest, Lease Time and flags. Create of Secret Data stores the bytes it drew this way
+ * too, adding what a generated object has (`generated`: Original Creation Date, Random Number Generator).
+ */
+export async function storeStructure(
+  objectType: number,
+  requested: readonly Attribute[],
+  structure: StructureItem,
+  ctx: RequestContext,
+  generated: readonly Attribute[] = [],
+): Promise<string> {
+  const uid = newUid();
+  const owner = ctx.principal.name;
+  const given = withFullUsageCount(requested);
+  const implied = impliedAttributes(structure).filter(
+    (item) => !given.some((a) => a.kind === 'standard' && a.value.tag === item.tag),
+  );
+  const attributes: Attribute[] = [
+    ...given,
+    ...implied.map((value): Attribute => ({ kind: 'standard', value })),
+  ];
+  requireQuantumSafe(objectType, attributes);
+  const state = activationState(attributes, ctx);
+  const digest = await registeredDigest(structure, ctx);
+  if (digest) attributes.push(digest);
+  attributes.push(...leaseTimeAttributes(objectType), ...newObjectFlags(given), ...generated);
+  const material = await materialForRegister(structure, objectType, owner, ctx);
+  await createObject(
+    { uid, owner, attributes: [...serverAttributes(ctx, uid, objectType, state), ...attributes], material },
+    ctx,
+  );
+  return uid;
+}
