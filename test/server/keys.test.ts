@@ -12,6 +12,11 @@ const { connection } = serverFixture(test);
 const item = (operation: string, payload: string): string =>
   `<BatchItem><Operation type="Enumeration" value="${operation}"/><RequestPayload>${payload}</RequestPayload></BatchItem>`;
 const uidXml = (uid: string): string => `<UniqueIdentifier type="TextString" value="${uid}"/>`;
+/** Create Key Pair at KMIP 2.1 with these Common Attributes; the answer as KMIP XML. */
+const createPair = (common: string): Promise<string> =>
+  connection().requestXml(
+    requestXml('2.1', item('CreateKeyPair', `<CommonAttributes>${common}</CommonAttributes>`)),
+  );
 
 for (const [curve, spki] of [
   ['P_256', '3059301306072a8648ce3d020106082a8648ce3d030107'],
@@ -21,17 +26,8 @@ for (const [curve, spki] of [
   test.serial(
     `Create Key Pair EC ${curve} at KMIP 2.1: linked halves, X.509 public key, PKCS#8 private key`,
     async (t) => {
-      const xml = await connection().requestXml(
-        requestXml(
-          '2.1',
-          item(
-            'CreateKeyPair',
-            `<CommonAttributes>
-            <CryptographicAlgorithm type="Enumeration" value="EC"/>
-            <RecommendedCurve type="Enumeration" value="${curve}"/>
-          </CommonAttributes>`,
-          ),
-        ),
+      const xml = await createPair(
+        `<CryptographicAlgorithm type="Enumeration" value="EC"/><RecommendedCurve type="Enumeration" value="${curve}"/>`,
       );
       const privateUid = valueOf(xml, 'PrivateKeyUniqueIdentifier') ?? '';
       const publicUid = valueOf(xml, 'PublicKeyUniqueIdentifier') ?? '';
@@ -151,17 +147,8 @@ test.serial('Get converts between key formats where defined, and says so where n
 test.serial(
   'a generated RSA private key: PKCS#1 by default in 2.x, as its Key Format Type says; PKCS#8 in 1.x',
   async (t) => {
-    const created = await connection().requestXml(
-      requestXml(
-        '2.1',
-        item(
-          'CreateKeyPair',
-          `<CommonAttributes>
-            <CryptographicAlgorithm type="Enumeration" value="RSA"/>
-            <CryptographicLength type="Integer" value="2048"/>
-          </CommonAttributes>`,
-        ),
-      ),
+    const created = await createPair(
+      `<CryptographicAlgorithm type="Enumeration" value="RSA"/><CryptographicLength type="Integer" value="2048"/>`,
     );
     const uid = valueOf(created, 'PrivateKeyUniqueIdentifier') ?? '';
     const attributes = await connection().requestXml(
@@ -249,6 +236,12 @@ test.serial(
       t.is(valueOf(got, 'SecretDataType'), 'Password', got);
       t.is(valueOf(got, 'KeyFormatType'), 'Opaque', got);
       served.push(valueOf(got, 'KeyMaterial') ?? '');
+      // Stored as Register stores Secret Data (its Key Format Type, Digest), and marked as generated.
+      const attributes = await connection().requestXml(requestXml('2.1', item('GetAttributes', uidXml(uid))));
+      t.regex(attributes, /<KeyFormatType type="Enumeration" value="Opaque"\/>/, attributes);
+      t.regex(attributes, /<Digest>/);
+      t.regex(attributes, /<RandomNumberGenerator>/);
+      t.regex(attributes, /<OriginalCreationDate /);
     }
     t.is(served[0]?.length, 20, '80 bits are 10 bytes');
     t.not(served[0], served[1], 'each Create draws new bytes');
