@@ -231,14 +231,83 @@ export function toStored(object: ManagedObject, revision: number): StoredObject 
   };
 }
 
+/**
+ * The object a stored record holds. Parsing it (a TTLV decode of every attribute and a JSON parse of the material)
+ * is the largest share of a Get's own work after the token's, so the last objects parsed are kept, each with the
+ * record it came from: an entry serves only a record equal to that one in revision, owner and every byte, so it
+ * never needs invalidating (a changed object has a new revision and new bytes). What is kept is frozen, since every
+ * caller then shares it: code that changed a loaded object in place instead of copying it would fail loudly here.
+ */
 export function fromStored(stored: StoredObject): ManagedObject {
-  return {
+  const kept = parsedObjects.get(stored.uid);
+  if (kept !== undefined && sameRecord(kept.stored, stored)) {
+    // Least recently used first: move the hit to the end of the Map's insertion order.
+    parsedObjects.delete(stored.uid);
+    parsedObjects.set(stored.uid, kept);
+    return kept.object;
+  }
+  const object = frozenObject({
     uid: stored.uid,
     revision: stored.revision,
     owner: stored.owner,
     attributes: deserializeAttributes(stored.attributes),
     material: stored.material ? parseMaterial(stored.material) : undefined,
-  };
+  });
+  // The record's own copies of the bytes: the caller's may be zeroed after this call.
+  parsedObjects.set(stored.uid, {
+    stored: {
+      ...stored,
+      attributes: stored.attributes.slice(),
+      ...(stored.material === undefined ? {} : { material: stored.material.slice() }),
+    },
+    object,
+  });
+  if (parsedObjects.size > PARSED_OBJECTS) {
+    const oldest = parsedObjects.keys().next().value;
+    if (oldest !== undefined) parsedObjects.delete(oldest);
+  }
+  return object;
+}
+
+/** How many parsed objects fromStored keeps (a few MB at most: records are a few hundred bytes to a few KB). */
+const PARSED_OBJECTS = 4096;
+const parsedObjects = new Map<string, { readonly stored: StoredObject; readonly object: ManagedObject }>();
+
+function sameRecord(a: StoredObject, b: StoredObject): boolean {
+  return (
+    a.revision === b.revision &&
+    a.owner === b.owner &&
+    sameBytes(a.attributes, b.attributes) &&
+    (a.material === undefined
+      ? b.material === undefined
+      : b.material !== undefined && sameBytes(a.material, b.material))
+  );
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** Freezes an object's attribute items and material record (byte arrays cannot be frozen and are left as they are). */
+function frozenObject(object: ManagedObject): ManagedObject {
+  for (const attribute of object.attributes) {
+    frozenItem(attribute.value);
+    Object.freeze(attribute);
+  }
+  Object.freeze(object.attributes);
+  if (object.material !== undefined) {
+    if (object.material.kind !== 'clear-object') Object.freeze(object.material.sealed);
+    Object.freeze(object.material);
+  }
+  return Object.freeze(object);
+}
+
+function frozenItem(item: TtlvItem): void {
+  if (item.type === ItemType.Structure) {
+    for (const child of item.value) frozenItem(child);
+    Object.freeze(item.value);
+  }
+  Object.freeze(item);
 }
 
 /** The Unique Identifier a request names, or the ID placeholder (KMIP 1.4 §3.1 "ID Placeholder"). */
