@@ -253,12 +253,13 @@ export function fromStored(stored: StoredObject): ManagedObject {
     attributes: deserializeAttributes(stored.attributes),
     material: stored.material ? parseMaterial(stored.material) : undefined,
   });
-  // The record's own copies of the bytes: the caller's may be zeroed after this call.
+  // The record's own copies of the bytes, since the caller's may be zeroed after this call (new Uint8Array, not
+  // slice(): a Buffer's slice() is a view of the same memory).
   parsedObjects.set(stored.uid, {
     stored: {
       ...stored,
-      attributes: stored.attributes.slice(),
-      ...(stored.material === undefined ? {} : { material: stored.material.slice() }),
+      attributes: new Uint8Array(stored.attributes),
+      ...(stored.material === undefined ? {} : { material: new Uint8Array(stored.material) }),
     },
     object,
   });
