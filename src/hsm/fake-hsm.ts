@@ -47,11 +47,14 @@ import {
   type SealedKek,
   type SealedSecret,
   type SecretKeyAlgorithm,
+  type SecretKeyType,
+  type WrapMode,
 } from './hsm.js';
 import {
   checkKeyPairSpec,
   checkRandomLength,
   checkSealInput,
+  checkWrapInput,
   dsaSubprimeBits,
   secretKeyShape,
   setDesParity,
@@ -252,6 +255,19 @@ export class FakeHsm implements Hsm {
     });
   }
 
+  async wrap(ref: KeyRef, mode: WrapMode, data: Uint8Array): Promise<Uint8Array> {
+    checkWrapInput(mode, data);
+    return this.withKey(ref, (key, secretType) => {
+      if (secretType !== 'AES') throw new HsmError('bad-input', 'AES key wrap needs an AES key');
+      const secret = secretOf(key);
+      // OpenSSL's names for RFC 3394 and RFC 5649 with their default initial values.
+      const name = `id-aes${String(secret.length * 8)}-wrap${mode === 'KWP' ? '-pad' : ''}`;
+      const iv = mode === 'KW' ? Buffer.from('a6a6a6a6a6a6a6a6', 'hex') : Buffer.from('a65959a6', 'hex');
+      const cipher = guard(() => createCipheriv(name, secret, iv));
+      return guard(() => Buffer.concat([cipher.update(data), cipher.final()]));
+    });
+  }
+
   async decrypt(ref: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
     return this.withKey(ref, (key) => {
       if (spec.algorithm === 'RSA') {
@@ -368,14 +384,23 @@ export class FakeHsm implements Hsm {
     this.streams.delete(id);
   }
 
-  /** Runs fn with the key as a node:crypto KeyObject, made from its source at every call. */
-  private async withKey<T>(ref: KeyRef, fn: (key: KeyObject) => T): Promise<T> {
+  /**
+   * Runs fn with the key as a node:crypto KeyObject, made from its source at every call, and, for a secret key, its
+   * type (a KeyObject knows only a secret key's length).
+   */
+  private async withKey<T>(
+    ref: KeyRef,
+    fn: (key: KeyObject, secretType: SecretKeyType | undefined) => T,
+  ): Promise<T> {
     const source = await ref.source();
     await this.turn();
     let bytes: Uint8Array;
     switch (source.kind) {
       case 'public-spki':
-        return fn(createPublicKey({ key: Buffer.from(source.bytes), format: 'der', type: 'spki' }));
+        return fn(
+          createPublicKey({ key: Buffer.from(source.bytes), format: 'der', type: 'spki' }),
+          undefined,
+        );
       case 'secret-bytes':
       case 'private-pkcs8':
         bytes = source.bytes;
@@ -385,12 +410,12 @@ export class FakeHsm implements Hsm {
         bytes = await this.unseal(source.kek, source.sealed);
         break;
     }
-    const key =
-      source.kind === 'secret-bytes' || source.kind === 'sealed-secret'
-        ? createSecretKey(Buffer.from(bytes))
-        : createPrivateKey({ key: Buffer.from(bytes), format: 'der', type: 'pkcs8' });
+    const secret = source.kind === 'secret-bytes' || source.kind === 'sealed-secret';
+    const key = secret
+      ? createSecretKey(Buffer.from(bytes))
+      : createPrivateKey({ key: Buffer.from(bytes), format: 'der', type: 'pkcs8' });
     bytes.fill(0);
-    return fn(key);
+    return fn(key, secret ? source.keyType : undefined);
   }
 
   close(): Promise<void> {

@@ -140,6 +140,9 @@ export type CipherSpec =
       readonly label?: Uint8Array;
     };
 
+/** The AES key wrap modes (SP 800-38F §6.2 KW, §6.3 KWP). */
+export type WrapMode = 'KW' | 'KWP';
+
 export interface CipherResult {
   readonly data: Uint8Array;
   /** GCM only: the authentication tag, apart from the ciphertext as KMIP carries it. */
@@ -220,6 +223,12 @@ export interface Hsm {
 
   /** Encrypts with a key held in the token. */
   encrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array): Promise<CipherResult>;
+  /**
+   * Wraps bytes (a key's value, or its TTLV Key Value) under an AES key held in the token: 'KW' is AES Key Wrap
+   * (RFC 3394, SP 800-38F KW: at least 16 bytes, a multiple of 8), 'KWP' AES Key Wrap with Padding (RFC 5649).
+   * The bytes become a token object only for the call. A length the mode or the token cannot wrap is 'bad-input'.
+   */
+  wrap(key: KeyRef, mode: WrapMode, data: Uint8Array): Promise<Uint8Array>;
   /** Decrypts with a key held in the token; a failed GCM tag or bad padding is 'bad-input'. */
   decrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
   sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array>;

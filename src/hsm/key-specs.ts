@@ -3,7 +3,7 @@
  * requests with the same HsmError. Sizes follow what KMIP clients ask for (KMIP 1.4 §3.5 Cryptographic Length is
  * in bits) and what the token can generate.
  */
-import { HsmError, type KeyPairSpec, type SecretKeyAlgorithm } from './hsm.js';
+import { HsmError, type KeyPairSpec, type SecretKeyAlgorithm, type WrapMode } from './hsm.js';
 
 /**
  * Upper bound on what seal() takes and random() returns. It protects the token and the thread pool from a single
@@ -118,6 +118,25 @@ export function checkSealInput(plaintext: Uint8Array): void {
     throw new HsmError(
       'unsupported',
       `cannot seal ${String(plaintext.length)} bytes (limit ${String(MAX_SECRET_BYTES)})`,
+    );
+  }
+}
+
+/**
+ * What wrap() takes: KW needs at least two 8-byte semiblocks and whole semiblocks (RFC 3394 §2; SP 800-38F §6.2).
+ * KWP is refused for a length that is not whole semiblocks too: SoftHSM2 2.6.1 zero-pads the value *before* RFC 5649
+ * (envelope.ts), so its result would unwrap, anywhere else, to the value followed by zero bytes. A TTLV-encoded Key
+ * Value is always whole semiblocks (KMIP 1.4 §9.1.1.3 pads every item to 8 bytes).
+ */
+export function checkWrapInput(mode: WrapMode, data: Uint8Array): void {
+  checkSealInput(data);
+  if (data.length % 8 !== 0 || data.length < (mode === 'KW' ? 16 : 8)) {
+    throw new HsmError(
+      'bad-input',
+      mode === 'KW'
+        ? `AES Key Wrap takes whole 8-byte semiblocks, at least 16 bytes, not ${String(data.length)} bytes`
+        : `AES Key Wrap with Padding of ${String(data.length)} bytes: the token pads before wrapping, so only ` +
+            'whole 8-byte semiblocks unwrap to the exact value',
     );
   }
 }

@@ -63,6 +63,7 @@ import {
   type SealedKek,
   type SealedSecret,
   type SecretKeyAlgorithm,
+  type WrapMode,
 } from './hsm.js';
 import {
   bigintToBytes,
@@ -820,6 +821,10 @@ export class Pkcs11Hsm implements Hsm {
 
   decrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array> {
     return this.crypto.decrypt(key, spec, data, tag);
+  }
+
+  wrap(key: KeyRef, mode: WrapMode, data: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.wrap(key, mode, data);
   }
 
   sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array> {

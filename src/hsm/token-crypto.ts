@@ -35,8 +35,9 @@ import {
   type SignatureSpec,
   type StreamOperation,
   type StreamResult,
+  type WrapMode,
 } from './hsm.js';
-import { curves } from './key-specs.js';
+import { checkWrapInput, curves } from './key-specs.js';
 import {
   keyTypeCode,
   privateKeyTemplate,
@@ -298,6 +299,31 @@ export class TokenCrypto {
         }
       }
       return false;
+    });
+  }
+
+  /**
+   * The bytes as a generic secret session object (extractable, made, wrapped and destroyed in one call on the token
+   * thread), wrapped by the held AES key with CKM_AES_KEY_WRAP or CKM_AES_KEY_WRAP_PAD (PKCS#11 v2.40 curr. mech.
+   * §2.14). The caller zeroes its copy; the one sent to the token thread is zeroed there.
+   */
+  async wrap(ref: KeyRef, mode: WrapMode, data: Uint8Array): Promise<Uint8Array> {
+    checkWrapInput(mode, data);
+    return this.withKey(ref, (key) => {
+      if (key.keyType !== 'AES') throw wrongKey('AES key wrap', key);
+      const value = new Uint8Array(data);
+      return this.run(
+        mode === 'KW' ? 'C_WrapKey CKM_AES_KEY_WRAP' : 'C_WrapKey CKM_AES_KEY_WRAP_PAD',
+        {
+          op: 'create-wrap',
+          key: handleBytes(key.handle),
+          template: wrapTarget,
+          value,
+          wrap: { mechanism: mode === 'KW' ? ck.CKM_AES_KEY_WRAP : ck.CKM_AES_KEY_WRAP_PAD },
+          outputLength: value.length + 8,
+        },
+        [value.buffer],
+      );
     });
   }
 
@@ -825,6 +851,16 @@ const heldKey: Template = [
   { type: ck.CKA_EXTRACTABLE, value: false },
 ];
 
+/** What wrap() makes of the bytes it wraps: a generic secret that only C_WrapKey reads (PKCS#11 v2.40 §5.13). */
+const wrapTarget: Template = [
+  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
+  { type: ck.CKA_TOKEN, value: false },
+  { type: ck.CKA_PRIVATE, value: true },
+  { type: ck.CKA_SENSITIVE, value: true },
+  { type: ck.CKA_EXTRACTABLE, value: true },
+];
+
 function secretTemplate(keyType: SecretKeyType, bytes: number): Template {
   const type =
     keyType === 'AES'
@@ -842,6 +878,8 @@ function secretTemplate(keyType: SecretKeyType, bytes: number): Template {
     ...heldKey,
     { type: ck.CKA_ENCRYPT, value: keyType !== 'GENERIC' },
     { type: ck.CKA_DECRYPT, value: keyType !== 'GENERIC' },
+    // Key wrapping on Get (wrap()); whether a key may wrap is the Cryptographic Usage Mask's to say, above.
+    { type: ck.CKA_WRAP, value: keyType === 'AES' },
     { type: ck.CKA_SIGN, value: true },
     { type: ck.CKA_VERIFY, value: true },
   ];

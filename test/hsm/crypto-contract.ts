@@ -7,6 +7,7 @@
 import {
   constants,
   createCipheriv,
+  createDecipheriv,
   createHash,
   createHmac,
   createPrivateKey,
@@ -260,6 +261,38 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
     const pkcs8 = await hsm.unseal(kek, rsaPair.privateKey);
     const nodeKey = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
     t.deepEqual(Buffer.from(rsaSignature), sign('sha1', data, nodeKey));
+  });
+
+  test(`${name} crypto: AES key wrap (RFC 3394) and with padding (RFC 5649) unwrap with node:crypto`, async (t) => {
+    const unwrap = (key: Uint8Array, mode: 'wrap' | 'wrap-pad', wrapped: Uint8Array): Buffer => {
+      const iv = Buffer.from(mode === 'wrap' ? 'a6a6a6a6a6a6a6a6' : 'a65959a6', 'hex');
+      const decipher = createDecipheriv(`id-aes${String(key.length * 8)}-${mode}`, key, iv);
+      return Buffer.concat([decipher.update(wrapped), decipher.final()]);
+    };
+    for (const size of [16, 32]) {
+      const bytes = randomBytes(size);
+      const key = ref({ kind: 'secret-bytes', keyType: 'AES', bytes });
+      const data = randomBytes(40);
+      const kw = await hsm.wrap(key, 'KW', data);
+      t.is(kw.length, 48);
+      t.deepEqual(unwrap(bytes, 'wrap', kw), data, `KW under AES-${String(size * 8)}`);
+      const kwp = await hsm.wrap(key, 'KWP', data);
+      t.deepEqual(unwrap(bytes, 'wrap-pad', kwp), data, `KWP under AES-${String(size * 8)}`);
+    }
+    // A key the token generated, wrapping from its sealed form.
+    const sealed = await hsm.generateSecretKey(kek, 'AES', 256);
+    const generated = ref({ kind: 'sealed-secret', kek, sealed, keyType: 'AES' });
+    const data = randomBytes(24);
+    const wrapped = await hsm.wrap(generated, 'KW', data);
+    t.deepEqual(unwrap(await hsm.unseal(kek, sealed), 'wrap', wrapped), data);
+    // Lengths the modes cannot take exactly, and keys that cannot wrap.
+    await rejectsWith(t, hsm.wrap(generated, 'KW', randomBytes(8)), 'bad-input', 'KW of one semiblock');
+    await rejectsWith(t, hsm.wrap(generated, 'KW', randomBytes(20)), 'bad-input', 'KW of 20 bytes');
+    await rejectsWith(t, hsm.wrap(generated, 'KWP', randomBytes(20)), 'bad-input', 'KWP of 20 bytes');
+    const des3 = ref({ kind: 'secret-bytes', keyType: 'DES3', bytes: randomBytes(24) });
+    await rejectsWith(t, hsm.wrap(des3, 'KW', randomBytes(16)), 'bad-input', 'a 3DES wrapping key');
+    const ecPublic = ref({ kind: 'public-spki', bytes: der(ec.publicKey, 'spki') });
+    await rejectsWith(t, hsm.wrap(ecPublic, 'KW', randomBytes(16)), 'bad-input', 'an EC public key');
   });
 
   test(`${name} crypto: a key of the wrong kind is refused as bad input`, async (t) => {
