@@ -144,6 +144,8 @@ export const errors = {
   invalidAttributeValue: make('InvalidAttributeValue', 'InvalidField'),
   /** The object's value is not on the server (KMIP 1.4 Table 332, 2.1 §6.1.18.1 Export: Key Value Not Present). */
   keyValueNotPresent: make('KeyValueNotPresent'),
+  /** A Key Wrapping Specification's Encoding Option that cannot be met (1.4 §11.12; 1.0 has no such reason). */
+  encodingOptionError: make('EncodingOptionError', 'InvalidField'),
 } as const;
 
 /**

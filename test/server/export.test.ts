@@ -1,10 +1,10 @@
 /**
  * Export (KMIP 1.4 §4.40, 2.0 and 2.1 §6.1.18) over real mutual TLS, at 1.4, 2.0 and 2.1: the object as Get gives it
- * (Key Format Type conversions, no Key Wrapping Specification, no Sensitive value, Fresh turned False) with every
+ * (Key Format Type conversions, key wrapping, no Sensitive value in clear, Fresh turned False) with every
  * attribute as Get Attributes lists them, in each version's form; the ID placeholder; a destroyed key without its
  * key material; another principal's object not found (Object Not Found, as an unknown one in 2.1).
  */
-import { randomUUID } from 'node:crypto';
+import { createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import test from 'ava';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 import {
@@ -13,6 +13,7 @@ import {
   customAttr,
   enumXml,
   nameAttr,
+  parametersAttr,
   uidXml,
   usage,
   v2,
@@ -53,18 +54,33 @@ for (const version of versions) {
     const got = await kmip.must('Get', uidXml(uid));
     t.is(element(exported.xml, 'SymmetricKey'), element(got.xml, 'SymmetricKey'));
 
-    // As Get: a Key Format Type conversion, and no Key Wrapping Specification.
+    // As Get: a Key Format Type conversion, and key wrapping (NIST Key Wrap, unwrapped here by node:crypto).
     const transparent = await kmip.call(
       'Export',
       `${uidXml(uid)}${enumXml('KeyFormatType', 'TransparentSymmetricKey')}`,
     );
     t.is(transparent.outcome, 'Success/-', transparent.xml);
     t.deepEqual(transparent.bytes('Key'), key);
+    const kek = randomBytes(32);
+    const wrapper = await kmip.registerSymmetric(kek, [
+      usage('WrapKey'),
+      attr('ActivationDate', 'DateTime', '$NOW-3600'),
+      parametersAttr(enumXml('BlockCipherMode', 'NISTKeyWrap')),
+    ]);
     const wrapping = await kmip.call(
+      'Export',
+      `${uidXml(uid)}<KeyWrappingSpecification>${enumXml('WrappingMethod', 'Encrypt')}` +
+        `<EncryptionKeyInformation>${uidXml(wrapper)}</EncryptionKeyInformation>` +
+        `${enumXml('EncodingOption', 'NoEncoding')}</KeyWrappingSpecification>`,
+    );
+    t.is(wrapping.outcome, 'Success/-', wrapping.xml);
+    const decipher = createDecipheriv('id-aes256-wrap', kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    t.deepEqual(Buffer.concat([decipher.update(wrapping.bytes('KeyValue')), decipher.final()]), key);
+    const unnamed = await kmip.call(
       'Export',
       `${uidXml(uid)}<KeyWrappingSpecification>${enumXml('WrappingMethod', 'Encrypt')}</KeyWrappingSpecification>`,
     );
-    t.is(wrapping.outcome, 'OperationFailed/FeatureNotSupported');
+    t.is(unnamed.outcome, 'OperationFailed/InvalidField', 'Encrypt without Encryption Key Information');
   });
 
   test.serial(`${version}: Export's identifier becomes the ID placeholder`, async (t) => {

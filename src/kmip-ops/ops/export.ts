@@ -16,6 +16,7 @@ import {
   stateOf,
   type ManagedObject,
 } from '../managed-object.js';
+import { readKeyWrappingSpecification, wrapServed, type KeyWrappingSpecification } from '../key-wrapping.js';
 import { child, objectToServe, structureTag } from '../object-payloads.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier', 'KeyBlock', 'KeyFormatType', 'KeyWrappingData');
@@ -25,7 +26,7 @@ interface ExportRequest {
   readonly uid: string | undefined;
   readonly keyFormatType: number | undefined;
   readonly keyWrapType: number | undefined;
-  readonly wrapping: boolean;
+  readonly wrapping: KeyWrappingSpecification | undefined;
 }
 
 interface ExportResponse {
@@ -62,8 +63,8 @@ function destroyedStructure(object: ManagedObject, objectType: number, ctx: Requ
 
 /**
  * Export (KMIP 1.4 §4.40, 2.0 and 2.1 §6.1.18): the object as Get gives it, "in the same manner as the Get operation"
- * (the same Key Format Type conversions; the same refusals of a Key Wrapping Specification, which this server does
- * not offer yet, and of a Sensitive object's value; Fresh turns False), together with all of its attributes in the
+ * (the same Key Format Type conversions; the same key wrapping when asked, key-wrapping.ts; a Sensitive object's value
+ * served only wrapped; Fresh turns False), together with all of its attributes in the
  * request's version's form (1.x Attribute structures, 2.x one Attributes structure). The Unique Identifier becomes
  * the ID placeholder ("The server SHALL copy the Unique Identifier returned by this operations into the ID
  * Placeholder variable"). It hands out key material, so it needs read access to key material.
@@ -77,23 +78,26 @@ export const exportObject = handler({
       uid: payload?.text('UniqueIdentifier'),
       keyFormatType: payload?.enumeration('KeyFormatType'),
       keyWrapType: payload?.enumeration('KeyWrapType'),
-      wrapping: payload?.optional('KeyWrappingSpecification') !== undefined,
+      wrapping: readKeyWrappingSpecification(payload),
     };
   },
   async execute(request: ExportRequest, ctx): Promise<ExportResponse> {
-    if (request.wrapping)
-      throw errors.featureNotSupported('Key Wrapping Specification on Export is not supported yet');
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
     const objectType = objectTypeOf(object);
     const state = stateOf(object);
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
     if (!destroyed) {
       refuseNotExtractable(object);
-      refuseSensitive(object);
+      if (request.wrapping === undefined) refuseSensitive(object);
     }
-    const { structure, resealed } = destroyed
+    const served = destroyed
       ? { structure: destroyedStructure(object, objectType, ctx), resealed: undefined }
       : await objectToServe(object, objectType, ctx, request.keyFormatType);
+    const resealed = served.resealed;
+    const structure =
+      destroyed || request.wrapping === undefined
+        ? served.structure
+        : await wrapServed(object, served.structure, request.wrapping, ctx);
     // Key Wrap Type Not Wrapped asks for the key in the clear (1.4 §9.1.3.2.48): one registered wrapped would have
     // to be unwrapped, which this server cannot do.
     if (

@@ -3,6 +3,7 @@ import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
+import { readKeyWrappingSpecification, wrapServed, type KeyWrappingSpecification } from '../key-wrapping.js';
 import { objectToServe } from '../object-payloads.js';
 import { markServed, refuseNotExtractable, refuseSensitive } from '../serving.js';
 
@@ -11,12 +12,13 @@ const T = tags('ObjectType', 'UniqueIdentifier');
 interface GetRequest {
   readonly uid: string | undefined;
   readonly keyFormatType: number | undefined;
-  readonly wrapping: boolean;
+  readonly wrapping: KeyWrappingSpecification | undefined;
 }
 
 /**
- * Get (KMIP 1.4 §4.11): the object as registered (byte-exact), or in the requested Key Format Type. Key wrapping on
- * Get is not offered yet and is refused as such, never silently ignored.
+ * Get (KMIP 1.4 §4.11): the object as registered (byte-exact), or in the requested Key Format Type, and wrapped when
+ * the request has a Key Wrapping Specification (key-wrapping.ts). A Sensitive object is served only wrapped
+ * (1.4 §3.48).
  */
 export const get = handler({
   operation: 'Get',
@@ -26,7 +28,7 @@ export const get = handler({
     return {
       uid: payload?.text('UniqueIdentifier'),
       keyFormatType: payload?.enumeration('KeyFormatType'),
-      wrapping: payload?.optional('KeyWrappingSpecification') !== undefined,
+      wrapping: readKeyWrappingSpecification(payload),
     };
   },
   async execute(request: GetRequest, ctx) {
@@ -36,12 +38,14 @@ export const get = handler({
       throw errors.objectDestroyed(`object ${object.uid} has been destroyed; its key material is gone`);
     }
     refuseNotExtractable(object);
-    if (request.wrapping)
-      throw errors.featureNotSupported('Key Wrapping Specification on Get is not supported yet');
-    refuseSensitive(object);
+    if (request.wrapping === undefined) refuseSensitive(object);
     const objectType = objectTypeOf(object);
-    const { structure, resealed } = await objectToServe(object, objectType, ctx, request.keyFormatType);
-    await markServed(object, ctx, resealed);
+    const served = await objectToServe(object, objectType, ctx, request.keyFormatType);
+    const structure =
+      request.wrapping === undefined
+        ? served.structure
+        : await wrapServed(object, served.structure, request.wrapping, ctx);
+    await markServed(object, ctx, served.resealed);
     return { uid: object.uid, objectType, structure };
   },
   encodeResponse(response: { uid: string; objectType: number; structure: TtlvItem }): TtlvItem[] {
