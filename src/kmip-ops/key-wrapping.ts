@@ -105,7 +105,11 @@ export async function wrapServed(
   }
   const block = child(structure, T.KeyBlock);
   const keyValue = child(block, T.KeyValue);
-  if (block?.type !== ItemType.Structure || keyValue?.type !== ItemType.Structure) {
+  if (
+    structure.type !== ItemType.Structure ||
+    block?.type !== ItemType.Structure ||
+    keyValue?.type !== ItemType.Structure
+  ) {
     throw errors.illegalOperation(`object ${object.uid} has no Key Value to wrap`);
   }
   const wrappingKey = await loadObject(spec.encryptionKeyUid, ctx);
@@ -125,8 +129,6 @@ export async function wrapServed(
     ...block.value.map((item) => (item.tag === T.KeyValue ? ttlv.byteString(T.KeyValue, wrapped) : item)),
     wrappingData,
   ]);
-  if (structure.type !== ItemType.Structure)
-    throw errors.illegalOperation(`object ${object.uid} is not a key`);
   return ttlv.structure(
     structure.tag,
     structure.value.map((item) => (item.tag === T.KeyBlock ? wrappedBlock : item)),

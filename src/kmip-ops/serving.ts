@@ -1,11 +1,12 @@
 /**
- * What serving an object's value to a client (Get, Export) implies beyond reading it: a Sensitive object's value is
- * not served in clear, and a Fresh object is fresh no more.
+ * What serving an object's value to a client (Get, Export) implies beyond reading it: a value that is not Extractable
+ * is not served, a Sensitive one only wrapped, and a Fresh object is fresh no more.
  */
-import { ItemType, ttlv } from '../ttlv/types.js';
+import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
 import { tag } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
+import { wrapServed, type KeyWrappingSpecification } from './key-wrapping.js';
 import {
   saveMaterial,
   saveObject,
@@ -14,6 +15,7 @@ import {
   type ManagedObject,
   type Material,
 } from './managed-object.js';
+import { objectToServe } from './object-payloads.js';
 import { StoreError } from '../store/store.js';
 
 const freshTag = tag('Fresh');
@@ -24,25 +26,31 @@ function flag(object: ManagedObject, name: string): boolean {
 }
 
 /**
- * KMIP 1.4 §3.50, 2.1 §4.20 Extractable: "If False then the server SHALL prevent the object value being retrieved
- * (via the Get operation)", wrapped or not (the vectors TC-EXTRACTABLE-1 answer Not Extractable to both).
+ * The value Get and Export serve (KMIP 1.4 §4.11, §4.40): the object structure in the Key Format Type asked for,
+ * wrapped when the request has a Key Wrapping Specification (key-wrapping.ts), with any material sealed again for
+ * markServed. Refused first as the object's flags say:
+ * - KMIP 1.4 §3.50, 2.1 §4.20 Extractable: "If False then the server SHALL prevent the object value being retrieved
+ *   (via the Get operation)", wrapped or not (the vectors TC-EXTRACTABLE-1 answer Not Extractable to both);
+ * - KMIP 1.4 §3.48, 2.1 §4.55 Sensitive: "the server SHALL prevent the object value being retrieved (via the Get
+ *   operation) unless it is wrapped by another key", so a Sensitive value is served wrapped only.
  */
-export function refuseNotExtractable(object: ManagedObject): void {
+export async function servedValue(
+  object: ManagedObject,
+  objectType: number,
+  ctx: RequestContext,
+  requestedFormat: number | undefined,
+  wrapping: KeyWrappingSpecification | undefined,
+): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
   const extractable = single(object.attributes, 'Extractable');
   if (extractable?.type === ItemType.Boolean && !extractable.value) {
     throw errors.notExtractable(`object ${object.uid} is not Extractable: its value is not served`);
   }
-}
-
-/**
- * KMIP 1.4 §3.48, 2.1 §4.55 Sensitive: "the server SHALL prevent the object value being retrieved (via the Get
- * operation) unless it is wrapped by another key"; key wrapping on Get and Export is not offered, so the value is not
- * served at all.
- */
-export function refuseSensitive(object: ManagedObject): void {
-  if (flag(object, 'Sensitive')) {
+  if (wrapping === undefined && flag(object, 'Sensitive')) {
     throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
   }
+  const served = await objectToServe(object, objectType, ctx, requestedFormat);
+  if (wrapping === undefined) return served;
+  return { structure: await wrapServed(object, served.structure, wrapping, ctx), resealed: served.resealed };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { encodeAttributes, type Attribute } from '../../kmip/attributes.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
-import { markServed, refuseNotExtractable, refuseSensitive } from '../serving.js';
+import { markServed, servedValue } from '../serving.js';
 import { listingOrder } from '../attribute-order.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
@@ -16,8 +16,8 @@ import {
   stateOf,
   type ManagedObject,
 } from '../managed-object.js';
-import { readKeyWrappingSpecification, wrapServed, type KeyWrappingSpecification } from '../key-wrapping.js';
-import { child, objectToServe, structureTag } from '../object-payloads.js';
+import { readKeyWrappingSpecification, type KeyWrappingSpecification } from '../key-wrapping.js';
+import { child, structureTag } from '../object-payloads.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier', 'KeyBlock', 'KeyFormatType', 'KeyWrappingData');
 const KeyWrapType = enumValues('KeyWrapType', 'NotWrapped');
@@ -86,18 +86,9 @@ export const exportObject = handler({
     const objectType = objectTypeOf(object);
     const state = stateOf(object);
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
-    if (!destroyed) {
-      refuseNotExtractable(object);
-      if (request.wrapping === undefined) refuseSensitive(object);
-    }
-    const served = destroyed
+    const { structure, resealed } = destroyed
       ? { structure: destroyedStructure(object, objectType, ctx), resealed: undefined }
-      : await objectToServe(object, objectType, ctx, request.keyFormatType);
-    const resealed = served.resealed;
-    const structure =
-      destroyed || request.wrapping === undefined
-        ? served.structure
-        : await wrapServed(object, served.structure, request.wrapping, ctx);
+      : await servedValue(object, objectType, ctx, request.keyFormatType, request.wrapping);
     // Key Wrap Type Not Wrapped asks for the key in the clear (1.4 §9.1.3.2.48): one registered wrapped would have
     // to be unwrapped, which this server cannot do.
     if (

@@ -3,9 +3,8 @@ import { tags } from '../../kmip/vocabulary.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
-import { readKeyWrappingSpecification, wrapServed, type KeyWrappingSpecification } from '../key-wrapping.js';
-import { objectToServe } from '../object-payloads.js';
-import { markServed, refuseNotExtractable, refuseSensitive } from '../serving.js';
+import { readKeyWrappingSpecification, type KeyWrappingSpecification } from '../key-wrapping.js';
+import { markServed, servedValue } from '../serving.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier');
 
@@ -37,15 +36,15 @@ export const get = handler({
     if (state === State.Destroyed || state === State.DestroyedCompromised) {
       throw errors.objectDestroyed(`object ${object.uid} has been destroyed; its key material is gone`);
     }
-    refuseNotExtractable(object);
-    if (request.wrapping === undefined) refuseSensitive(object);
     const objectType = objectTypeOf(object);
-    const served = await objectToServe(object, objectType, ctx, request.keyFormatType);
-    const structure =
-      request.wrapping === undefined
-        ? served.structure
-        : await wrapServed(object, served.structure, request.wrapping, ctx);
-    await markServed(object, ctx, served.resealed);
+    const { structure, resealed } = await servedValue(
+      object,
+      objectType,
+      ctx,
+      request.keyFormatType,
+      request.wrapping,
+    );
+    await markServed(object, ctx, resealed);
     return { uid: object.uid, objectType, structure };
   },
   encodeResponse(response: { uid: string; objectType: number; structure: TtlvItem }): TtlvItem[] {
