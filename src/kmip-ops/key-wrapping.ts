@@ -221,7 +221,7 @@ function wrappingParameters(key: ManagedObject, requested: TtlvItem | undefined)
   const first = instances[0];
   if (first === undefined) {
     throw errors.itemNotFound(
-      `wrapping key ${key.uid} has no Cryptographic Parameters attribute (KMIP §2.1.6 requires one: add one ` +
+      `wrapping key ${key.uid} has no Cryptographic Parameters attribute (KMIP 1.4 section 2.1.6 requires one: add one ` +
         'with the Block Cipher Mode to wrap with)',
     );
   }
