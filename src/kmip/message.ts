@@ -211,9 +211,42 @@ function encodeResponseBatchItem(item: ResponseBatchItem): TtlvItem {
     out.push(ttlv.byteString(T.UniqueBatchItemID, item.uniqueBatchItemId));
   out.push(ttlv.enumeration(T.ResultStatus, item.resultStatus));
   if (item.resultReason !== undefined) out.push(ttlv.enumeration(T.ResultReason, item.resultReason));
-  if (item.resultMessage !== undefined) out.push(ttlv.textString(T.ResultMessage, item.resultMessage));
+  if (item.resultMessage !== undefined) {
+    out.push(ttlv.textString(T.ResultMessage, asciiResultMessage(item.resultMessage)));
+  }
   if (item.payload !== undefined) out.push(item.payload);
   return ttlv.structure(T.BatchItem, out);
+}
+
+/** Typography the server's own messages may use, spelled in ASCII. */
+const asciiSpelling: Readonly<Record<string, string>> = {
+  '±': '+/-',
+  µ: 'u',
+  '—': '-',
+  '–': '-',
+  '≈': '~',
+  '→': '->',
+  '‘': "'",
+  '’': "'",
+  '“': '"',
+  '”': '"',
+};
+
+/**
+ * The Result Message as ASCII. KMIP lets a Text String hold any UTF-8 (1.4 §9.1.1.4), but widely used clients
+ * (PyKMIP's TextString.read_value among them) decode a Text String one byte at a time and fail on the first
+ * multi-byte character, so the client would show a decoding error instead of the reason the server gave. Known
+ * typography is spelled out; any other character, such as one echoed from a stored name, is written as \uXXXX so
+ * that the client still sees which character it was.
+ */
+export function asciiResultMessage(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the range is the point: everything outside 7-bit ASCII
+  return text.replace(/§ ?/gu, 'section ').replace(/[^\x00-\x7f]/gu, (char) => {
+    const spelled = asciiSpelling[char];
+    if (spelled !== undefined) return spelled;
+    const code = char.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** The Response Payload structure around a list of fields. */

@@ -162,7 +162,7 @@ class Decoder {
     const end = start + length;
     // §9.1.1.4: "There SHALL NOT be null-termination at the end of such strings."
     if (length > 0 && buf[end - 1] === 0) {
-      this.fail('bad-value', end - 1, 'a Text String must not be null-terminated (KMIP 1.4 §9.1.1.4)');
+      this.fail('bad-value', end - 1, 'a Text String must not be null-terminated (KMIP 1.4 section 9.1.1.4)');
     }
     // Pure ASCII is valid UTF-8 and decodes fastest as latin1; anything else goes through the fatal decoder.
     const latin1 = buf.toString('latin1', start, end);

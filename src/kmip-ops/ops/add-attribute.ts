@@ -27,7 +27,7 @@ export const addAttribute = handler({
       : payload.requiredStruct('Attribute');
     if (!ctx.version.startsWith('2.') && field.integer('AttributeIndex') !== undefined) {
       throw errors.invalidField(
-        'Add Attribute must not give an Attribute Index: the server assigns it (KMIP 1.4 §4.14)',
+        'Add Attribute must not give an Attribute Index: the server assigns it (KMIP 1.4 section 4.14)',
       );
     }
     return { uid: payload.text('UniqueIdentifier'), attribute: oneAttribute(field, ctx) };
