@@ -18,7 +18,7 @@ import { Fields } from '../kmip/fields.js';
 import { enumName, enumValues, tags } from '../kmip/vocabulary.js';
 import type { WrapMode } from '../hsm/hsm.js';
 import type { RequestContext } from './context.js';
-import { Algorithm, cipherPlan, cryptoParameters } from './crypto/parameters.js';
+import { Algorithm, cipherPlan, cryptoParametersInstance } from './crypto/parameters.js';
 import { keyRefFor } from './crypto/key-ref.js';
 import { checkKeyUse } from './crypto/permits.js';
 import { errors } from './errors.js';
@@ -181,10 +181,9 @@ async function wrapBytes(
   }
   checkKeyUse(key, { operation: 'Get with key wrapping', kind: 'protect', usage: WrapUsage.WrapKey }, ctx);
   const chosen = wrappingParameters(key, requested);
-  const parameters = cryptoParameters(
-    new Fields(chosen, ctx.version, 'Encryption Key Information/Cryptographic Parameters'),
+  const parameters = cryptoParametersInstance(
+    new Fields(chosen, ctx.version, `wrapping key ${key.uid}'s Cryptographic Parameters`),
     key,
-    ctx,
   );
   if (type === ObjectType.PublicKey) {
     const plan = cipherPlan(parameters);

@@ -47,10 +47,18 @@ function unwrap(mode: 'wrap' | 'wrap-pad', key: Buffer, wrapped: Buffer): Buffer
 /** A Key Wrapping Specification with Wrapping Method Encrypt (or the one named) under `uid`. */
 function wrappingXml(
   uid: string,
-  options: { mode?: string; method?: string; encoding?: string; names?: readonly string[] } = {},
+  options: {
+    mode?: string;
+    /** Cryptographic Parameters fields to give, as KMIP XML (instead of a mode alone). */
+    parameters?: string;
+    method?: string;
+    encoding?: string;
+    names?: readonly string[];
+  } = {},
 ): string {
-  const parameters =
-    options.mode === undefined ? '' : parametersXml(enumXml('BlockCipherMode', options.mode));
+  const fields =
+    options.parameters ?? (options.mode === undefined ? undefined : enumXml('BlockCipherMode', options.mode));
+  const parameters = fields === undefined ? '' : parametersXml(fields);
   return (
     `<KeyWrappingSpecification>${enumXml('WrappingMethod', options.method ?? 'Encrypt')}` +
     `<EncryptionKeyInformation>${uidXml(uid)}${parameters}</EncryptionKeyInformation>` +
@@ -183,6 +191,46 @@ for (const version of versions) {
     );
     t.deepEqual(inner, keyValueTtlv(targetKey));
   });
+
+  test.serial(
+    `${version}: the instance the request matches is used alone, without fields of the first`,
+    async (t) => {
+      const kmip = client(version);
+      const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+      // First instance: OAEP with SHA-256 throughout. Second: OAEP with MGF1 over SHA-1 and no Hashing Algorithm,
+      // so OAEP's own hash is SHA-1 (KMIP 1.4 §3.6). Taking the first instance's SHA-256 into the second would give
+      // OAEP SHA-256 with MGF1 SHA-1, which the SHA-1 decryption below refuses.
+      const sha256 = parametersAttr(
+        enumXml('PaddingMethod', 'OAEP') +
+          enumXml('HashingAlgorithm', 'SHA_256') +
+          enumXml('MaskGenerator', 'MGF1') +
+          enumXml('MaskGeneratorHashingAlgorithm', 'SHA_256'),
+      );
+      const sha1 = parametersAttr(
+        enumXml('PaddingMethod', 'OAEP') +
+          enumXml('MaskGenerator', 'MGF1') +
+          enumXml('MaskGeneratorHashingAlgorithm', 'SHA_1'),
+      );
+      const wrapper = await kmip.registerAsymmetric('PublicKey', 'X_509', spki, 'RSA', 2048, [
+        usage('WrapKey Encrypt'),
+        activeSinceAnHour,
+        sha256,
+        sha1,
+      ]);
+      const target = await kmip.registerSymmetric(targetKey, [usage('Encrypt Decrypt')]);
+      const answer = await kmip.must(
+        'Get',
+        uidXml(target) +
+          wrappingXml(wrapper, { parameters: enumXml('MaskGeneratorHashingAlgorithm', 'SHA_1') }),
+      );
+      const inner = privateDecrypt(
+        { key: pair.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+        answer.bytes('KeyValue'),
+      );
+      t.deepEqual(inner, keyValueTtlv(targetKey));
+    },
+  );
 
   test.serial(`${version}: a Sensitive key is served wrapped, never in clear`, async (t) => {
     const kmip = client(version);

@@ -133,7 +133,22 @@ export function cryptoParameters(
     attribute?.type === ItemType.Structure
       ? read(new Fields(attribute, ctx.version, 'Cryptographic Parameters attribute'))
       : {};
-  const merged = { ...fromKey, ...read(request) } as Partial<CryptoParameters>;
+  return completed({ ...fromKey, ...read(request) }, object);
+}
+
+/**
+ * One instance of a key's Cryptographic Parameters attribute on its own, over the key's algorithm: key wrapping
+ * uses the instance the request matched, or the first (KMIP 1.4 §2.1.6), and takes no field from another one.
+ */
+export function cryptoParametersInstance(instance: Fields, object: ManagedObject): CryptoParameters {
+  return completed(read(instance), object);
+}
+
+function completed(
+  given: Partial<Record<keyof CryptoParameters, unknown>>,
+  object: ManagedObject,
+): CryptoParameters {
+  const merged = given as Partial<CryptoParameters>;
   return {
     algorithm: merged.algorithm ?? enumAttribute(object.attributes, 'CryptographicAlgorithm'),
     mode: merged.mode,
