@@ -54,6 +54,7 @@ import {
   checkKeyPairSpec,
   checkRandomLength,
   checkSealInput,
+  checkUnwrapInput,
   checkWrapInput,
   dsaSubprimeBits,
   secretKeyShape,
@@ -265,6 +266,18 @@ export class FakeHsm implements Hsm {
       const iv = mode === 'KW' ? Buffer.from('a6a6a6a6a6a6a6a6', 'hex') : Buffer.from('a65959a6', 'hex');
       const cipher = guard(() => createCipheriv(name, secret, iv));
       return guard(() => Buffer.concat([cipher.update(data), cipher.final()]));
+    });
+  }
+
+  async unwrap(ref: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array> {
+    checkUnwrapInput(mode, wrapped);
+    return this.withKey(ref, (key, secretType) => {
+      if (secretType !== 'AES') throw new HsmError('bad-input', 'AES key unwrap needs an AES key');
+      const secret = secretOf(key);
+      const name = `id-aes${String(secret.length * 8)}-wrap${mode === 'KWP' ? '-pad' : ''}`;
+      const iv = mode === 'KW' ? Buffer.from('a6a6a6a6a6a6a6a6', 'hex') : Buffer.from('a65959a6', 'hex');
+      const decipher = guard(() => createDecipheriv(name, secret, iv));
+      return guard(() => Buffer.concat([decipher.update(wrapped), decipher.final()]));
     });
   }
 

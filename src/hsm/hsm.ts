@@ -229,6 +229,12 @@ export interface Hsm {
    * The bytes become a token object only for the call. A length the mode or the token cannot wrap is 'bad-input'.
    */
   wrap(key: KeyRef, mode: WrapMode, data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The inverse of wrap(): bytes a client wrapped under an AES key held in the token, unwrapped inside it. Bytes that
+   * fail the mode's integrity check (RFC 3394 §2.2.3, RFC 5649 §3), or of a length the mode cannot have, are
+   * 'bad-input'.
+   */
+  unwrap(key: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array>;
   /** Decrypts with a key held in the token; a failed GCM tag or bad padding is 'bad-input'. */
   decrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
   sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array>;

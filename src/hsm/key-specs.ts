@@ -141,6 +141,18 @@ export function checkWrapInput(mode: WrapMode, data: Uint8Array): void {
   }
 }
 
+/** What unwrap() takes: KW at least three semiblocks (RFC 3394 §2.2.2), KWP at least two, both whole semiblocks. */
+export function checkUnwrapInput(mode: WrapMode, wrapped: Uint8Array): void {
+  checkSealInput(wrapped);
+  if (wrapped.length % 8 !== 0 || wrapped.length < (mode === 'KW' ? 24 : 16)) {
+    throw new HsmError(
+      'bad-input',
+      `${mode === 'KW' ? 'AES Key Wrap' : 'AES Key Wrap with Padding'} output is whole 8-byte semiblocks, at least ` +
+        `${mode === 'KW' ? '24' : '16'} bytes, not ${String(wrapped.length)} bytes`,
+    );
+  }
+}
+
 export function checkRandomLength(length: number): void {
   if (!Number.isInteger(length) || length < 0 || length > MAX_SECRET_BYTES) {
     throw new HsmError('unsupported', `random length must be 0 to ${String(MAX_SECRET_BYTES)} bytes`);

@@ -827,6 +827,10 @@ export class Pkcs11Hsm implements Hsm {
     return this.crypto.wrap(key, mode, data);
   }
 
+  unwrap(key: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.unwrap(key, mode, wrapped);
+  }
+
   sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array> {
     return this.crypto.sign(key, spec, data);
   }

@@ -37,7 +37,7 @@ import {
   type StreamResult,
   type WrapMode,
 } from './hsm.js';
-import { checkWrapInput, curves } from './key-specs.js';
+import { checkUnwrapInput, checkWrapInput, curves } from './key-specs.js';
 import {
   keyTypeCode,
   privateKeyTemplate,
@@ -324,6 +324,25 @@ export class TokenCrypto {
         },
         [value.buffer],
       );
+    });
+  }
+
+  /**
+   * wrap()'s inverse: the wrapped bytes unwrapped by the held AES key into a readable generic secret session object,
+   * read and destroyed in one call on the token thread. A failed integrity check is CKR_WRAPPED_KEY_INVALID (or
+   * _LEN_RANGE), 'bad-input' here.
+   */
+  async unwrap(ref: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array> {
+    checkUnwrapInput(mode, wrapped);
+    return this.withKey(ref, (key) => {
+      if (key.keyType !== 'AES') throw wrongKey('AES key unwrap', key);
+      return this.run(mode === 'KW' ? 'C_UnwrapKey CKM_AES_KEY_WRAP' : 'C_UnwrapKey CKM_AES_KEY_WRAP_PAD', {
+        op: 'unwrap-read',
+        key: handleBytes(key.handle),
+        mechanism: { mechanism: mode === 'KW' ? ck.CKM_AES_KEY_WRAP : ck.CKM_AES_KEY_WRAP_PAD },
+        wrapped: Uint8Array.from(wrapped),
+        template: unwrapTarget,
+      });
     });
   }
 
@@ -861,6 +880,16 @@ const wrapTarget: Template = [
   { type: ck.CKA_EXTRACTABLE, value: true },
 ];
 
+/** What unwrap() makes of the bytes it unwraps: a generic secret read once (CKA_VALUE) and destroyed at once. */
+const unwrapTarget: Template = [
+  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
+  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
+  { type: ck.CKA_TOKEN, value: false },
+  { type: ck.CKA_PRIVATE, value: true },
+  { type: ck.CKA_SENSITIVE, value: false },
+  { type: ck.CKA_EXTRACTABLE, value: true },
+];
+
 function secretTemplate(keyType: SecretKeyType, bytes: number): Template {
   const type =
     keyType === 'AES'
@@ -880,6 +909,8 @@ function secretTemplate(keyType: SecretKeyType, bytes: number): Template {
     { type: ck.CKA_DECRYPT, value: keyType !== 'GENERIC' },
     // Key wrapping on Get (wrap()); whether a key may wrap is the Cryptographic Usage Mask's to say, above.
     { type: ck.CKA_WRAP, value: keyType === 'AES' },
+    // Registered keys that arrive wrapped (unwrap()); as for wrapping, the usage mask decides above.
+    { type: ck.CKA_UNWRAP, value: keyType === 'AES' },
     { type: ck.CKA_SIGN, value: true },
     { type: ck.CKA_VERIFY, value: true },
   ];

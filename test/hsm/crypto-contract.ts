@@ -295,6 +295,48 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
     await rejectsWith(t, hsm.wrap(ecPublic, 'KW', randomBytes(16)), 'bad-input', 'an EC public key');
   });
 
+  test(`${name} crypto: AES key unwrap takes what node:crypto wrapped, and refuses tampered bytes`, async (t) => {
+    const wrapWithNode = (key: Uint8Array, mode: 'wrap' | 'wrap-pad', data: Uint8Array): Buffer => {
+      const iv = Buffer.from(mode === 'wrap' ? 'a6a6a6a6a6a6a6a6' : 'a65959a6', 'hex');
+      const cipher = createCipheriv(`id-aes${String(key.length * 8)}-${mode}`, key, iv);
+      return Buffer.concat([cipher.update(data), cipher.final()]);
+    };
+    for (const size of [16, 24, 32]) {
+      const bytes = randomBytes(size);
+      const key = ref({ kind: 'secret-bytes', keyType: 'AES', bytes });
+      // KWP takes any length (RFC 5649 §4.1); KW whole semiblocks only.
+      for (const length of [5, 16, 20, 32, 40]) {
+        const data = randomBytes(length);
+        const kwp = wrapWithNode(bytes, 'wrap-pad', data);
+        t.deepEqual(Buffer.from(await hsm.unwrap(key, 'KWP', kwp)), data, `KWP of ${String(length)} bytes`);
+        if (length % 8 !== 0) continue;
+        const kw = wrapWithNode(bytes, 'wrap', data);
+        t.deepEqual(
+          Buffer.from(await hsm.unwrap(key, 'KW', kw)),
+          data,
+          `KW of ${String(length)} bytes, AES-${String(size * 8)}`,
+        );
+      }
+    }
+    // The round trip through the token's own wrap, with a key it generated.
+    const sealed = await hsm.generateSecretKey(kek, 'AES', 256);
+    const generated = ref({ kind: 'sealed-secret', kek, sealed, keyType: 'AES' });
+    const data = randomBytes(32);
+    t.deepEqual(Buffer.from(await hsm.unwrap(generated, 'KW', await hsm.wrap(generated, 'KW', data))), data);
+    // A flipped bit fails the integrity check; so does the right bytes under another key, or in the other mode.
+    const good = await hsm.wrap(generated, 'KW', data);
+    const flipped = Buffer.from(good);
+    flipped[5] = (flipped[5] ?? 0) ^ 1;
+    await rejectsWith(t, hsm.unwrap(generated, 'KW', flipped), 'bad-input', 'a tampered KW blob');
+    const other = ref({ kind: 'secret-bytes', keyType: 'AES', bytes: randomBytes(32) });
+    await rejectsWith(t, hsm.unwrap(other, 'KW', good), 'bad-input', 'KW under another key');
+    await rejectsWith(t, hsm.unwrap(generated, 'KWP', good), 'bad-input', 'a KW blob read as KWP');
+    await rejectsWith(t, hsm.unwrap(generated, 'KW', randomBytes(16)), 'bad-input', 'KW of two semiblocks');
+    await rejectsWith(t, hsm.unwrap(generated, 'KW', randomBytes(30)), 'bad-input', 'KW of 30 bytes');
+    const des3 = ref({ kind: 'secret-bytes', keyType: 'DES3', bytes: randomBytes(24) });
+    await rejectsWith(t, hsm.unwrap(des3, 'KW', good), 'bad-input', 'a 3DES unwrapping key');
+  });
+
   test(`${name} crypto: a key of the wrong kind is refused as bad input`, async (t) => {
     const aes = ref({ kind: 'secret-bytes', keyType: 'AES', bytes: randomBytes(16) });
     await rejectsWith(
