@@ -258,26 +258,30 @@ export class FakeHsm implements Hsm {
 
   async wrap(ref: KeyRef, mode: WrapMode, data: Uint8Array): Promise<Uint8Array> {
     checkWrapInput(mode, data);
-    return this.withKey(ref, (key, secretType) => {
-      if (secretType !== 'AES') throw new HsmError('bad-input', 'AES key wrap needs an AES key');
-      const secret = secretOf(key);
-      // OpenSSL's names for RFC 3394 and RFC 5649 with their default initial values.
-      const name = `id-aes${String(secret.length * 8)}-wrap${mode === 'KWP' ? '-pad' : ''}`;
-      const iv = mode === 'KW' ? Buffer.from('a6a6a6a6a6a6a6a6', 'hex') : Buffer.from('a65959a6', 'hex');
-      const cipher = guard(() => createCipheriv(name, secret, iv));
-      return guard(() => Buffer.concat([cipher.update(data), cipher.final()]));
-    });
+    return this.aesKeyWrap(ref, mode, 'wrap', data);
   }
 
   async unwrap(ref: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array> {
     checkUnwrapInput(mode, wrapped);
+    return this.aesKeyWrap(ref, mode, 'unwrap', wrapped);
+  }
+
+  /** RFC 3394 (KW) or RFC 5649 (KWP) under an AES key, by OpenSSL's ciphers with their default initial values. */
+  private aesKeyWrap(
+    ref: KeyRef,
+    mode: WrapMode,
+    direction: 'wrap' | 'unwrap',
+    input: Uint8Array,
+  ): Promise<Uint8Array> {
     return this.withKey(ref, (key, secretType) => {
-      if (secretType !== 'AES') throw new HsmError('bad-input', 'AES key unwrap needs an AES key');
+      if (secretType !== 'AES') throw new HsmError('bad-input', `AES key ${direction} needs an AES key`);
       const secret = secretOf(key);
       const name = `id-aes${String(secret.length * 8)}-wrap${mode === 'KWP' ? '-pad' : ''}`;
       const iv = mode === 'KW' ? Buffer.from('a6a6a6a6a6a6a6a6', 'hex') : Buffer.from('a65959a6', 'hex');
-      const decipher = guard(() => createDecipheriv(name, secret, iv));
-      return guard(() => Buffer.concat([decipher.update(wrapped), decipher.final()]));
+      const cipher = guard(() =>
+        direction === 'wrap' ? createCipheriv(name, secret, iv) : createDecipheriv(name, secret, iv),
+      );
+      return guard(() => Buffer.concat([cipher.update(input), cipher.final()]));
     });
   }
 

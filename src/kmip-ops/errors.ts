@@ -146,6 +146,12 @@ export const errors = {
   keyValueNotPresent: make('KeyValueNotPresent'),
   /** A Key Wrapping Specification's Encoding Option that cannot be met (1.4 §11.12; 1.0 has no such reason). */
   encodingOptionError: make('EncodingOptionError', 'InvalidField'),
+  /** The key a Key Wrapping Specification or Key Wrapping Data names does not exist (2.1 §11 reason 0x42). */
+  wrappingObjectNotFound: make('WrappingObjectNotFound', 'ItemNotFound'),
+  /** ... has been destroyed (2.1 §11 reason 0x41); 1.x says Permission Denied, as for any destroyed key used. */
+  wrappingObjectDestroyed: make('WrappingObjectDestroyed', 'PermissionDenied'),
+  /** ... is archived (2.1 §11 reason 0x40); 1.4 has Object Archived. */
+  wrappingObjectArchived: make('WrappingObjectArchived', 'ObjectArchived'),
 } as const;
 
 /**

@@ -11,18 +11,31 @@
  * Cryptographic Parameters attribute, and without them the key's first instance is used; a key with none, or with
  * none that matches, is Item Not Found (1.4 §11.12).
  */
+import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
-import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
+import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types.js';
 import { attributeName, encodeAttributes, standard } from '../kmip/attributes.js';
 import { Fields } from '../kmip/fields.js';
 import { enumName, enumValues, tags } from '../kmip/vocabulary.js';
 import type { WrapMode } from '../hsm/hsm.js';
 import type { RequestContext } from './context.js';
-import { Algorithm, cipherPlan, cryptoParametersInstance } from './crypto/parameters.js';
+import {
+  Algorithm,
+  cipherPlan,
+  cryptoParametersInstance,
+  type CryptoParameters,
+} from './crypto/parameters.js';
 import { keyRefFor } from './crypto/key-ref.js';
 import { checkKeyUse } from './crypto/permits.js';
-import { errors } from './errors.js';
-import { loadObject, ObjectType, objectTypeOf, type ManagedObject } from './managed-object.js';
+import { errors, KmipError } from './errors.js';
+import {
+  loadObject,
+  ObjectType,
+  objectTypeOf,
+  State,
+  stateOf,
+  type ManagedObject,
+} from './managed-object.js';
 import { child } from './object-payloads.js';
 
 const T = tags(
@@ -41,7 +54,7 @@ const T = tags(
 const Method = enumValues('WrappingMethod', 'Encrypt');
 const Encoding = enumValues('EncodingOption', 'NoEncoding', 'TTLVEncoding');
 const Mode = enumValues('BlockCipherMode', 'NISTKeyWrap', 'AESKeyWrapPadding');
-const WrapUsage = enumValues('CryptographicUsageMask', 'WrapKey');
+const WrapUsage = enumValues('CryptographicUsageMask', 'WrapKey', 'UnwrapKey');
 
 /** A Key Wrapping Specification as the request gives it. */
 export interface KeyWrappingSpecification {
@@ -112,7 +125,7 @@ export async function wrapServed(
   ) {
     throw errors.illegalOperation(`object ${object.uid} has no Key Value to wrap`);
   }
-  const wrappingKey = await loadObject(spec.encryptionKeyUid, ctx);
+  const wrappingKey = await loadWrappingKey(spec.encryptionKeyUid, ctx);
   const plain = plaintextOf(object, keyValue, spec, noEncoding, ctx);
   let wrapped: Uint8Array;
   try {
@@ -191,6 +204,11 @@ async function wrapBytes(
     const result = await ctx.keys.hsm.encrypt(keyRefFor(key, 'asymmetric', ctx), plan.spec, plain);
     return result.data;
   }
+  return ctx.keys.hsm.wrap(keyRefFor(key, 'cipher', ctx), aesWrapMode(key, parameters, ctx), plain);
+}
+
+/** The AES key wrap mode Cryptographic Parameters name (KMIP 1.4 §9.1.3.2.14 Block Cipher Mode). */
+function aesWrapMode(key: ManagedObject, parameters: CryptoParameters, ctx: RequestContext): WrapMode {
   const mode: WrapMode | undefined =
     parameters.mode === Mode.NISTKeyWrap
       ? 'KW'
@@ -208,7 +226,150 @@ async function wrapBytes(
       `Symmetric Key ${key.uid} is not an AES key, so it cannot wrap with ${mode}`,
     );
   }
-  return ctx.keys.hsm.wrap(keyRefFor(key, 'cipher', ctx), mode, plain);
+  return mode;
+}
+
+/**
+ * The key a Key Wrapping Specification or a Key Wrapping Data names, with the 2.x reasons for one that does not
+ * exist, is archived or has been destroyed (2.1 §11 Wrapping Object Not Found, Archived, Destroyed).
+ */
+async function loadWrappingKey(uid: string, ctx: RequestContext): Promise<ManagedObject> {
+  let key: ManagedObject;
+  try {
+    key = await loadObject(uid, ctx);
+  } catch (error) {
+    if (error instanceof KmipError && error.reason === 'ObjectNotFound') {
+      throw errors.wrappingObjectNotFound(`no wrapping key with Unique Identifier ${uid}`);
+    }
+    if (error instanceof KmipError && error.reason === 'ObjectArchived') {
+      throw errors.wrappingObjectArchived(`wrapping key ${uid} is archived; Recover it first`);
+    }
+    throw error;
+  }
+  const state = stateOf(key);
+  if (state === State.Destroyed || state === State.DestroyedCompromised) {
+    throw errors.wrappingObjectDestroyed(`wrapping key ${uid} has been destroyed`);
+  }
+  return key;
+}
+
+/**
+ * A key registered wrapped (its Key Block carries Key Wrapping Data, KMIP 1.4 §2.1.5), in clear: unwrapped inside
+ * the token by the AES key its Key Wrapping Data names, as Key Wrap Type Not Wrapped asks (1.4 §4.11, §9.1.3.2.48),
+ * or before it is wrapped again under another key; or one imported with Key Wrap Type Not Wrapped (2.1 §6.1.25:
+ * "the server SHALL unwrap the object before storing it"). A structure that is not wrapped comes back as it is.
+ *
+ * The wrapped Key Value is a Byte String (1.4 §2.1.4); the 1.4 vectors TC-WRAP-2/3 register it as the Key Material
+ * of a Key Value structure, which is taken too. The unwrapping key needs Wrap Key or Unwrap Key in its usage mask:
+ * those vectors name one with Wrap Key alone, the key the client wrapped with.
+ */
+export async function unwrapStored(
+  object: { readonly uid: string },
+  structure: StructureItem,
+  ctx: RequestContext,
+): Promise<StructureItem>;
+export async function unwrapStored(
+  object: { readonly uid: string },
+  structure: TtlvItem,
+  ctx: RequestContext,
+): Promise<TtlvItem>;
+export async function unwrapStored(
+  object: { readonly uid: string },
+  structure: TtlvItem,
+  ctx: RequestContext,
+): Promise<TtlvItem> {
+  const block = child(structure, T.KeyBlock);
+  const wrappingData = child(block, T.KeyWrappingData);
+  if (
+    wrappingData === undefined ||
+    structure.type !== ItemType.Structure ||
+    block?.type !== ItemType.Structure
+  ) {
+    return structure;
+  }
+  const data = new Fields(wrappingData, ctx.version, `Key Wrapping Data of object ${object.uid}`);
+  const method = data.requiredEnumeration('WrappingMethod');
+  const keyInformation = data.struct('EncryptionKeyInformation');
+  if (
+    method !== Method.Encrypt ||
+    keyInformation === undefined ||
+    data.optional('MACSignatureKeyInformation') !== undefined
+  ) {
+    throw errors.featureNotSupported(
+      `object ${object.uid} is stored wrapped by ${enumName(ctx.version, T.WrappingMethod, method)}` +
+        `${data.optional('MACSignatureKeyInformation') === undefined ? '' : ' with MAC/Signature Key Information'}; ` +
+        'this server unwraps only keys wrapped by Encrypt under an AES key',
+    );
+  }
+  const kekUid = keyInformation.requiredText('UniqueIdentifier');
+  const kek = await loadWrappingKey(kekUid, ctx);
+  if (objectTypeOf(kek) !== ObjectType.SymmetricKey) {
+    throw errors.featureNotSupported(
+      `object ${object.uid} is wrapped under object ${kekUid}, which is not a symmetric key: this server unwraps ` +
+        'under AES keys only',
+    );
+  }
+  checkKeyUse(
+    kek,
+    {
+      operation: `Unwrapping object ${object.uid}`,
+      kind: 'process',
+      usage: WrapUsage.WrapKey | WrapUsage.UnwrapKey,
+    },
+    ctx,
+  );
+  const named = keyInformation.optional('CryptographicParameters') ?? wrappingParameters(kek, undefined);
+  const parameters = cryptoParametersInstance(
+    new Fields(named, ctx.version, `Key Wrapping Data of object ${object.uid}`),
+    kek,
+  );
+  const keyValue = child(block, T.KeyValue);
+  const material = keyValue?.type === ItemType.Structure ? child(keyValue, T.KeyMaterial) : keyValue;
+  if (material?.type !== ItemType.ByteString) {
+    throw errors.invalidField(
+      `object ${object.uid} is stored wrapped, but its Key Value is not wrapped bytes`,
+    );
+  }
+  const plain = await ctx.keys.hsm.unwrap(
+    keyRefFor(kek, 'cipher', ctx),
+    aesWrapMode(kek, parameters, ctx),
+    material.value,
+  );
+  let clearValue: TtlvItem;
+  try {
+    clearValue =
+      data.enumeration('EncodingOption') === Encoding.NoEncoding
+        ? ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, Uint8Array.from(plain))])
+        : keyValueOf(Uint8Array.from(plain), object);
+  } finally {
+    plain.fill(0);
+  }
+  const clearBlock = ttlv.structure(
+    T.KeyBlock,
+    block.value
+      .filter((item) => item.tag !== T.KeyWrappingData)
+      .map((item) => (item.tag === T.KeyValue ? clearValue : item)),
+  );
+  return ttlv.structure(
+    structure.tag,
+    structure.value.map((item) => (item.tag === T.KeyBlock ? clearBlock : item)),
+  );
+}
+
+/** Unwrapped bytes of Encoding Option TTLV (the default, 1.4 §2.1.5): a whole Key Value structure. */
+function keyValueOf(bytes: Uint8Array, object: { readonly uid: string }): TtlvItem {
+  let item: TtlvItem;
+  try {
+    item = decodeTtlv(bytes);
+  } catch {
+    throw errors.cryptographicFailure(
+      `object ${object.uid} unwraps to bytes that are not a TTLV Key Value (its Encoding Option is TTLV)`,
+    );
+  }
+  if (item.tag !== T.KeyValue || item.type !== ItemType.Structure) {
+    throw errors.cryptographicFailure(`object ${object.uid} unwraps to a TTLV item that is not a Key Value`);
+  }
+  return item;
 }
 
 /**

@@ -153,14 +153,16 @@ export async function objectForGet(
 /**
  * objectForGet() for a client being served the object (Get, Export), with the material sealed again where the
  * token reads that form faster (KeyService.unsealToServe), for the caller to store (serving.ts markServed).
+ * `unwrap`, when given, turns a key stored wrapped into its clear form before any Key Format Type conversion.
  */
 export function objectToServe(
   object: ManagedObject,
   objectType: number,
   ctx: RequestContext,
   requestedFormat: number | undefined,
+  unwrap?: (structure: TtlvItem) => Promise<TtlvItem>,
 ): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
-  return readStructure(object, objectType, ctx, requestedFormat, true);
+  return readStructure(object, objectType, ctx, requestedFormat, true, unwrap);
 }
 
 async function readStructure(
@@ -169,6 +171,7 @@ async function readStructure(
   ctx: RequestContext,
   requestedFormat: number | undefined,
   reseal: boolean,
+  unwrap?: (structure: TtlvItem) => Promise<TtlvItem>,
 ): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
   const material = object.material;
   if (!material) throw errors.generalFailure(`object ${object.uid} has no key value`);
@@ -191,6 +194,7 @@ async function readStructure(
       plain.fill(0);
     }
   }
+  if (unwrap) structure = await unwrap(structure);
   const format = requestedFormat ?? defaultFormat(object, ctx);
   return { structure: convertFormat(stripKeyValueAttributes(structure, ctx), format, ctx), resealed };
 }

@@ -3,10 +3,10 @@
  * is not served, a Sensitive one only wrapped, and a Fresh object is fresh no more.
  */
 import { ItemType, ttlv, type TtlvItem } from '../ttlv/types.js';
-import { tag } from '../kmip/vocabulary.js';
+import { enumValues, tag } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { wrapServed, type KeyWrappingSpecification } from './key-wrapping.js';
+import { unwrapStored, wrapServed, type KeyWrappingSpecification } from './key-wrapping.js';
 import {
   saveMaterial,
   saveObject,
@@ -19,6 +19,9 @@ import { objectToServe } from './object-payloads.js';
 import { StoreError } from '../store/store.js';
 
 const freshTag = tag('Fresh');
+const keyWrappingDataTag = tag('KeyWrappingData');
+const keyBlockTag = tag('KeyBlock');
+const KeyWrapType = enumValues('KeyWrapType', 'NotWrapped');
 
 function flag(object: ManagedObject, name: string): boolean {
   const item = single(object.attributes, name);
@@ -32,25 +35,51 @@ function flag(object: ManagedObject, name: string): boolean {
  * - KMIP 1.4 §3.50, 2.1 §4.20 Extractable: "If False then the server SHALL prevent the object value being retrieved
  *   (via the Get operation)", wrapped or not (the vectors TC-EXTRACTABLE-1 answer Not Extractable to both);
  * - KMIP 1.4 §3.48, 2.1 §4.55 Sensitive: "the server SHALL prevent the object value being retrieved (via the Get
- *   operation) unless it is wrapped by another key", so a Sensitive value is served wrapped only.
+ *   operation) unless it is wrapped by another key", so a Sensitive value is served wrapped only (wrapped now, or
+ *   as registered wrapped).
+ * A key registered wrapped is served as registered, unless Key Wrap Type Not Wrapped asks for it in clear (1.4
+ * §9.1.3.2.48) or a Key Wrapping Specification for it wrapped under another key: then it is unwrapped first.
  */
 export async function servedValue(
   object: ManagedObject,
   objectType: number,
   ctx: RequestContext,
-  requestedFormat: number | undefined,
-  wrapping: KeyWrappingSpecification | undefined,
+  requested: {
+    readonly format: number | undefined;
+    readonly wrapping: KeyWrappingSpecification | undefined;
+    readonly keyWrapType: number | undefined;
+  },
 ): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
+  const { format, wrapping, keyWrapType } = requested;
   const extractable = single(object.attributes, 'Extractable');
   if (extractable?.type === ItemType.Boolean && !extractable.value) {
     throw errors.notExtractable(`object ${object.uid} is not Extractable: its value is not served`);
   }
-  if (wrapping === undefined && flag(object, 'Sensitive')) {
+  const sensitive = flag(object, 'Sensitive');
+  if (wrapping === undefined && sensitive && keyWrapType === KeyWrapType.NotWrapped) {
     throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
   }
-  const served = await objectToServe(object, objectType, ctx, requestedFormat);
-  if (wrapping === undefined) return served;
+  const unwrapFirst = wrapping !== undefined || keyWrapType === KeyWrapType.NotWrapped;
+  const served = await objectToServe(
+    object,
+    objectType,
+    ctx,
+    format,
+    unwrapFirst ? (structure) => unwrapStored(object, structure, ctx) : undefined,
+  );
+  if (wrapping === undefined) {
+    if (sensitive && !storedWrapped(served.structure)) {
+      throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
+    }
+    return served;
+  }
   return { structure: await wrapServed(object, served.structure, wrapping, ctx), resealed: served.resealed };
+}
+
+function storedWrapped(structure: TtlvItem): boolean {
+  if (structure.type !== ItemType.Structure) return false;
+  const block = structure.value.find((item) => item.tag === keyBlockTag);
+  return block?.type === ItemType.Structure && block.value.some((item) => item.tag === keyWrappingDataTag);
 }
 
 /**

@@ -5,7 +5,7 @@
  * forgets its key), never another principal's; the refusals; the ID placeholder; and the material sealed by the
  * token, never in clear in the data directory.
  */
-import { createHash, createCipheriv, randomUUID } from 'node:crypto';
+import { createHash, createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
@@ -20,6 +20,7 @@ import {
   ecb,
   enumXml,
   nameAttr,
+  parametersAttr,
   structAttr,
   uidXml,
   usage,
@@ -243,12 +244,47 @@ for (const version of versions) {
         'Import',
         importPayload(version, target, importAttributes(version, []), wrapped, { keyWrapType }),
       );
-    t.is((await importWrapped(fresh(), 'NotWrapped')).outcome, 'OperationFailed/FeatureNotSupported');
+    // Not Wrapped, under a key that does not exist: refused by its reason, and nothing stored.
+    const missingKek = fresh();
+    t.is(
+      (await importWrapped(missingKek, 'NotWrapped')).outcome,
+      v2(version) ? 'OperationFailed/WrappingObjectNotFound' : 'OperationFailed/ItemNotFound',
+    );
+    t.not((await kmip.call('Get', uidXml(missingKek))).outcome, 'Success/-');
     const asRegistered = fresh();
     t.is((await importWrapped(asRegistered, 'AsRegistered')).outcome, 'Success/-');
     const got = await kmip.must('Get', uidXml(asRegistered));
     t.is(got.value('KeyValue'), 'ab'.repeat(24));
     t.true(got.has('KeyWrappingData'));
+
+    // Not Wrapped under a key the server holds: unwrapped inside the token, then stored in clear (2.1 §6.1.25).
+    const kekBytes = randomBytes(32);
+    const kek = await kmip.registerSymmetric(kekBytes, [
+      usage('WrapKey'),
+      activeSinceAnHour,
+      parametersAttr(enumXml('BlockCipherMode', 'NISTKeyWrap')),
+    ]);
+    const clearKey = newKey();
+    const cipher = createCipheriv('id-aes256-wrap', kekBytes, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    const wrappedBytes = Buffer.concat([cipher.update(clearKey), cipher.final()]);
+    const unwrapped = fresh();
+    const answer = await kmip.call(
+      'Import',
+      importPayload(
+        version,
+        unwrapped,
+        importAttributes(version, []),
+        wrapped
+          .replace('ab'.repeat(24), wrappedBytes.toString('hex'))
+          .replace('some-kek', kek)
+          .replace('</KeyWrappingData>', `${enumXml('EncodingOption', 'NoEncoding')}</KeyWrappingData>`),
+        { keyWrapType: 'NotWrapped' },
+      ),
+    );
+    t.is(answer.outcome, 'Success/-', answer.xml);
+    const clear = await kmip.must('Get', uidXml(unwrapped));
+    t.deepEqual(clear.bytes('KeyMaterial'), clearKey);
+    t.false(clear.has('KeyWrappingData'), 'stored unwrapped');
   });
 
   test.serial(`${version}: Import's identifier becomes the ID placeholder`, async (t) => {

@@ -3,11 +3,18 @@
  * §11.12): the wrapped Key Value is unwrapped here with node:crypto (RFC 3394, RFC 5649, RSA-OAEP) and compared byte
  * for byte with the Key Value built here by hand; every refusal of 1.4 §11.12 that applies is checked by its reason.
  */
-import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  generateKeyPairSync,
+  privateDecrypt,
+} from 'node:crypto';
 import test from 'ava';
 import {
   activeSinceAnHour,
   attr,
+  attributesXml,
   bytesXml,
   enumXml,
   parametersAttr,
@@ -16,6 +23,7 @@ import {
   usage,
   v2,
   versions,
+  type AttributeSpec,
   type VersionedClient,
 } from '../support/crypto-client.js';
 import { serverFixture } from '../support/server-fixture.js';
@@ -250,7 +258,8 @@ for (const version of versions) {
     const target = await kmip.registerSymmetric(targetKey, [usage('Encrypt Decrypt')]);
     const get = (spec: string): Promise<string> =>
       kmip.call('Get', uidXml(target) + spec).then((a) => a.outcome);
-    const notFound = v2(version) ? 'OperationFailed/ObjectNotFound' : 'OperationFailed/ItemNotFound';
+    // 2.1 §11 names this case: Wrapping Object Not Found (1.4: Item Not Found).
+    const notFound = v2(version) ? 'OperationFailed/WrappingObjectNotFound' : 'OperationFailed/ItemNotFound';
     t.is(await get(wrappingXml('no-such-key')), notFound, 'a wrapping key that does not exist');
     const secret = await kmip.registerSecretData(Buffer.from('password'), [usage('WrapKey')]);
     t.is(
@@ -306,3 +315,180 @@ test.serial('2.1: the sealed bytes of a wrapped Get never appear in the answer i
   t.false(answer.xml.includes(targetKey.toString('hex')));
   t.false(answer.xml.includes(bytesXml('KeyMaterial', targetKey)));
 });
+
+// ---- keys registered wrapped (KMIP 1.4 §2.1.5 Key Wrapping Data; §4.11 Key Wrap Type; TC-WRAP-2/3) ------------
+
+function wrapWithNode(mode: 'wrap' | 'wrap-pad', key: Buffer, data: Buffer): Buffer {
+  const iv = Buffer.from(mode === 'wrap' ? 'a6a6a6a6a6a6a6a6' : 'a65959a6', 'hex');
+  const cipher = createCipheriv(`id-aes${String(key.length * 8)}-${mode}`, key, iv);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+/**
+ * Registers a Symmetric Key as a client that wrapped it itself: the wrapped bytes as the Key Value (a Byte String,
+ * KMIP 1.4 §2.1.4, or as the 1.4 vectors write it, the Key Material of a Key Value structure) and Key Wrapping Data
+ * naming `kek`.
+ */
+async function registerWrapped(
+  kmip: VersionedClient,
+  wrapped: Buffer,
+  kek: string,
+  options: { mode: string; encoding?: string; inStructure?: boolean; attributes?: readonly AttributeSpec[] },
+): Promise<string> {
+  const value = options.inStructure
+    ? `<KeyValue>${bytesXml('KeyMaterial', wrapped)}</KeyValue>`
+    : bytesXml('KeyValue', wrapped);
+  const wrappingData =
+    `<KeyWrappingData>${enumXml('WrappingMethod', 'Encrypt')}` +
+    `<EncryptionKeyInformation>${uidXml(kek)}${parametersXml(enumXml('BlockCipherMode', options.mode))}` +
+    '</EncryptionKeyInformation>' +
+    (options.encoding === undefined ? '' : enumXml('EncodingOption', options.encoding)) +
+    '</KeyWrappingData>';
+  const answer = await kmip.must(
+    'Register',
+    enumXml('ObjectType', 'SymmetricKey') +
+      attributesXml(kmip.version, options.attributes ?? [usage('Encrypt Decrypt')]) +
+      `<SymmetricKey><KeyBlock>${enumXml('KeyFormatType', 'Raw')}${value}` +
+      `${enumXml('CryptographicAlgorithm', 'AES')}<CryptographicLength type="Integer" value="128"/>` +
+      `${wrappingData}</KeyBlock></SymmetricKey>`,
+  );
+  const uid = answer.value('UniqueIdentifier');
+  if (uid === undefined) throw new Error('Register answered no Unique Identifier');
+  return uid;
+}
+
+const notWrapped = enumXml('KeyWrapType', 'NotWrapped');
+
+for (const version of versions) {
+  test.serial(
+    `${version}: a key registered wrapped is served as registered, in clear for Not Wrapped, and wrapped again`,
+    async (t) => {
+      const kmip = client(version);
+      // The key the client wrapped with has Wrap Key alone in its usage mask, as in TC-WRAP-2/3.
+      const kek = await kmip.registerSymmetric(wrappingKey, [usage('WrapKey'), activeSinceAnHour, kw]);
+      const wrapped = wrapWithNode('wrap', wrappingKey, targetKey);
+      const uid = await registerWrapped(kmip, wrapped, kek, {
+        mode: 'NISTKeyWrap',
+        encoding: 'NoEncoding',
+        inStructure: version === '1.4',
+      });
+
+      for (const keyWrapType of ['', enumXml('KeyWrapType', 'AsRegistered')]) {
+        const asRegistered = await kmip.must('Get', uidXml(uid) + keyWrapType);
+        const served = version === '1.4' ? asRegistered.bytes('KeyMaterial') : asRegistered.bytes('KeyValue');
+        t.deepEqual(served, wrapped, 'as registered, byte for byte');
+        t.true(asRegistered.has('KeyWrappingData'));
+      }
+
+      const clear = await kmip.must('Get', uidXml(uid) + notWrapped);
+      t.deepEqual(clear.bytes('KeyMaterial'), targetKey, 'unwrapped inside the token');
+      t.false(clear.has('KeyWrappingData'));
+      t.deepEqual((await kmip.must('Export', uidXml(uid) + notWrapped)).bytes('KeyMaterial'), targetKey);
+
+      // Wrapped again under another key (AES Key Wrap Padding, TTLV encoding): unwrapped here to the clear Key Value.
+      const otherBytes = Buffer.from('0f0e0d0c0b0a09080706050403020100', 'hex');
+      const other = await kmip.registerSymmetric(otherBytes, [usage('WrapKey'), activeSinceAnHour, kwp]);
+      const rewrapped = await kmip.must('Get', uidXml(uid) + wrappingXml(other));
+      t.deepEqual(unwrap('wrap-pad', otherBytes, rewrapped.bytes('KeyValue')), keyValueTtlv(targetKey));
+      t.is(rewrapped.value('UniqueIdentifier', 1), other, 'the Key Wrapping Data names the new wrapping key');
+    },
+  );
+
+  test.serial(
+    `${version}: a TTLV-encoded Key Value wrapped with padding unwraps to that Key Value`,
+    async (t) => {
+      const kmip = client(version);
+      const kek = await wrappingAesKey(kmip, [kwp]);
+      const uid = await registerWrapped(
+        kmip,
+        wrapWithNode('wrap-pad', wrappingKey, keyValueTtlv(targetKey)),
+        kek,
+        {
+          mode: 'AESKeyWrapPadding',
+        },
+      );
+      const clear = await kmip.must('Get', uidXml(uid) + notWrapped);
+      t.deepEqual(clear.bytes('KeyMaterial'), targetKey);
+      // The same bytes said to be No Encoding are served as the bare unwrapped bytes: the TTLV, not the key.
+      const bare = await registerWrapped(
+        kmip,
+        wrapWithNode('wrap-pad', wrappingKey, keyValueTtlv(targetKey)),
+        kek,
+        {
+          mode: 'AESKeyWrapPadding',
+          encoding: 'NoEncoding',
+        },
+      );
+      t.deepEqual(
+        (await kmip.must('Get', uidXml(bare) + notWrapped)).bytes('KeyMaterial'),
+        keyValueTtlv(targetKey),
+      );
+    },
+  );
+
+  test.serial(`${version}: unwrapping refusals name their reason and change nothing`, async (t) => {
+    const kmip = client(version);
+    const kek = await kmip.registerSymmetric(wrappingKey, [usage('WrapKey'), activeSinceAnHour, kw]);
+    const wrapped = wrapWithNode('wrap', wrappingKey, targetKey);
+    const getClear = async (uid: string): Promise<string> =>
+      (await kmip.call('Get', uidXml(uid) + notWrapped)).outcome;
+
+    const tamperedBytes = Buffer.from(wrapped);
+    tamperedBytes[3] = (tamperedBytes[3] ?? 0) ^ 0x80;
+    const tampered = await registerWrapped(kmip, tamperedBytes, kek, {
+      mode: 'NISTKeyWrap',
+      encoding: 'NoEncoding',
+    });
+    t.is(
+      await getClear(tampered),
+      'OperationFailed/CryptographicFailure',
+      'bytes that fail the integrity check',
+    );
+    t.deepEqual(
+      (await kmip.must('Get', uidXml(tampered))).bytes('KeyValue'),
+      tamperedBytes,
+      'still as registered',
+    );
+
+    const orphan = await registerWrapped(kmip, wrapped, 'no-such-kek', {
+      mode: 'NISTKeyWrap',
+      encoding: 'NoEncoding',
+    });
+    t.is(
+      await getClear(orphan),
+      v2(version) ? 'OperationFailed/WrappingObjectNotFound' : 'OperationFailed/ItemNotFound',
+      'a wrapping key that does not exist',
+    );
+
+    const doomed = await kmip.registerSymmetric(wrappingKey, [usage('WrapKey'), kw]);
+    const underDoomed = await registerWrapped(kmip, wrapped, doomed, {
+      mode: 'NISTKeyWrap',
+      encoding: 'NoEncoding',
+    });
+    await kmip.must('Destroy', uidXml(doomed));
+    t.is(
+      await getClear(underDoomed),
+      v2(version) ? 'OperationFailed/WrappingObjectDestroyed' : 'OperationFailed/PermissionDenied',
+      'a wrapping key that has been destroyed',
+    );
+
+    const encryptOnly = await kmip.registerSymmetric(wrappingKey, [usage('Encrypt'), activeSinceAnHour, kw]);
+    const underEncryptOnly = await registerWrapped(kmip, wrapped, encryptOnly, {
+      mode: 'NISTKeyWrap',
+      encoding: 'NoEncoding',
+    });
+    t.is(
+      await getClear(underEncryptOnly),
+      v2(version) ? 'OperationFailed/IncompatibleCryptographicUsageMask' : 'OperationFailed/PermissionDenied',
+      'a key with neither Wrap Key nor Unwrap Key in its usage mask',
+    );
+
+    const sensitive = await registerWrapped(kmip, wrapped, kek, {
+      mode: 'NISTKeyWrap',
+      encoding: 'NoEncoding',
+      attributes: [usage('Encrypt Decrypt'), attr('Sensitive', 'Boolean', 'true')],
+    });
+    t.is((await kmip.call('Get', uidXml(sensitive))).outcome, 'Success/-', 'a Sensitive key, served wrapped');
+    t.is(await getClear(sensitive), 'OperationFailed/Sensitive', 'but never in clear');
+  });
+}

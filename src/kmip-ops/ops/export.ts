@@ -1,6 +1,6 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { encodeAttributes, type Attribute } from '../../kmip/attributes.js';
-import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { tags } from '../../kmip/vocabulary.js';
 import { markServed, servedValue } from '../serving.js';
 import { listingOrder } from '../attribute-order.js';
 import { handler, type RequestContext } from '../context.js';
@@ -17,10 +17,9 @@ import {
   type ManagedObject,
 } from '../managed-object.js';
 import { readKeyWrappingSpecification, type KeyWrappingSpecification } from '../key-wrapping.js';
-import { child, structureTag } from '../object-payloads.js';
+import { structureTag } from '../object-payloads.js';
 
-const T = tags('ObjectType', 'UniqueIdentifier', 'KeyBlock', 'KeyFormatType', 'KeyWrappingData');
-const KeyWrapType = enumValues('KeyWrapType', 'NotWrapped');
+const T = tags('ObjectType', 'UniqueIdentifier', 'KeyBlock', 'KeyFormatType');
 
 interface ExportRequest {
   readonly uid: string | undefined;
@@ -88,17 +87,11 @@ export const exportObject = handler({
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
     const { structure, resealed } = destroyed
       ? { structure: destroyedStructure(object, objectType, ctx), resealed: undefined }
-      : await servedValue(object, objectType, ctx, request.keyFormatType, request.wrapping);
-    // Key Wrap Type Not Wrapped asks for the key in the clear (1.4 §9.1.3.2.48): one registered wrapped would have
-    // to be unwrapped, which this server cannot do.
-    if (
-      request.keyWrapType === KeyWrapType.NotWrapped &&
-      child(child(structure, T.KeyBlock), T.KeyWrappingData)
-    ) {
-      throw errors.featureNotSupported(
-        `object ${object.uid} is stored wrapped; this server cannot unwrap it`,
-      );
-    }
+      : await servedValue(object, objectType, ctx, {
+          format: request.keyFormatType,
+          wrapping: request.wrapping,
+          keyWrapType: request.keyWrapType,
+        });
     // Export serves the object as Get does (Fresh turns False); the answer shows the attributes as they were.
     if (!destroyed) await markServed(object, ctx, resealed);
     ctx.idPlaceholder.current = object.uid;

@@ -11,13 +11,14 @@ const T = tags('ObjectType', 'UniqueIdentifier');
 interface GetRequest {
   readonly uid: string | undefined;
   readonly keyFormatType: number | undefined;
+  readonly keyWrapType: number | undefined;
   readonly wrapping: KeyWrappingSpecification | undefined;
 }
 
 /**
  * Get (KMIP 1.4 §4.11): the object as registered (byte-exact), or in the requested Key Format Type, and wrapped when
- * the request has a Key Wrapping Specification (key-wrapping.ts). A Sensitive object is served only wrapped
- * (1.4 §3.48).
+ * the request has a Key Wrapping Specification (key-wrapping.ts); a key registered wrapped is served in clear for Key
+ * Wrap Type Not Wrapped. A Sensitive object is served only wrapped (1.4 §3.48).
  */
 export const get = handler({
   operation: 'Get',
@@ -27,6 +28,7 @@ export const get = handler({
     return {
       uid: payload?.text('UniqueIdentifier'),
       keyFormatType: payload?.enumeration('KeyFormatType'),
+      keyWrapType: payload?.enumeration('KeyWrapType'),
       wrapping: readKeyWrappingSpecification(payload),
     };
   },
@@ -37,13 +39,11 @@ export const get = handler({
       throw errors.objectDestroyed(`object ${object.uid} has been destroyed; its key material is gone`);
     }
     const objectType = objectTypeOf(object);
-    const { structure, resealed } = await servedValue(
-      object,
-      objectType,
-      ctx,
-      request.keyFormatType,
-      request.wrapping,
-    );
+    const { structure, resealed } = await servedValue(object, objectType, ctx, {
+      format: request.keyFormatType,
+      wrapping: request.wrapping,
+      keyWrapType: request.keyWrapType,
+    });
     await markServed(object, ctx, resealed);
     return { uid: object.uid, objectType, structure };
   },

@@ -12,6 +12,7 @@ import { objectAccess } from '../access.js';
 import { handler, type RequestContext } from '../context.js';
 import { keyRefIds } from '../crypto/key-ref.js';
 import { errors } from '../errors.js';
+import { unwrapStored } from '../key-wrapping.js';
 import {
   activationState,
   enumAttribute,
@@ -214,16 +215,15 @@ export const importObject = handler({
     return { ...fields, attributes: importedAttributes(fields, given, ctx) };
   },
   async execute(request: ImportRequest, ctx) {
-    const wrapped = child(child(request.structure, T.KeyBlock), T.KeyWrappingData) !== undefined;
-    if (wrapped && request.keyWrapType === KeyWrapType.NotWrapped) {
-      throw errors.featureNotSupported(
-        'this server cannot unwrap an imported object; import it as registered',
-      );
-    }
+    // Key Wrap Type Not Wrapped: stored in clear, unwrapped by the key its Key Wrapping Data names (2.1 §6.1.25).
+    const structure =
+      request.keyWrapType === KeyWrapType.NotWrapped
+        ? await unwrapStored({ uid: request.uid }, request.structure, ctx)
+        : request.structure;
     const existing = await existingObject(request, ctx);
     const owner = existing?.owner ?? ctx.principal.name;
     const given = request.attributes;
-    const digest = await registeredDigest(request.structure, ctx);
+    const digest = await registeredDigest(structure, ctx);
     checkDigests(given, digest);
     const now = nowSeconds(ctx);
     const attributes: Attribute[] = [
@@ -235,10 +235,10 @@ export const importObject = handler({
         ttlv.dateTime(T.LastChangeDate, now),
       ]),
       ...given,
-      ...missing(given, impliedAttributes(request.structure)),
+      ...missing(given, impliedAttributes(structure)),
       ...(digest && !given.some((a) => a.kind === 'standard' && a.value.tag === T.Digest) ? [digest] : []),
     ];
-    const material = await materialForRegister(request.structure, request.objectType, owner, ctx);
+    const material = await materialForRegister(structure, request.objectType, owner, ctx);
     const revision = (existing?.revision ?? 0) + 1;
     const object: ManagedObject = { uid: request.uid, revision, owner, attributes, material };
     await ctx.store.commit({
