@@ -12,6 +12,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  pbkdf2Sync,
   createHmac,
   createPrivateKey,
   createPublicKey,
@@ -54,6 +55,7 @@ import {
   checkKeyPairSpec,
   checkRandomLength,
   checkSealInput,
+  checkPbkdf2,
   checkUnwrapInput,
   checkWrapInput,
   dsaSubprimeBits,
@@ -227,6 +229,20 @@ export class FakeHsm implements Hsm {
     await this.turn();
     // node:crypto's generator takes no seed from outside; the fake says so as a token without C_SeedRandom would.
     return false;
+  }
+
+  async pbkdf2(
+    ref: KeyRef,
+    hash: HashName,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    checkPbkdf2(iterations, length);
+    return this.withKey(ref, (key) => {
+      if (key.type !== 'secret') throw new HsmError('bad-input', 'PBKDF2 needs a secret as its password');
+      return guard(() => pbkdf2Sync(secretOf(key), salt, iterations, length, hash));
+    });
   }
 
   async digest(hash: HashName, data: Uint8Array): Promise<Uint8Array> {

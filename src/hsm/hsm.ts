@@ -235,6 +235,17 @@ export interface Hsm {
    * 'bad-input'.
    */
   unwrap(key: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array>;
+  /**
+   * PBKDF2 (RFC 8018 §5.2, PKCS#5 v2.1) with HMAC over `hash` as the PRF, the password being a secret held in the
+   * token (an HMAC key): `length` bytes. Iteration counts and lengths beyond checkPbkdf2's limits are 'bad-input'.
+   */
+  pbkdf2(
+    password: KeyRef,
+    hash: HashName,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array>;
   /** Decrypts with a key held in the token; a failed GCM tag or bad padding is 'bad-input'. */
   decrypt(key: KeyRef, spec: CipherSpec, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
   sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array>;

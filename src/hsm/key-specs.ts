@@ -153,6 +153,24 @@ export function checkUnwrapInput(mode: WrapMode, wrapped: Uint8Array): void {
   }
 }
 
+/**
+ * What pbkdf2() takes: at least one iteration and at most MAX_PBKDF2_ITERATIONS, because every iteration is a token
+ * call on the one token thread (about 10 µs each on SoftHSM2 2.6.1: the limit is about a second of it); and 1 to
+ * MAX_SECRET_BYTES bytes of output.
+ */
+export const MAX_PBKDF2_ITERATIONS = 100_000;
+export function checkPbkdf2(iterations: number, length: number): void {
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
+    throw new HsmError(
+      'bad-input',
+      `PBKDF2 takes 1 to ${String(MAX_PBKDF2_ITERATIONS)} iterations here, not ${String(iterations)}`,
+    );
+  }
+  if (!Number.isInteger(length) || length < 1 || length > MAX_SECRET_BYTES) {
+    throw new HsmError('bad-input', `PBKDF2 output of ${String(length)} bytes is not offered`);
+  }
+}
+
 export function checkRandomLength(length: number): void {
   if (!Number.isInteger(length) || length < 0 || length > MAX_SECRET_BYTES) {
     throw new HsmError('unsupported', `random length must be 0 to ${String(MAX_SECRET_BYTES)} bytes`);

@@ -831,6 +831,16 @@ export class Pkcs11Hsm implements Hsm {
     return this.crypto.unwrap(key, mode, wrapped);
   }
 
+  pbkdf2(
+    password: KeyRef,
+    hash: HashName,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    return this.crypto.pbkdf2(password, hash, salt, iterations, length);
+  }
+
   sign(key: KeyRef, spec: SignatureSpec, data: Uint8Array): Promise<Uint8Array> {
     return this.crypto.sign(key, spec, data);
   }

@@ -37,7 +37,7 @@ import {
   type StreamResult,
   type WrapMode,
 } from './hsm.js';
-import { checkUnwrapInput, checkWrapInput, curves } from './key-specs.js';
+import { checkPbkdf2, checkUnwrapInput, checkWrapInput, curves } from './key-specs.js';
 import {
   keyTypeCode,
   privateKeyTemplate,
@@ -342,6 +342,28 @@ export class TokenCrypto {
         mechanism: { mechanism: mode === 'KW' ? ck.CKM_AES_KEY_WRAP : ck.CKM_AES_KEY_WRAP_PAD },
         wrapped: Uint8Array.from(wrapped),
         template: unwrapTarget,
+      });
+    });
+  }
+
+  /** PBKDF2 on the token thread: the HMAC key held for `ref` is the password (key-specs.ts checkPbkdf2 limits). */
+  async pbkdf2(
+    ref: KeyRef,
+    hash: HashName,
+    salt: Uint8Array,
+    iterations: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    checkPbkdf2(iterations, length);
+    return this.withKey(ref, (key) => {
+      if (key.publicKey || !isSecret(key.keyType)) throw wrongKey('PBKDF2', key);
+      return this.run(`PBKDF2 C_Sign ${hash} HMAC`, {
+        op: 'pbkdf2',
+        key: handleBytes(key.handle),
+        mechanism: { mechanism: hashes[hash].hmac },
+        salt: Uint8Array.from(salt),
+        iterations,
+        length,
       });
     });
   }

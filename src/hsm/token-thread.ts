@@ -149,6 +149,18 @@ type Request =
     }
   | { readonly op: 'stream-abort'; readonly session: Uint8Array }
   | {
+      /**
+       * PBKDF2 (RFC 8018 §5.2) with the held HMAC key as the password: every PRF call a C_SignInit and C_Sign here,
+       * the blocks XORed here; answers `length` bytes.
+       */
+      readonly op: 'pbkdf2';
+      readonly key: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+      readonly salt: Uint8Array;
+      readonly iterations: number;
+      readonly length: number;
+    }
+  | {
       /** C_Digest. */
       readonly op: 'digest';
       readonly mechanism: ThreadMechanism;
@@ -334,6 +346,25 @@ function handle(r) {
     case 'digest':
       p.C_DigestInit(session, mech(r.mechanism));
       return p.C_Digest(session, nonNull(buf(r.input)), Buffer.alloc(r.outputLength));
+    case 'pbkdf2': {
+      const key = buf(r.key);
+      const prf = (data) => { p.C_SignInit(session, mech(r.mechanism), key); return p.C_Sign(session, data, Buffer.alloc(64)); };
+      const out = Buffer.alloc(r.length);
+      for (let block = 1, offset = 0; offset < r.length; block++) {
+        const index = Buffer.alloc(4);
+        index.writeUInt32BE(block);
+        let u = prf(Buffer.concat([nonNull(buf(r.salt)), index]));
+        const t = Buffer.from(u);
+        for (let i = 1; i < r.iterations; i++) {
+          u = prf(u);
+          for (let j = 0; j < t.length; j++) t[j] ^= u[j];
+        }
+        offset += t.copy(out, offset);
+        t.fill(0);
+        u.fill(0);
+      }
+      return out;
+    }
     case 'create-wrap': {
       const value = buf(r.value);
       let object;

@@ -7,6 +7,7 @@
 import {
   constants,
   createCipheriv,
+  pbkdf2Sync,
   createDecipheriv,
   createHash,
   createHmac,
@@ -335,6 +336,34 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
     await rejectsWith(t, hsm.unwrap(generated, 'KW', randomBytes(30)), 'bad-input', 'KW of 30 bytes');
     const des3 = ref({ kind: 'secret-bytes', keyType: 'DES3', bytes: randomBytes(24) });
     await rejectsWith(t, hsm.unwrap(des3, 'KW', good), 'bad-input', 'a 3DES unwrapping key');
+  });
+
+  test(`${name} crypto: PBKDF2 with the password held as an HMAC key gives node:crypto's bytes`, async (t) => {
+    const cases = [
+      { password: Buffer.from('password'), hash: 'SHA-1', iterations: 1, length: 20 },
+      { password: Buffer.from('password'), hash: 'SHA-1', iterations: 4096, length: 16 },
+      { password: Buffer.from('password'), hash: 'SHA-256', iterations: 2, length: 45 },
+      { password: randomBytes(100), hash: 'SHA-256', iterations: 3, length: 32 },
+      { password: randomBytes(12), hash: 'SHA-512', iterations: 5, length: 80 },
+    ] as const;
+    for (const { password, hash, iterations, length } of cases) {
+      const salt = randomBytes(9);
+      const held = ref({ kind: 'secret-bytes', keyType: 'GENERIC', bytes: Uint8Array.from(password) });
+      t.deepEqual(
+        Buffer.from(await hsm.pbkdf2(held, hash, salt, iterations, length)),
+        pbkdf2Sync(password, salt, iterations, length, hash.replace('-', '').toLowerCase()),
+        `${hash}, ${String(iterations)} iterations, ${String(length)} bytes, a ${String(password.length)}-byte password`,
+      );
+    }
+    // RFC 6070's first vector, as written there.
+    const rfc = ref({ kind: 'secret-bytes', keyType: 'GENERIC', bytes: Buffer.from('password') });
+    t.is(
+      Buffer.from(await hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 2, 20)).toString('hex'),
+      'ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957',
+    );
+    await rejectsWith(t, hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 0, 20), 'bad-input', 'no iteration');
+    await rejectsWith(t, hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 100_001, 20), 'bad-input', 'too many');
+    await rejectsWith(t, hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 1, 0), 'bad-input', 'no output');
   });
 
   test(`${name} crypto: a key of the wrong kind is refused as bad input`, async (t) => {
