@@ -1,6 +1,6 @@
 /**
  * The Link attribute (KMIP 1.4 §3.35, 2.1 §4.33): how the operations that make related objects (Create Key Pair,
- * Re-key, Re-key Key Pair) write a link and read one back.
+ * Re-key, Re-key Key Pair, Derive Key) write a link and read one back.
  */
 import { ItemType, ttlv } from '../ttlv/types.js';
 import type { Attribute } from '../kmip/attributes.js';
@@ -16,6 +16,8 @@ export const LinkType = enumValues(
   'PrivateKeyLink',
   'ReplacementObjectLink',
   'ReplacedObjectLink',
+  'DerivationBaseObjectLink',
+  'DerivedKeyLink',
 );
 
 /** A Link attribute of a type to an object. */

@@ -12,7 +12,7 @@ import { registryFor } from '../kmip/registry.js';
 import { enumValues, tag, tags } from '../kmip/vocabulary.js';
 import type { SealedSecret } from '../hsm/hsm.js';
 import type { Fields } from '../kmip/fields.js';
-import type { LocateIndex, StoredObject } from '../store/store.js';
+import type { LocateIndex, StoreChange, StoredObject } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import { objectAccess } from './access.js';
 import { errors } from './errors.js';
@@ -420,9 +420,11 @@ async function putNextRevision(
 export async function createObject(
   object: Omit<ManagedObject, 'revision'>,
   ctx: RequestContext,
+  /** Other objects written in the same atomic commit (Derive Key's link on its base object). */
+  alsoPut: NonNullable<StoreChange['put']> = [],
 ): Promise<ManagedObject> {
   const created: ManagedObject = { ...object, revision: 1 };
-  await ctx.store.commit({ put: [{ object: toStored(created, 1), expectedRevision: 0 }] });
+  await ctx.store.commit({ put: [{ object: toStored(created, 1), expectedRevision: 0 }, ...alsoPut] });
   ctx.idPlaceholder.current = created.uid;
   ctx.touched.push(created.uid);
   return created;

@@ -34,6 +34,7 @@ import { recover } from './ops/recover.js';
 import { register } from './ops/register.js';
 import { reKey } from './ops/re-key.js';
 import { reKeyKeyPair } from './ops/re-key-key-pair.js';
+import { deriveKey } from './ops/derive-key.js';
 import { revoke } from './ops/revoke.js';
 import { setAttribute } from './ops/set-attribute.js';
 
@@ -68,6 +69,7 @@ export function allOperations(): AnyHandler[] {
     rngSeed,
     getUsageAllocation,
     reKey,
+    deriveKey,
     check,
     obtainLease,
     archive,

@@ -49,10 +49,10 @@ function asymmetricType(object: ManagedObject): 'RSA' | 'EC' | 'DSA' {
   throw errors.invalidField(`object ${object.uid} is not an RSA, EC or DSA key`);
 }
 
-/** The Key Material bytes of a Key Block in the form asked for. */
-async function materialBytes(
+/** The Key Material bytes of a Key Block in the form asked for (undefined: as stored). */
+export async function materialBytes(
   object: ManagedObject,
-  format: number,
+  format: number | undefined,
   ctx: RequestContext,
 ): Promise<Uint8Array> {
   const structure = await objectForGet(object, objectTypeOf(object), ctx, format);
@@ -111,6 +111,17 @@ export function keyRefFor(object: ManagedObject, use: KeyUse, ctx: RequestContex
         source: async (): Promise<KeySource> => ({
           kind: 'public-spki',
           bytes: await materialBytes(object, KeyFormat.X_509, ctx),
+        }),
+      };
+    case ObjectType.SecretData:
+      // A password or seed as an HMAC key: Derive Key's PBKDF2 and HMAC methods (KMIP 1.4 §4.6).
+      if (use !== 'hmac') throw errors.invalidField(`object ${object.uid} is Secret Data, not a key`);
+      return {
+        id: heldId(object.uid, 'GENERIC'),
+        source: async (): Promise<KeySource> => ({
+          kind: 'secret-bytes',
+          keyType: 'GENERIC',
+          bytes: await materialBytes(object, undefined, ctx),
         }),
       };
     case ObjectType.Certificate:

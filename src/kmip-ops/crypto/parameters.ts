@@ -175,6 +175,16 @@ export function requiredHash(p: CryptoParameters): HashName {
   return requiredHashing(p.hashing);
 }
 
+/** A Hashing Algorithm value the token hashes with, if one is given; another one is refused. */
+export function optionalHashing(value: number | undefined): HashName | undefined {
+  return hashOf(value, 'Hashing Algorithm');
+}
+
+/** The hash of an HMAC Cryptographic Algorithm (HMAC_SHA1 to HMAC_SHA512), if it is one. */
+export function hmacHashOf(algorithm: number | undefined): HashName | undefined {
+  return algorithm === undefined ? undefined : hmacHashes.get(algorithm);
+}
+
 /** A Hashing Algorithm value the token hashes with, refusing a missing or other one. */
 export function requiredHashing(value: number | undefined): HashName {
   const hash = hashOf(value, 'Hashing Algorithm');

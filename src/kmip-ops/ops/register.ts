@@ -1,4 +1,5 @@
 import type { StructureItem } from '../../ttlv/types.js';
+import type { StoreChange } from '../../store/store.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { handler, type RequestContext } from '../context.js';
 import { requireStorage } from '../protection-storage.js';
@@ -40,7 +41,8 @@ export const register = handler({
 /**
  * Stores an object structure as Register does: the client's attributes and those its Key Block implies, sealed by
  * the owner's key, with its Digest, Lease Time and flags. Create of Secret Data stores the bytes it drew this way
- * too, adding what a generated object has (`generated`: Original Creation Date, Random Number Generator).
+ * too, adding what a generated object has (`generated`: Original Creation Date, Random Number Generator); Derive
+ * Key stores what it derived, with `alsoPut` writing the base object's new link in the same commit.
  */
 export async function storeStructure(
   objectType: number,
@@ -48,6 +50,7 @@ export async function storeStructure(
   structure: StructureItem,
   ctx: RequestContext,
   generated: readonly Attribute[] = [],
+  alsoPut: (uid: string) => NonNullable<StoreChange['put']> = () => [],
 ): Promise<string> {
   const uid = newUid();
   const owner = ctx.principal.name;
@@ -68,6 +71,7 @@ export async function storeStructure(
   await createObject(
     { uid, owner, attributes: [...serverAttributes(ctx, uid, objectType, state), ...attributes], material },
     ctx,
+    alsoPut(uid),
   );
   return uid;
 }

@@ -1,0 +1,308 @@
+import { ItemType, ttlv, type StructureItem } from '../../ttlv/types.js';
+import type { Attribute } from '../../kmip/attributes.js';
+import type { Fields } from '../../kmip/fields.js';
+import { enumName, enumValues, tags } from '../../kmip/vocabulary.js';
+import type { HashName } from '../../hsm/hsm.js';
+import { MAX_PBKDF2_ITERATIONS } from '../../hsm/key-specs.js';
+import { handler, type RequestContext } from '../context.js';
+import { keyRefFor, materialBytes } from '../crypto/key-ref.js';
+import {
+  cipherPlan,
+  cryptoParameters,
+  hmacHashOf,
+  optionalHashing,
+  requiredHashing,
+} from '../crypto/parameters.js';
+import { checkKeyUse } from '../crypto/permits.js';
+import { errors } from '../errors.js';
+import { link, LinkType } from '../links.js';
+import {
+  enumAttribute,
+  loadObject,
+  nowSeconds,
+  ObjectType,
+  objectTypeOf,
+  single,
+  toStored,
+  uidResponse,
+  withAttribute,
+  type ManagedObject,
+} from '../managed-object.js';
+import { attributeContainer, clientAttributes } from '../template.js';
+import { storeStructure } from './register.js';
+
+const T = tags(
+  'SymmetricKey',
+  'SecretData',
+  'SecretDataType',
+  'KeyBlock',
+  'KeyFormatType',
+  'KeyValue',
+  'KeyMaterial',
+  'CryptographicAlgorithm',
+  'CryptographicLength',
+  'DerivationMethod',
+  'LastChangeDate',
+);
+const Method = enumValues('DerivationMethod', 'PBKDF2', 'HASH', 'HMAC', 'ENCRYPT');
+const Format = enumValues('KeyFormatType', 'Raw', 'Opaque');
+const SecretDataType = enumValues('SecretDataType', 'Seed');
+const DeriveUsage = enumValues('CryptographicUsageMask', 'DeriveKey');
+
+interface DerivationParameters {
+  readonly cryptographic: Fields | undefined;
+  readonly iv: Uint8Array | undefined;
+  readonly data: Uint8Array | undefined;
+  readonly salt: Uint8Array | undefined;
+  readonly iterations: number | undefined;
+}
+
+interface DeriveKeyRequest {
+  readonly objectType: number;
+  readonly uids: readonly string[];
+  readonly method: number;
+  readonly parameters: DerivationParameters;
+  readonly attributes: Attribute[];
+}
+
+/**
+ * Derive Key (KMIP 1.4 §4.6, 2.1 §6.1.12): a Symmetric Key or Secret Data derived from a key or Secret Data the
+ * server holds, every computation inside the token, then stored as Register stores an object. Methods offered:
+ * - HASH: the hash (Cryptographic Parameters' Hashing Algorithm) of the base object's value, followed by the
+ *   Derivation Data when there is some (§4.6: "a hash over the derivation key or the derivation data");
+ * - HMAC: the HMAC of the Derivation Data keyed with the base object, its hash from the request's Cryptographic
+ *   Parameters, else from the base key's HMAC algorithm (§4.6: "the attributes of the derivation key provide enough
+ *   information about the PRF");
+ * - PBKDF2 (RFC 8018) with the base object as the password, HMAC-SHA-1 unless the parameters name another hash;
+ * - ENCRYPT: the Derivation Data encrypted under the base key with the request's Cryptographic Parameters.
+ * The derived value is the leading Cryptographic Length bits of the output, which must be long enough. Derivation
+ * Data may come from a second Unique Identifier naming Secret Data instead (never both). Links are written both
+ * ways in one commit: Derived Key on the base object, Derivation Base Object on the new one; the new one becomes the
+ * ID placeholder, which this operation never reads (§4.6).
+ */
+export const deriveKey = handler({
+  operation: 'DeriveKey',
+  since: '1.0',
+  access: 'create',
+  decodeRequest(payload, ctx): DeriveKeyRequest {
+    if (!payload) throw errors.invalidField('Derive Key needs a request payload');
+    const parameters = payload.requiredStruct('DerivationParameters');
+    return {
+      objectType: payload.requiredEnumeration('ObjectType'),
+      uids: payload.texts('UniqueIdentifier'),
+      method: payload.requiredEnumeration('DerivationMethod'),
+      parameters: {
+        cryptographic: parameters.struct('CryptographicParameters'),
+        iv: parameters.bytes('InitializationVector'),
+        data: parameters.bytes('DerivationData'),
+        salt: parameters.bytes('Salt'),
+        iterations: parameters.integer('IterationCount'),
+      },
+      attributes: clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx),
+    };
+  },
+  async execute(request: DeriveKeyRequest, ctx) {
+    const [baseUid, dataUid, ...more] = request.uids;
+    if (baseUid === undefined)
+      throw errors.invalidField('Derive Key needs the Unique Identifier of its base object');
+    if (more.length > 0) {
+      throw errors.featureNotSupported(
+        'Derive Key takes a base object and at most one Secret Data object here',
+      );
+    }
+    if (request.objectType !== ObjectType.SymmetricKey && request.objectType !== ObjectType.SecretData) {
+      throw errors.invalidField('Derive Key derives a Symmetric Key or Secret Data');
+    }
+    const base = await loadObject(baseUid, ctx);
+    const baseType = objectTypeOf(base);
+    if (baseType !== ObjectType.SymmetricKey && baseType !== ObjectType.SecretData) {
+      throw errors.illegalOperation(`object ${base.uid} is neither a Symmetric Key nor Secret Data`);
+    }
+    checkKeyUse(base, { operation: 'Derive Key', kind: 'protect', usage: DeriveUsage.DeriveKey }, ctx);
+    const data = await derivationData(request.parameters.data, dataUid, ctx);
+    const length = derivedLength(request);
+    const output = await derive(request, base, data, length, ctx);
+    let structure: StructureItem;
+    try {
+      structure = derivedStructure(request, output.subarray(0, length));
+    } finally {
+      output.fill(0);
+    }
+    return storeStructure(
+      request.objectType,
+      [...request.attributes, link(LinkType.DerivationBaseObjectLink, base.uid)],
+      structure,
+      ctx,
+      [],
+      (uid) => [linkedBase(base, uid, ctx)],
+    );
+  },
+  encodeResponse: uidResponse,
+});
+
+/** The Derivation Data, given in the request or as Secret Data named by a second identifier (§4.6: not both). */
+async function derivationData(
+  given: Uint8Array | undefined,
+  secretUid: string | undefined,
+  ctx: RequestContext,
+): Promise<Uint8Array | undefined> {
+  if (secretUid === undefined) return given;
+  if (given !== undefined) {
+    throw errors.invalidField('Derivation Data is given both in the parameters and as a Secret Data object');
+  }
+  const secret = await loadObject(secretUid, ctx);
+  if (objectTypeOf(secret) !== ObjectType.SecretData) {
+    throw errors.invalidField(`object ${secret.uid}, the second identifier, is not Secret Data`);
+  }
+  checkKeyUse(secret, { operation: 'Derive Key', kind: 'protect', usage: DeriveUsage.DeriveKey }, ctx);
+  return materialBytes(secret, undefined, ctx);
+}
+
+/** The bytes to derive: Cryptographic Length, required for a key (§4.6), optional for Secret Data. */
+function derivedLength(request: DeriveKeyRequest): number {
+  const length = single(request.attributes, 'CryptographicLength');
+  const algorithm = enumAttribute(request.attributes, 'CryptographicAlgorithm');
+  if (request.objectType === ObjectType.SymmetricKey && (algorithm === undefined || length === undefined)) {
+    throw errors.invalidField('Derive Key of a Symmetric Key needs its Cryptographic Algorithm and Length');
+  }
+  if (length === undefined) {
+    if (request.method === Method.PBKDF2) {
+      throw errors.invalidField('Derive Key with PBKDF2 needs the Cryptographic Length to derive');
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+  if (length.type !== ItemType.Integer || length.value <= 0 || length.value % 8 !== 0) {
+    throw errors.invalidField('the Cryptographic Length to derive must be a positive number of whole bytes');
+  }
+  return length.value / 8;
+}
+
+/** The method's output, at least `length` bytes (all of it for an unbounded length), computed in the token. */
+async function derive(
+  request: DeriveKeyRequest,
+  base: ManagedObject,
+  data: Uint8Array | undefined,
+  length: number,
+  ctx: RequestContext,
+): Promise<Uint8Array> {
+  const { parameters } = request;
+  const hsm = ctx.keys.hsm;
+  const hashing = (): number | undefined => parameters.cryptographic?.enumeration('HashingAlgorithm');
+  let output: Uint8Array;
+  switch (request.method) {
+    case Method.HASH: {
+      const hash = requiredHashing(hashing());
+      const value = await materialBytes(base, undefined, ctx);
+      const input = Buffer.concat([value, data ?? new Uint8Array(0)]);
+      value.fill(0);
+      try {
+        output = await hsm.digest(hash, input);
+      } finally {
+        input.fill(0);
+      }
+      break;
+    }
+    case Method.HMAC: {
+      if (data === undefined) throw errors.invalidField('Derive Key with HMAC needs Derivation Data');
+      const hash = hmacHash(base, hashing());
+      output = await hsm.mac(keyRefFor(base, 'hmac', ctx), { algorithm: 'HMAC', hash }, data);
+      break;
+    }
+    case Method.PBKDF2: {
+      if (parameters.salt === undefined || parameters.iterations === undefined) {
+        throw errors.invalidField('Derive Key with PBKDF2 needs a Salt and an Iteration Count');
+      }
+      if (parameters.iterations < 1 || parameters.iterations > MAX_PBKDF2_ITERATIONS) {
+        throw errors.invalidField(
+          `Derive Key with PBKDF2 takes 1 to ${String(MAX_PBKDF2_ITERATIONS)} iterations here: each is a call ` +
+            'to the token',
+        );
+      }
+      const hash = optionalHashing(hashing()) ?? 'SHA-1';
+      output = await hsm.pbkdf2(
+        keyRefFor(base, 'hmac', ctx),
+        hash,
+        parameters.salt,
+        parameters.iterations,
+        length,
+      );
+      break;
+    }
+    case Method.ENCRYPT: {
+      if (data === undefined) throw errors.invalidField('Derive Key with ENCRYPT needs Derivation Data');
+      if (objectTypeOf(base) !== ObjectType.SymmetricKey) {
+        throw errors.invalidField('Derive Key with ENCRYPT needs a Symmetric Key as its base');
+      }
+      const plan = cipherPlan(cryptoParameters(parameters.cryptographic, base, ctx));
+      if (plan.kind !== 'block' || plan.mode === 'GCM') {
+        throw errors.invalidField('Derive Key with ENCRYPT takes a block cipher in ECB or CBC mode');
+      }
+      // §4.6 Table 182: "empty IV is assumed if not provided", taken as all zero bytes for CBC.
+      const iv = parameters.iv ?? new Uint8Array(plan.mode.startsWith('CBC') ? plan.ivBytes : 0);
+      const spec = { algorithm: plan.algorithm, mode: plan.mode, ...(iv.length > 0 ? { iv } : {}) };
+      output = (await hsm.encrypt(keyRefFor(base, 'cipher', ctx), spec, data)).data;
+      break;
+    }
+    default:
+      throw errors.featureNotSupported(
+        `Derivation Method ${enumName(ctx.version, T.DerivationMethod, request.method)} is not offered: this ` +
+          'server derives with PBKDF2, HASH, HMAC and ENCRYPT',
+      );
+  }
+  if (Number.isFinite(length) && output.length < length) {
+    const given = output.length;
+    output.fill(0);
+    throw errors.invalidField(
+      `this derivation gives ${String(given)} bytes, fewer than the ${String(length)} the Cryptographic Length asks`,
+    );
+  }
+  return output;
+}
+
+/** HMAC's hash: the request's Hashing Algorithm, else the base key's own HMAC algorithm. */
+function hmacHash(base: ManagedObject, requested: number | undefined): HashName {
+  const hash =
+    optionalHashing(requested) ?? hmacHashOf(enumAttribute(base.attributes, 'CryptographicAlgorithm'));
+  if (hash === undefined) {
+    throw errors.invalidField(
+      'Derive Key with HMAC needs a Hashing Algorithm in the Cryptographic Parameters, or an HMAC base key',
+    );
+  }
+  return hash;
+}
+
+/** The derived object as Register would take it: a Raw symmetric key, or Secret Data of type Seed. */
+function derivedStructure(request: DeriveKeyRequest, value: Uint8Array): StructureItem {
+  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, Uint8Array.from(value))]);
+  if (request.objectType === ObjectType.SecretData) {
+    return ttlv.structure(T.SecretData, [
+      ttlv.enumeration(T.SecretDataType, SecretDataType.Seed),
+      ttlv.structure(T.KeyBlock, [ttlv.enumeration(T.KeyFormatType, Format.Opaque), material]),
+    ]);
+  }
+  return ttlv.structure(T.SymmetricKey, [
+    ttlv.structure(T.KeyBlock, [
+      ttlv.enumeration(T.KeyFormatType, Format.Raw),
+      material,
+      ttlv.enumeration(
+        T.CryptographicAlgorithm,
+        enumAttribute(request.attributes, 'CryptographicAlgorithm') ?? 0,
+      ),
+      ttlv.integer(T.CryptographicLength, value.length * 8),
+    ]),
+  ]);
+}
+
+/** The base object with a Derived Key link to the new object (§4.6), written in the new object's commit. */
+function linkedBase(
+  base: ManagedObject,
+  derivedUid: string,
+  ctx: RequestContext,
+): { object: ReturnType<typeof toStored>; expectedRevision: number } {
+  const attributes = withAttribute(
+    [...base.attributes, link(LinkType.DerivedKeyLink, derivedUid)],
+    ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)),
+  );
+  const revision = base.revision + 1;
+  return { object: toStored({ ...base, attributes, revision }, revision), expectedRevision: base.revision };
+}
