@@ -17,6 +17,7 @@ import {
   createPrivateKey,
   createPublicKey,
   createSecretKey,
+  diffieHellman,
   generateKeyPair as generateKeyPairCallback,
   privateDecrypt,
   publicEncrypt,
@@ -229,6 +230,18 @@ export class FakeHsm implements Hsm {
     await this.turn();
     // node:crypto's generator takes no seed from outside; the fake says so as a token without C_SeedRandom would.
     return false;
+  }
+
+  async ecdh(ref: KeyRef, peerSpki: Uint8Array): Promise<Uint8Array> {
+    return this.withKey(ref, (key) => {
+      if (key.type !== 'private' || key.asymmetricKeyType !== 'ec') {
+        throw new HsmError('bad-input', 'ECDH needs an EC private key');
+      }
+      const publicKey = guard(() =>
+        createPublicKey({ key: Buffer.from(peerSpki), format: 'der', type: 'spki' }),
+      );
+      return guard(() => diffieHellman({ privateKey: key, publicKey }));
+    });
   }
 
   async pbkdf2(

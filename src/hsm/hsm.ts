@@ -33,9 +33,12 @@ export interface GeneratedSecretKey extends SealedSecret {
 export type SecretKeyAlgorithm =
   'AES' | 'DES' | 'DES3' | 'HMAC-SHA1' | 'HMAC-SHA224' | 'HMAC-SHA256' | 'HMAC-SHA384' | 'HMAC-SHA512';
 
+/** The curves keys are generated on: the NIST prime curves, and SEC 2 secp256k1 (TC-DERIVEKEY-6 uses it for ECDH). */
+export type CurveName = 'P-256' | 'P-384' | 'P-521' | 'secp256k1';
+
 export type KeyPairSpec =
   | { readonly algorithm: 'RSA'; readonly bits: number; readonly publicExponent?: bigint }
-  | { readonly algorithm: 'EC'; readonly curve: 'P-256' | 'P-384' | 'P-521' }
+  | { readonly algorithm: 'EC'; readonly curve: CurveName }
   | { readonly algorithm: 'DSA'; readonly bits: number };
 
 export interface GeneratedKeyPair {
@@ -235,6 +238,12 @@ export interface Hsm {
    * 'bad-input'.
    */
   unwrap(key: KeyRef, mode: WrapMode, wrapped: Uint8Array): Promise<Uint8Array>;
+  /**
+   * ECDH key agreement (SP 800-56A §5.7.1.2, the shared secret's x-coordinate, no KDF) between an EC private key
+   * held in the token and a peer's public key (SubjectPublicKeyInfo DER) on the same curve. A peer key that is not a
+   * point of that curve is 'bad-input'.
+   */
+  ecdh(privateKey: KeyRef, peerSpki: Uint8Array): Promise<Uint8Array>;
   /**
    * PBKDF2 (RFC 8018 §5.2, PKCS#5 v2.1) with HMAC over `hash` as the PRF, the password being a secret held in the
    * token (an HMAC key): `length` bytes. Iteration counts and lengths beyond checkPbkdf2's limits are 'bad-input'.

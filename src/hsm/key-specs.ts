@@ -3,7 +3,7 @@
  * requests with the same HsmError. Sizes follow what KMIP clients ask for (KMIP 1.4 §3.5 Cryptographic Length is
  * in bits) and what the token can generate.
  */
-import { HsmError, type KeyPairSpec, type SecretKeyAlgorithm, type WrapMode } from './hsm.js';
+import { HsmError, type CurveName, type KeyPairSpec, type SecretKeyAlgorithm, type WrapMode } from './hsm.js';
 
 /**
  * Upper bound on what seal() takes and random() returns. It protects the token and the thread pool from a single
@@ -48,7 +48,7 @@ export function secretKeyShape(algorithm: SecretKeyAlgorithm, bits: number): Sec
   }
 }
 
-export type CurveName = 'P-256' | 'P-384' | 'P-521';
+export type { CurveName };
 
 /** Per curve: the DER OID that CKA_EC_PARAMS takes (PKCS#11 v2.40 curr. mech. §2.3.3, RFC 5480 §2.1.1.1) and the field size. */
 export const curves: Readonly<Record<CurveName, { readonly oid: Uint8Array; readonly fieldBytes: number }>> =
@@ -59,6 +59,7 @@ export const curves: Readonly<Record<CurveName, { readonly oid: Uint8Array; read
     },
     'P-384': { oid: Uint8Array.of(0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22), fieldBytes: 48 },
     'P-521': { oid: Uint8Array.of(0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23), fieldBytes: 66 },
+    secp256k1: { oid: Uint8Array.of(0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a), fieldBytes: 32 },
   };
 
 export type CheckedKeyPairSpec =

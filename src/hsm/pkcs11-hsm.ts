@@ -831,6 +831,10 @@ export class Pkcs11Hsm implements Hsm {
     return this.crypto.unwrap(key, mode, wrapped);
   }
 
+  ecdh(privateKey: KeyRef, peerSpki: Uint8Array): Promise<Uint8Array> {
+    return this.crypto.ecdh(privateKey, peerSpki);
+  }
+
   pbkdf2(
     password: KeyRef,
     hash: HashName,

@@ -19,7 +19,7 @@
  * a digest the token computes first (§2.3.6, §2.2.5; SoftHSM2 2.6.1 has no CKM_ECDSA_SHA*), HMAC (§4.x general
  * length HMAC) and CMAC (§2.10 AES CMAC, §2.9 DES3 CMAC), digests (§4 SHA).
  */
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
 import { GCM_TAG_BYTES, decodeSecretBlob } from './envelope.js';
 import {
   HsmError,
@@ -341,6 +341,26 @@ export class TokenCrypto {
         key: handleBytes(key.handle),
         mechanism: { mechanism: mode === 'KW' ? ck.CKM_AES_KEY_WRAP : ck.CKM_AES_KEY_WRAP_PAD },
         wrapped: Uint8Array.from(wrapped),
+        template: unwrapTarget,
+      });
+    });
+  }
+
+  /**
+   * ECDH with CKM_ECDH1_DERIVE and no KDF (PKCS#11 v2.40 curr. mech. §2.3.15), the peer's point given uncompressed,
+   * into a readable generic secret read and destroyed on the token thread.
+   */
+  async ecdh(ref: KeyRef, peerSpki: Uint8Array): Promise<Uint8Array> {
+    const point = uncompressedPoint(peerSpki);
+    return this.withKey(ref, (key) => {
+      if (key.publicKey || key.keyType !== 'EC') throw wrongKey('ECDH', key);
+      return this.run('C_DeriveKey CKM_ECDH1_DERIVE', {
+        op: 'derive-read',
+        key: handleBytes(key.handle),
+        mechanism: {
+          mechanism: ck.CKM_ECDH1_DERIVE,
+          parameter: { type: ck.CK_PARAMS_EC_DH, kdf: ck.CKD_NULL, publicData: point },
+        },
         template: unwrapTarget,
       });
     });
@@ -945,7 +965,23 @@ function privateTemplate(keyType: AsymmetricKeyType): Template {
     ...heldKey,
     { type: ck.CKA_SIGN, value: true },
     ...(keyType === 'RSA' ? [{ type: ck.CKA_DECRYPT, value: true }] : []),
+    // ECDH (ecdh()); whether a key may agree is the Cryptographic Usage Mask's Derive Key bit, above.
+    ...(keyType === 'EC' ? [{ type: ck.CKA_DERIVE, value: true }] : []),
   ];
+}
+
+/** The uncompressed point (0x04 || x || y, SEC 1 §2.3.3) of an EC SubjectPublicKeyInfo, read by node:crypto. */
+function uncompressedPoint(spki: Uint8Array): Uint8Array {
+  let jwk: JsonWebKey;
+  try {
+    jwk = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  } catch {
+    throw new HsmError('bad-input', 'the peer public key is not a SubjectPublicKeyInfo');
+  }
+  if (jwk.kty !== 'EC' || jwk.x === undefined || jwk.y === undefined) {
+    throw new HsmError('bad-input', 'the peer public key is not an EC key');
+  }
+  return Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
 }
 
 /** A handle as a small array of its own, to cross to the token thread (a Buffer may view a larger pool). */

@@ -149,6 +149,13 @@ type Request =
     }
   | { readonly op: 'stream-abort'; readonly session: Uint8Array }
   | {
+      /** C_DeriveKey into a readable temporary object, C_GetAttributeValue CKA_VALUE, C_DestroyObject. */
+      readonly op: 'derive-read';
+      readonly key: Uint8Array;
+      readonly mechanism: ThreadMechanism;
+      readonly template: Template;
+    }
+  | {
       /**
        * PBKDF2 (RFC 8018 §5.2) with the held HMAC key as the password: every PRF call a C_SignInit and C_Sign here,
        * the blocks XORed here; answers `length` bytes.
@@ -346,6 +353,14 @@ function handle(r) {
     case 'digest':
       p.C_DigestInit(session, mech(r.mechanism));
       return p.C_Digest(session, nonNull(buf(r.input)), Buffer.alloc(r.outputLength));
+    case 'derive-read': {
+      const object = p.C_DeriveKey(session, mech(r.mechanism), buf(r.key), tmpl(r.template));
+      try {
+        const value = p.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }])[0];
+        if (value === undefined || value.value === undefined) throw new Error('C_GetAttributeValue gave no CKA_VALUE');
+        return value.value;
+      } finally { destroy(object); }
+    }
     case 'pbkdf2': {
       const key = buf(r.key);
       const prf = (data) => { p.C_SignInit(session, mech(r.mechanism), key); return p.C_Sign(session, data, Buffer.alloc(64)); };

@@ -13,6 +13,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  diffieHellman,
   generateKeyPairSync,
   privateDecrypt,
   publicEncrypt,
@@ -364,6 +365,47 @@ export function cryptoContract(test: TestFn, target: CryptoTarget): void {
     await rejectsWith(t, hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 0, 20), 'bad-input', 'no iteration');
     await rejectsWith(t, hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 100_001, 20), 'bad-input', 'too many');
     await rejectsWith(t, hsm.pbkdf2(rfc, 'SHA-1', Buffer.from('salt'), 1, 0), 'bad-input', 'no output');
+  });
+
+  test(`${name} crypto: ECDH agrees on node:crypto's shared secret, for generated and registered keys`, async (t) => {
+    for (const curve of ['P-256', 'secp256k1'] as const) {
+      // Ours generated in the token, the peer's made by node:crypto.
+      const ours = await hsm.generateKeyPair(kek, { algorithm: 'EC', curve });
+      const peer = generateKeyPairSync('ec', { namedCurve: curve });
+      const generated = ref({ kind: 'sealed-private', kek, sealed: ours.privateKey, keyType: 'EC' });
+      const secret = await hsm.ecdh(generated, der(peer.publicKey, 'spki'));
+      const expected = diffieHellman({
+        privateKey: peer.privateKey,
+        publicKey: createPublicKey({ key: Buffer.from(ours.publicKeySpki), format: 'der', type: 'spki' }),
+      });
+      t.deepEqual(Buffer.from(secret), expected, `${curve}: generated key`);
+      t.is(secret.length, 32);
+      // A registered private key (PKCS#8), the same agreement from the other side.
+      const registered = ref({ kind: 'private-pkcs8', bytes: der(peer.privateKey, 'pkcs8') });
+      t.deepEqual(
+        Buffer.from(await hsm.ecdh(registered, ours.publicKeySpki)),
+        expected,
+        `${curve}: registered key`,
+      );
+    }
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    const registered = ref({ kind: 'private-pkcs8', bytes: der(p256.privateKey, 'pkcs8') });
+    await rejectsWith(
+      t,
+      hsm.ecdh(registered, der(k1.publicKey, 'spki')),
+      'bad-input',
+      'a peer on another curve',
+    );
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await rejectsWith(t, hsm.ecdh(registered, der(rsa.publicKey, 'spki')), 'bad-input', 'an RSA peer');
+    const rsaPrivate = ref({ kind: 'private-pkcs8', bytes: der(rsa.privateKey, 'pkcs8') });
+    await rejectsWith(
+      t,
+      hsm.ecdh(rsaPrivate, der(p256.publicKey, 'spki')),
+      'bad-input',
+      'an RSA private key',
+    );
   });
 
   test(`${name} crypto: a key of the wrong kind is refused as bad input`, async (t) => {

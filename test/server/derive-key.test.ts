@@ -3,7 +3,17 @@
  * here again with node:crypto (SHA-256, HMAC, PBKDF2, AES-CBC) from the bytes the test registered, and compared byte
  * for byte with what Get serves; the links both ways; each refusal by its reason, with nothing stored.
  */
-import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createHash,
+  createHmac,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  pbkdf2Sync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import test from 'ava';
 import {
   activeSinceAnHour,
@@ -13,6 +23,7 @@ import {
   enumXml,
   intXml,
   parametersXml,
+  structAttr,
   uidXml,
   usage,
   v2,
@@ -163,6 +174,76 @@ for (const version of versions) {
     );
     const cipher = createCipheriv('aes-128-cbc', key, Buffer.alloc(16)).setAutoPadding(false);
     t.deepEqual(await kmip.keyMaterial(uid), Buffer.concat([cipher.update(data), cipher.final()]));
+  });
+
+  test.serial(`${version}: Asymmetric Key agrees by ECDH with a peer's public key`, async (t) => {
+    const kmip = client(version);
+    const ecdh = parametersXml(enumXml('CryptographicAlgorithm', 'ECDH'));
+    const aes256 = [
+      attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
+      attr('CryptographicLength', 'Integer', '256'),
+    ];
+    // A pair the server generates on secp256k1, and one made here on the same curve.
+    const curve =
+      version === '1.4'
+        ? structAttr('CryptographicDomainParameters', enumXml('RecommendedCurve', 'SECP256K1'))
+        : attr('RecommendedCurve', 'Enumeration', 'SECP256K1');
+    const pair = await kmip.must(
+      'CreateKeyPair',
+      attributesXml(
+        version,
+        [attr('CryptographicAlgorithm', 'Enumeration', 'EC'), curve, usage('DeriveKey'), activeSinceAnHour],
+        { v1: 'CommonTemplateAttribute', v2: 'CommonAttributes' },
+      ),
+    );
+    const serverPrivate = pair.value('PrivateKeyUniqueIdentifier') ?? '';
+    const serverPublic = pair.value('PublicKeyUniqueIdentifier') ?? '';
+    const mine = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    const spki = (key: KeyObject): Buffer => key.export({ type: 'spki', format: 'der' });
+    const myPublic = await kmip.registerAsymmetric('PublicKey', 'X_509', spki(mine.publicKey), 'EC', 256, [
+      usage('DeriveKey'),
+      activeSinceAnHour,
+    ]);
+    const myPrivate = await kmip.registerAsymmetric(
+      'PrivateKey',
+      'PKCS_8',
+      mine.privateKey.export({ type: 'pkcs8', format: 'der' }),
+      'EC',
+      256,
+      [usage('DeriveKey'), activeSinceAnHour],
+    );
+    const shared = diffieHellman({
+      privateKey: mine.privateKey,
+      publicKey: createPublicKey({
+        key: await kmip.keyMaterial(serverPublic, 'X_509'),
+        format: 'der',
+        type: 'spki',
+      }),
+    });
+    // Both sides of the agreement give the secret node:crypto computes: the server's generated private key with
+    // the registered public key, and the registered private key with the server's public key.
+    const fromGenerated = await derived(kmip, [serverPrivate, myPublic], 'AsymmetricKey', ecdh, aes256);
+    t.deepEqual(await kmip.keyMaterial(fromGenerated), shared);
+    const fromRegistered = await derived(kmip, [myPrivate, serverPublic], 'AsymmetricKey', ecdh, aes256);
+    t.deepEqual(await kmip.keyMaterial(fromRegistered), shared);
+    t.is(await linkTo(kmip, fromGenerated, 'DerivationBaseObjectLink'), serverPrivate);
+
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const otherCurve = await kmip.registerAsymmetric('PublicKey', 'X_509', spki(other.publicKey), 'EC', 256, [
+      usage('DeriveKey'),
+      activeSinceAnHour,
+    ]);
+    t.is(
+      (await kmip.call('DeriveKey', deriveXml(kmip, [myPrivate, otherCurve], 'AsymmetricKey', ecdh, aes256)))
+        .outcome,
+      'OperationFailed/CryptographicFailure',
+      'a peer key on another curve',
+    );
+    t.is(
+      (await kmip.call('DeriveKey', deriveXml(kmip, [myPrivate], 'AsymmetricKey', ecdh, aes256))).outcome,
+      'OperationFailed/InvalidField',
+      'no peer key',
+    );
   });
 
   test.serial(`${version}: refusals name their reason and store nothing`, async (t) => {

@@ -5,7 +5,7 @@ import type { Attribute } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
-import type { KeyPairSpec, SealedSecret } from '../../hsm/hsm.js';
+import type { CurveName, KeyPairSpec, SealedSecret } from '../../hsm/hsm.js';
 import { requireQuantumSafe } from '../quantum-safe.js';
 import { digestAttribute, generatedObjectAttributes } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
@@ -42,7 +42,7 @@ const T = tags(
   'KeyMaterial',
 );
 const Algorithm = enumValues('CryptographicAlgorithm', 'RSA', 'DSA', 'ECDSA', 'EC');
-const Curve = enumValues('RecommendedCurve', 'P_256', 'P_384', 'P_521');
+const Curve = enumValues('RecommendedCurve', 'P_256', 'P_384', 'P_521', 'SECP256K1');
 
 /** The attributes a key-pair request asks for: for both keys, and for each key alone. */
 export interface PairTemplates {
@@ -70,12 +70,22 @@ export function readPairTemplates(payload: Fields | undefined, ctx: RequestConte
   };
 }
 
-const curveByValue = new Map<number, 'P-256' | 'P-384' | 'P-521'>([
+const curveByValue = new Map<number, CurveName>([
   [Curve.P_256, 'P-256'],
   [Curve.P_384, 'P-384'],
   [Curve.P_521, 'P-521'],
+  [Curve.SECP256K1, 'secp256k1'],
 ]);
-const curveByLength = new Map<number, 'P-256' | 'P-384' | 'P-521'>([
+/** A curve's Cryptographic Length: the bit size of its order (P-521's is 521). */
+const curveBits: Readonly<Record<CurveName, number>> = {
+  'P-256': 256,
+  'P-384': 384,
+  'P-521': 521,
+  secp256k1: 256,
+};
+
+/** A length alone names a NIST curve, as the 1.x profile vectors expect. */
+const curveByLength = new Map<number, CurveName>([
   [256, 'P-256'],
   [384, 'P-384'],
   [521, 'P-521'],
@@ -109,7 +119,7 @@ export function pairSpec(attributes: readonly Attribute[], ctx: RequestContext):
           : curveByLength.get(bits);
     if (!curve)
       throw errors.invalidField(
-        'Create Key Pair for EC needs curve P-256, P-384 or P-521 (Recommended Curve or length)',
+        'Create Key Pair for EC needs curve P-256, P-384, P-521 or SECP256K1 (Recommended Curve, or the length of a P curve)',
       );
     return { algorithm: 'EC', curve };
   }
@@ -150,7 +160,7 @@ export async function generatePair(
 ): Promise<{ bits: number; privateKey: GeneratedHalf; publicKey: GeneratedHalf }> {
   const pair = await ctx.keys.hsm.generateKeyPair(await ctx.keys.kekFor(owner), spec);
   const publicKey = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
-  const bits = spec.algorithm === 'EC' ? Number(spec.curve.slice(2)) : spec.bits;
+  const bits = spec.algorithm === 'EC' ? curveBits[spec.curve] : spec.bits;
   const rsa = spec.algorithm === 'RSA';
   const publicDer = rsa
     ? publicKey.export({ format: 'der', type: 'pkcs1' })

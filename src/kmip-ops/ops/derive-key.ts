@@ -29,6 +29,7 @@ import {
   type ManagedObject,
 } from '../managed-object.js';
 import { attributeContainer, clientAttributes } from '../template.js';
+import { KeyFormat } from '../object-payloads.js';
 import { storeStructure } from './register.js';
 
 const T = tags(
@@ -44,7 +45,8 @@ const T = tags(
   'DerivationMethod',
   'LastChangeDate',
 );
-const Method = enumValues('DerivationMethod', 'PBKDF2', 'HASH', 'HMAC', 'ENCRYPT');
+const Method = enumValues('DerivationMethod', 'PBKDF2', 'HASH', 'HMAC', 'ENCRYPT', 'AsymmetricKey');
+const Algorithm = enumValues('CryptographicAlgorithm', 'EC', 'ECDSA', 'ECDH');
 const Format = enumValues('KeyFormatType', 'Raw', 'Opaque');
 const SecretDataType = enumValues('SecretDataType', 'Seed');
 const DeriveUsage = enumValues('CryptographicUsageMask', 'DeriveKey');
@@ -74,7 +76,8 @@ interface DeriveKeyRequest {
  *   Parameters, else from the base key's HMAC algorithm (§4.6: "the attributes of the derivation key provide enough
  *   information about the PRF");
  * - PBKDF2 (RFC 8018) with the base object as the password, HMAC-SHA-1 unless the parameters name another hash;
- * - ENCRYPT: the Derivation Data encrypted under the base key with the request's Cryptographic Parameters.
+ * - ENCRYPT: the Derivation Data encrypted under the base key with the request's Cryptographic Parameters;
+ * - Asymmetric Key: ECDH between the base EC private key and the peer public key a second identifier names.
  * The derived value is the leading Cryptographic Length bits of the output, which must be long enough. Derivation
  * Data may come from a second Unique Identifier naming Secret Data instead (never both). Links are written both
  * ways in one commit: Derived Key on the base object, Derivation Base Object on the new one; the new one becomes the
@@ -115,13 +118,30 @@ export const deriveKey = handler({
     }
     const base = await loadObject(baseUid, ctx);
     const baseType = objectTypeOf(base);
-    if (baseType !== ObjectType.SymmetricKey && baseType !== ObjectType.SecretData) {
-      throw errors.illegalOperation(`object ${base.uid} is neither a Symmetric Key nor Secret Data`);
+    const agreement = request.method === Method.AsymmetricKey;
+    if (
+      agreement
+        ? baseType !== ObjectType.PrivateKey
+        : baseType !== ObjectType.SymmetricKey && baseType !== ObjectType.SecretData
+    ) {
+      throw errors.illegalOperation(
+        agreement
+          ? `object ${base.uid} is not a Private Key, which key agreement needs`
+          : `object ${base.uid} is neither a Symmetric Key nor Secret Data`,
+      );
     }
     checkKeyUse(base, { operation: 'Derive Key', kind: 'protect', usage: DeriveUsage.DeriveKey }, ctx);
-    const data = await derivationData(request.parameters.data, dataUid, ctx);
     const length = derivedLength(request);
-    const output = await derive(request, base, data, length, ctx);
+    const output = agreement
+      ? await agreedSecret(request, base, dataUid, ctx)
+      : await derive(request, base, await derivationData(request.parameters.data, dataUid, ctx), length, ctx);
+    if (Number.isFinite(length) && output.length < length) {
+      const given = output.length;
+      output.fill(0);
+      throw errors.invalidField(
+        `this derivation gives ${String(given)} bytes, fewer than the ${String(length)} the Cryptographic Length asks`,
+      );
+    }
     let structure: StructureItem;
     try {
       structure = derivedStructure(request, output.subarray(0, length));
@@ -246,17 +266,45 @@ async function derive(
     default:
       throw errors.featureNotSupported(
         `Derivation Method ${enumName(ctx.version, T.DerivationMethod, request.method)} is not offered: this ` +
-          'server derives with PBKDF2, HASH, HMAC and ENCRYPT',
+          'server derives with PBKDF2, HASH, HMAC, ENCRYPT and Asymmetric Key (ECDH)',
       );
   }
-  if (Number.isFinite(length) && output.length < length) {
-    const given = output.length;
-    output.fill(0);
-    throw errors.invalidField(
-      `this derivation gives ${String(given)} bytes, fewer than the ${String(length)} the Cryptographic Length asks`,
-    );
-  }
   return output;
+}
+
+/**
+ * Key agreement (Derivation Method Asymmetric Key, KMIP 1.4 §9.1.3.2.21; TC-DERIVEKEY-6): ECDH between the base
+ * private key and the peer public key the second identifier names, inside the token; the shared secret's
+ * x-coordinate is the derived value (SP 800-56A §5.7.1.2, no KDF), as the vectors expect.
+ */
+async function agreedSecret(
+  request: DeriveKeyRequest,
+  base: ManagedObject,
+  peerUid: string | undefined,
+  ctx: RequestContext,
+): Promise<Uint8Array> {
+  const algorithm = request.parameters.cryptographic?.enumeration('CryptographicAlgorithm');
+  if (algorithm !== undefined && algorithm !== Algorithm.ECDH) {
+    throw errors.featureNotSupported('key agreement is offered with Cryptographic Algorithm ECDH only');
+  }
+  const baseAlgorithm = enumAttribute(base.attributes, 'CryptographicAlgorithm');
+  if (
+    baseAlgorithm !== Algorithm.EC &&
+    baseAlgorithm !== Algorithm.ECDSA &&
+    baseAlgorithm !== Algorithm.ECDH
+  ) {
+    throw errors.invalidField(`object ${base.uid} is not an EC key, which ECDH needs`);
+  }
+  if (peerUid === undefined) {
+    throw errors.invalidField('key agreement needs the peer public key as a second Unique Identifier');
+  }
+  const peer = await loadObject(peerUid, ctx);
+  if (objectTypeOf(peer) !== ObjectType.PublicKey) {
+    throw errors.invalidField(`object ${peer.uid}, the second identifier, is not a Public Key`);
+  }
+  checkKeyUse(peer, { operation: 'Derive Key', kind: 'protect', usage: DeriveUsage.DeriveKey }, ctx);
+  const spki = await materialBytes(peer, KeyFormat.X_509, ctx);
+  return ctx.keys.hsm.ecdh(keyRefFor(base, 'asymmetric', ctx), spki);
 }
 
 /** HMAC's hash: the request's Hashing Algorithm, else the base key's own HMAC algorithm. */
