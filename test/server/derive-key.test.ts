@@ -70,6 +70,14 @@ async function derived(...request: Parameters<typeof deriveXml>): Promise<string
 const sha256 = parametersXml(enumXml('HashingAlgorithm', 'SHA_256'));
 const baseUsage = usage('Encrypt Decrypt DeriveKey');
 
+/** The Cryptographic Usage Mask an object has, as Get Attributes shows it (its flags by name). */
+async function usageOf(kmip: VersionedClient, uid: string): Promise<string | undefined> {
+  const { xml } = await kmip.must('GetAttributes', uidXml(uid));
+  const v2 = /<CryptographicUsageMask type="Integer" value="([^"]*)"/.exec(xml);
+  const v1 = /value="Cryptographic Usage Mask"\/>\s*<AttributeValue type="Integer" value="([^"]*)"/.exec(xml);
+  return (v2 ?? v1)?.[1];
+}
+
 /** The Link of a type an object has, as Get Attributes shows it. */
 async function linkTo(kmip: VersionedClient, uid: string, type: string): Promise<string | undefined> {
   const answer: Answer = await kmip.must('GetAttributes', uidXml(uid));
@@ -100,6 +108,10 @@ for (const version of versions) {
     // Links both ways (§4.6): Derived Key on the base, Derivation Base Object on the derived key.
     t.is(await linkTo(kmip, uid, 'DerivationBaseObjectLink'), base);
     t.is(await linkTo(kmip, base, 'DerivedKeyLink'), uid);
+    // A usage mask the request does not give is set as Create sets it (KMIP 1.4 Table 97: it always has a value).
+    const noMask = await derived(kmip, [base], 'HASH', sha256, aes128.slice(0, 2));
+    t.is(await usageOf(kmip, noMask), 'Encrypt Decrypt');
+    t.is(await usageOf(kmip, uid), 'Encrypt Decrypt', 'the mask the request gave');
   });
 
   test.serial(`${version}: HMAC derives from the Derivation Data keyed with the base key`, async (t) => {
@@ -277,6 +289,14 @@ for (const version of versions) {
       ]),
       'OperationFailed/InvalidField',
       'more bytes than SHA-256 gives',
+    );
+    t.is(
+      await outcome(kmip, [base], 'HASH', sha256, [
+        attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
+        attr('CryptographicLength', 'Integer', '136'),
+      ]),
+      'OperationFailed/InvalidField',
+      'an AES key of a length AES does not have',
     );
     t.is(await outcome(kmip, [base], 'HASH', ''), 'OperationFailed/InvalidField', 'HASH without a hash');
     t.is(

@@ -30,6 +30,7 @@ import {
 } from '../managed-object.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { KeyFormat } from '../object-payloads.js';
+import { secretKeys } from './create.js';
 import { storeStructure } from './register.js';
 
 const T = tags(
@@ -44,6 +45,7 @@ const T = tags(
   'CryptographicLength',
   'DerivationMethod',
   'LastChangeDate',
+  'CryptographicUsageMask',
 );
 const Method = enumValues('DerivationMethod', 'PBKDF2', 'HASH', 'HMAC', 'ENCRYPT', 'AsymmetricKey');
 const Algorithm = enumValues('CryptographicAlgorithm', 'EC', 'ECDSA', 'ECDH');
@@ -150,7 +152,7 @@ export const deriveKey = handler({
     }
     return storeStructure(
       request.objectType,
-      [...request.attributes, link(LinkType.DerivationBaseObjectLink, base.uid)],
+      derivedAttributes(request, base.uid),
       structure,
       ctx,
       [],
@@ -194,7 +196,35 @@ function derivedLength(request: DeriveKeyRequest): number {
   if (length.type !== ItemType.Integer || length.value <= 0 || length.value % 8 !== 0) {
     throw errors.invalidField('the Cryptographic Length to derive must be a positive number of whole bytes');
   }
+  // A symmetric key is one Create could make: AES of 128, 192 or 256 bits, DES, 3DES or HMAC (create.ts).
+  if (request.objectType === ObjectType.SymmetricKey) {
+    const spec = algorithm === undefined ? undefined : secretKeys.get(algorithm);
+    if (!spec?.lengths(length.value)) {
+      throw errors.invalidField(
+        `a derived Symmetric Key is AES (128, 192 or 256 bits), DES, 3DES or HMAC of a length its algorithm has; ` +
+          `${String(length.value)} bits is not one`,
+      );
+    }
+  }
   return length.value / 8;
+}
+
+/**
+ * The attributes the derived object is stored with: the request's, a Derivation Base Object link, and the usage mask
+ * Create would give when the request has none (KMIP 1.4 Table 97: Cryptographic Usage Mask "SHALL always have a
+ * value", implicitly set by Derive Key): the algorithm's for a key, Derive Key for Secret Data.
+ */
+function derivedAttributes(request: DeriveKeyRequest, baseUid: string): Attribute[] {
+  const attributes = [...request.attributes, link(LinkType.DerivationBaseObjectLink, baseUid)];
+  if (single(attributes, 'CryptographicUsageMask') === undefined) {
+    const algorithm = enumAttribute(attributes, 'CryptographicAlgorithm');
+    const mask =
+      request.objectType === ObjectType.SecretData
+        ? DeriveUsage.DeriveKey
+        : ((algorithm === undefined ? undefined : secretKeys.get(algorithm)?.mask) ?? 0);
+    attributes.push({ kind: 'standard', value: ttlv.integer(T.CryptographicUsageMask, mask) });
+  }
+  return attributes;
 }
 
 /** The method's output, at least `length` bytes (all of it for an unbounded length), computed in the token. */
