@@ -134,6 +134,11 @@ export interface TokenCryptoHost {
 
 interface OpenStream {
   readonly session: Handle;
+  /**
+   * A second verification fed the same parts, for a PSS signature whose salt length nobody stated: with the
+   * largest salt the key allows, as verify() tries it after the hash-length salt.
+   */
+  readonly alternate?: Handle;
   readonly kind: StreamKind;
   readonly operation: StreamOperation;
   /** Releases the key the operation holds. */
@@ -440,16 +445,31 @@ export class TokenCrypto {
     if (ref === undefined) throw new HsmError('bad-input', 'this multi-part operation needs a key');
     // The key stays held (and so in the token) until the operation ends: release() in finishStream/abortStream.
     const held = await this.keys.acquire(ref.id, () => this.open(ref));
+    let session: Handle | undefined;
     try {
       const { kind, mechanism } = this.streamMechanism(held.value, operation);
-      const session = await this.run(`C_${kind}Init stream`, {
-        op: 'stream-begin',
+      const begin = (m: ThreadMechanism): Promise<Buffer> =>
+        this.run(`C_${kind}Init stream`, {
+          op: 'stream-begin',
+          kind,
+          key: handleBytes(held.value.handle),
+          mechanism: m,
+        });
+      session = await begin(mechanism);
+      const largest =
+        operation.kind === 'verify'
+          ? this.largestUnstatedSalt(held.value, operation.spec, mechanism)
+          : undefined;
+      const alternate = largest === undefined ? undefined : await begin(largest);
+      return this.addStream({
+        session,
+        ...(alternate === undefined ? {} : { alternate }),
         kind,
-        key: handleBytes(held.value.handle),
-        mechanism,
+        operation,
+        release: held.release,
       });
-      return this.addStream({ session, kind, operation, release: held.release });
     } catch (error) {
+      if (session !== undefined) this.closeStreamSession(session);
       held.release();
       throw error;
     }
@@ -459,13 +479,16 @@ export class TokenCrypto {
     const stream = this.stream(id);
     stream.busy = true;
     try {
-      return await this.run(`C_${stream.kind}Update stream`, {
-        op: 'stream-update',
-        kind: stream.kind,
-        session: handleBytes(stream.session),
-        input: Uint8Array.from(data),
-        outputLength: data.length + STREAM_ROOM,
-      });
+      const update = (session: Handle): Promise<Buffer> =>
+        this.run(`C_${stream.kind}Update stream`, {
+          op: 'stream-update',
+          kind: stream.kind,
+          session: handleBytes(session),
+          input: Uint8Array.from(data),
+          outputLength: data.length + STREAM_ROOM,
+        });
+      if (stream.alternate !== undefined) await update(stream.alternate);
+      return await update(stream.session);
     } catch (error) {
       this.abortStream(id);
       throw error;
@@ -505,7 +528,22 @@ export class TokenCrypto {
         }
         throw error;
       });
-      if (verifying) return { data: new Uint8Array(0), valid: out[0] === 1 };
+      if (verifying) {
+        const alternate = stream.alternate;
+        if (out[0] === 1 || alternate === undefined) {
+          if (alternate !== undefined) this.closeStreamSession(alternate);
+          return { data: new Uint8Array(0), valid: out[0] === 1 };
+        }
+        const second = await this.run(`C_${stream.kind}Final stream, largest PSS salt`, {
+          op: 'stream-finish',
+          kind: stream.kind,
+          session: handleBytes(alternate),
+          input,
+          signature: Uint8Array.from(last.signature ?? []),
+          outputLength: input.length + RSA_OUTPUT_ROOM,
+        });
+        return { data: new Uint8Array(0), valid: second[0] === 1 };
+      }
       if (operation.kind === 'encrypt' && gcm !== undefined) {
         return { data: out.subarray(0, out.length - gcm), tag: out.subarray(out.length - gcm) };
       }
@@ -519,9 +557,32 @@ export class TokenCrypto {
     const stream = this.streams.get(id);
     if (stream === undefined) return;
     this.streams.delete(id);
+    if (stream.alternate !== undefined) this.closeStreamSession(stream.alternate);
     this.run('stream abort', { op: 'stream-abort', session: handleBytes(stream.session) })
       .catch(() => undefined)
       .finally(stream.release);
+  }
+
+  /** Ends a stream's session that will not be finished (stream-abort closes it whatever its state). */
+  private closeStreamSession(session: Handle): void {
+    this.run('stream abort', { op: 'stream-abort', session: handleBytes(session) }).catch(() => undefined);
+  }
+
+  /**
+   * The PSS mechanism with the largest salt the key allows, when the spec states no salt length and that length
+   * differs from the hash length the first try uses (see verify()); undefined otherwise.
+   */
+  private largestUnstatedSalt(
+    key: OpenKey,
+    spec: SignatureSpec,
+    mechanism: ThreadMechanism,
+  ): ThreadMechanism | undefined {
+    if (spec.algorithm !== 'RSA' || spec.padding !== 'PSS' || spec.saltBytes !== undefined) return undefined;
+    const parameter = mechanism.parameter;
+    const largest = key.size - hashes[spec.hash ?? 'SHA-256'].bytes - 2;
+    if (parameter === undefined || parameter instanceof Uint8Array) return undefined;
+    if (largest <= 0 || largest === hashes[spec.hash ?? 'SHA-256'].bytes) return undefined;
+    return { ...mechanism, parameter: { ...parameter, saltLen: largest } };
   }
 
   private addStream(stream: Omit<OpenStream, 'lastUsed' | 'busy'>): string {

@@ -5,6 +5,7 @@
  * Invalid Correlation Value in 2.x, 2.1 §6.1.20.1, and Item Not Found in 1.x).
  */
 import {
+  constants,
   createCipheriv,
   createHash,
   createHmac,
@@ -188,6 +189,35 @@ for (const version of ['1.4', '2.1'] as const) {
     );
     t.is(checked.at(-1)?.value('ValidityIndicator'), 'Valid');
     t.false(checked[0]?.has('ValidityIndicator'), 'no verdict before the last part');
+
+    // PSS with no salt length stated: node:crypto signs with the largest salt the key allows, and with the hash
+    // length when asked; both verify in parts as they do in one (TC-STREAM-SIGNVFY's signature has the largest).
+    const pss = parametersXml(
+      enumXml('PaddingMethod', 'PSS') +
+        enumXml('HashingAlgorithm', 'SHA_256') +
+        enumXml('CryptographicAlgorithm', 'RSA'),
+    );
+    const pssSigned = (saltLength: number): Buffer =>
+      sign('sha256', data, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+    for (const [salt, name] of [
+      [constants.RSA_PSS_SALTLEN_MAX_SIGN, 'the largest salt'],
+      [32, 'a salt of the hash length'],
+    ] as const) {
+      const pssChecked = await streamed(
+        kmip,
+        'SignatureVerify',
+        `${uidXml(verifier)}${pss}${bytesXml('SignatureData', pssSigned(salt))}`,
+      );
+      t.is(pssChecked.at(-1)?.value('ValidityIndicator'), 'Valid', `PSS in parts, ${name}`);
+    }
+    const tampered = pssSigned(constants.RSA_PSS_SALTLEN_MAX_SIGN);
+    tampered[10] = (tampered[10] ?? 0) ^ 1;
+    const pssBad = await streamed(
+      kmip,
+      'SignatureVerify',
+      `${uidXml(verifier)}${pss}${bytesXml('SignatureData', tampered)}`,
+    );
+    t.is(pssBad.at(-1)?.value('ValidityIndicator'), 'Invalid', 'a tampered PSS signature in parts');
   });
 
   test.serial(`${version}: a Correlation Value serves only its client and operation`, async (t) => {
