@@ -92,6 +92,16 @@ test.serial('a failing vector fails with the first difference', async (t) => {
   t.truthy(outcome?.difference?.path);
 });
 
+test.serial('a second multi-part operation in a file learns its own Correlation Value', async (t) => {
+  // TC-STREAM-ENC-2 runs two multi-part Encrypts and names both Correlation Values $CORRELATION_VALUE: the second
+  // must be learned anew at its Init Indicator, not compared with the first operation's.
+  const outcomes = await runVectors(
+    await findVectorFiles([join(vectorsDir, 'testcases-v1.4', 'TC-STREAM-ENC-2-14.xml')]),
+    { connect: connectShared, skipList: new SkipList([]) },
+  );
+  t.is(outcomes[0]?.verdict, 'passed', JSON.stringify(outcomes[0]));
+});
+
 test('the message-encoding profiles go over HTTPS in the encoding each tests, the others as TTLV', (t) => {
   const of = (name: string): unknown => transportOf(describeVector(`/v/profiles-v2.1/mandatory/${name}`));
   t.deepEqual(of('MSGENC-HTTPS-M-1-21.xml'), { https: true, encoding: 'TTLV' });

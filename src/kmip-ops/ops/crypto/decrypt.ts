@@ -22,6 +22,8 @@ interface DecryptResponse {
   readonly uid: string;
   readonly data: Uint8Array;
   readonly correlation: Uint8Array | undefined;
+  /** Whether this answers one part of a multi-part operation. */
+  readonly part: boolean;
 }
 
 const rule = { operation: 'Decrypt', kind: 'process', usage: Usage.Decrypt } as const;
@@ -86,21 +88,19 @@ export const decrypt = handler({
         request.data,
         request.tag ? { tag: request.tag } : {},
       );
-      return { uid: step.uid ?? '', data: step.output, correlation: step.correlation };
+      return { uid: step.uid ?? '', data: step.output, correlation: step.correlation, part: true };
     }
     const { object, spec, rsa } = await prepare(request, ctx, false);
     const key = keyRefFor(object, rsa ? 'asymmetric' : 'cipher', ctx);
     const data = await ctx.keys.hsm.decrypt(key, spec, request.data, request.tag);
-    return { uid: object.uid, data, correlation: undefined };
+    return { uid: object.uid, data, correlation: undefined, part: false };
   },
   encodeResponse(response: DecryptResponse): TtlvItem[] {
     return [
       ttlv.textString(T.UniqueIdentifier, response.uid),
-      // A part that produced no output (a block cipher holding back a partial block, GCM until its tag) answers
-      // no Data.
-      ...(response.data.length > 0 || response.correlation === undefined
-        ? [ttlv.byteString(T.Data, response.data)]
-        : []),
+      // A part that produced no output (a block cipher holding back a partial block, GCM until its tag, a last
+      // part with nothing left) answers no Data.
+      ...(response.data.length > 0 || !response.part ? [ttlv.byteString(T.Data, response.data)] : []),
       ...(response.correlation ? [ttlv.byteString(T.CorrelationValue, response.correlation)] : []),
     ];
   },

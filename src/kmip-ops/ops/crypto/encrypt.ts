@@ -36,6 +36,8 @@ interface EncryptResponse {
   readonly iv: Uint8Array | undefined;
   readonly correlation: Uint8Array | undefined;
   readonly tag: Uint8Array | undefined;
+  /** Whether this answers one part of a multi-part operation. */
+  readonly part: boolean;
 }
 
 const rule = { operation: 'Encrypt', kind: 'protect', usage: Usage.Encrypt } as const;
@@ -108,6 +110,7 @@ export const encrypt = handler({
         iv: chosen,
         correlation: step.correlation,
         tag: step.result?.tag,
+        part: true,
       };
     }
     const { object, spec, rsa, chosen } = await prepare(request, ctx);
@@ -116,15 +119,14 @@ export const encrypt = handler({
       spec,
       request.data,
     );
-    return { uid: object.uid, data: out.data, iv: chosen, correlation: undefined, tag: out.tag };
+    return { uid: object.uid, data: out.data, iv: chosen, correlation: undefined, tag: out.tag, part: false };
   },
   encodeResponse(response: EncryptResponse): TtlvItem[] {
     return [
       ttlv.textString(T.UniqueIdentifier, response.uid),
-      // A part that produced no output (a block cipher holding back a partial block) answers no Data.
-      ...(response.data.length > 0 || response.correlation === undefined
-        ? [ttlv.byteString(T.Data, response.data)]
-        : []),
+      // A part that produced no output (a block cipher holding back a partial block, or a last part with nothing
+      // left, as TC-STREAM-ENC-2 expects) answers no Data.
+      ...(response.data.length > 0 || !response.part ? [ttlv.byteString(T.Data, response.data)] : []),
       ...(response.iv ? [ttlv.byteString(T.IVCounterNonce, response.iv)] : []),
       ...(response.correlation ? [ttlv.byteString(T.CorrelationValue, response.correlation)] : []),
       ...(response.tag ? [ttlv.byteString(T.AuthenticatedEncryptionTag, response.tag)] : []),
