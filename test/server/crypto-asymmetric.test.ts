@@ -339,6 +339,30 @@ for (const version of versions) {
       `${uidXml(privateUid)}${parametersXml(pkcs1Sha256)}${bytesXml('Data', message)}${bytesXml('DigestedData', digest)}`,
     );
     t.is(both.outcome, 'OperationFailed/InvalidField', 'Data or Digested Data, not both');
+
+    // With no hash named, PKCS#1 v1.5 signs the Digested Data as given: a DigestInfo built here for SHA-256 (RFC 8017
+    // §9.2 note 1) gives node:crypto's SHA-256 signature of the message.
+    const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), digest]);
+    const rsaOnly = parametersXml(enumXml('CryptographicAlgorithm', 'RSA'));
+    const raw = await kmip.call(
+      'Sign',
+      `${uidXml(privateUid)}${rsaOnly}${bytesXml('DigestedData', digestInfo)}`,
+    );
+    t.is(raw.outcome, 'Success/-', raw.xml);
+    t.is(
+      raw.bytes('SignatureData').toString('hex'),
+      nodeSign('sha256', message, rsa.privateKey).toString('hex'),
+    );
+    const rawVerified = await kmip.call(
+      'SignatureVerify',
+      `${uidXml(publicUid)}${rsaOnly}${bytesXml('DigestedData', digestInfo)}${bytesXml('SignatureData', raw.bytes('SignatureData'))}`,
+    );
+    t.is(rawVerified.value('ValidityIndicator'), 'Valid');
+    const pssNoHash = await kmip.call(
+      'Sign',
+      `${uidXml(privateUid)}${parametersXml(enumXml('PaddingMethod', 'PSS'))}${bytesXml('DigestedData', digest)}`,
+    );
+    t.is(pssNoHash.outcome, 'OperationFailed/InvalidField', 'PSS over Digested Data needs its hash');
   });
 
   test.serial(`${version}: ECDSA P-256 Sign and Signature Verify agree with node:crypto (DER)`, async (t) => {

@@ -294,9 +294,19 @@ export function signaturePlan(p: CryptoParameters, prehashed: boolean): Signatur
           ? 'DSA'
           : undefined);
   if (scheme === undefined) throw errors.invalidField('signatures are made with RSA, DSA and EC keys');
-  // ECDSA and DSA sign a digest as it is; RSA needs to know the hash (DigestInfo, PSS's own hashing).
+  // ECDSA and DSA sign a digest as it is. RSA PKCS#1 v1.5 given Digested Data with no hash named signs those bytes
+  // as they are (PKCS#1 v1.5 padding, no DigestInfo added: CKM_RSA_PKCS), which lets a client pass a DigestInfo it
+  // built, and is what TC-RSA-SIGN-DIGESTEDDATA-1 expects; PSS cannot do without its hash.
+  if (
+    prehashed &&
+    hash === undefined &&
+    scheme === 'RSA' &&
+    (p.padding ?? Padding.PKCS1V1_5) === Padding.PKCS1V1_5
+  ) {
+    return { algorithm: 'RSA', padding: 'PKCS1' };
+  }
   if (prehashed && hash === undefined && (scheme === 'RSA' || scheme === 'PSS')) {
-    throw errors.invalidField('Digested Data for RSA needs the Hashing Algorithm that made it');
+    throw errors.invalidField('Digested Data for RSA-PSS needs the Hashing Algorithm that made it');
   }
   const options = { ...(hash ? { hash } : {}), ...(prehashed ? { prehashed } : {}) };
   switch (scheme) {
