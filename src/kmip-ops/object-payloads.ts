@@ -3,7 +3,7 @@ import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types.js';
 import { Fields } from '../kmip/fields.js';
-import { registryFor } from '../kmip/registry.js';
+import { registryFor, versionAtLeast } from '../kmip/registry.js';
 import { enumValue, enumValues, tag, tags } from '../kmip/vocabulary.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
@@ -17,6 +17,7 @@ import { ObjectType, single, type ManagedObject, type Material } from './managed
  */
 
 const T = tags(
+  'KeyValuePresent',
   'SymmetricKey',
   'PublicKey',
   'PrivateKey',
@@ -94,7 +95,13 @@ export function readObjectStructure(payload: Fields, objectType: number, ctx: Re
   } else {
     const block = fields.requiredStruct('KeyBlock');
     block.requiredEnumeration('KeyFormatType');
-    if (!block.optional('KeyWrappingData')) block.requiredStruct('KeyValue').required('KeyMaterial');
+    // From KMIP 1.4 a key may be registered without its Key Value, which lives elsewhere (§3.41 Key Value Present,
+    // §3.42 Key Value Location): a key given one must give its Key Material.
+    const keyValue = block.optional('KeyValue');
+    const valueMayBeAbsent = versionAtLeast(ctx.version, '1.4') && t !== T.PublicKey;
+    if (!block.optional('KeyWrappingData') && (keyValue !== undefined || !valueMayBeAbsent)) {
+      block.requiredStruct('KeyValue').required('KeyMaterial');
+    }
   }
   return fields.item;
 }
@@ -114,6 +121,10 @@ export function impliedAttributes(structure: StructureItem): TtlvItem[] {
   // KMIP 2.0 made Key Format Type an attribute of keys (2.1 §4.26): the format the key was registered in.
   const format = child(block, T.KeyFormatType);
   if (format) out.push(format);
+  // KMIP 1.4 §3.41: "Key Value Present SHALL be created by the server if the Key Value is absent from the Key
+  // Block in a Register request".
+  if (block !== undefined && child(block, T.KeyValue) === undefined)
+    out.push(ttlv.boolean(T.KeyValuePresent, false));
   if (structure.tag === T.Certificate) {
     const type = child(structure, T.CertificateType);
     if (type) out.push(type);

@@ -40,6 +40,12 @@ const serverOnly = new Set(
   }),
 );
 
+/**
+ * Server-set attributes a client may give when it registers an object made elsewhere (KMIP 1.4 §3.43: "The Original
+ * Creation Date MAY be set by the client during a Register operation"); once set, never changed.
+ */
+const givenWhenRegistered = new Set([tag('OriginalCreationDate')]);
+
 /** Attributes that may have several instances (KMIP 1.4 §3: "Multiple instances permitted: Yes"). */
 const multiValued = new Set(
   [
@@ -94,13 +100,18 @@ export function isMultiValued(attribute: Attribute): boolean {
 }
 
 /** Reads and checks the client's attributes from a container field (1.x Template-Attribute or 2.x Attributes). */
-export function clientAttributes(container: Fields | undefined, ctx: RequestContext): Attribute[] {
+export function clientAttributes(
+  container: Fields | undefined,
+  ctx: RequestContext,
+  options: { readonly registering?: boolean } = {},
+): Attribute[] {
   if (!container) return [];
   const attributes = readAttributeContainer(container);
   const seen = new Set<string>();
   for (const attribute of attributes) {
     const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
-    if (isServerOnly(attribute)) {
+    const registered = options.registering === true && attribute.kind === 'standard';
+    if (isServerOnly(attribute) && !(registered && givenWhenRegistered.has(attribute.value.tag))) {
       throw errors.invalidField(`${name} is set by the server and cannot be given by the client`);
     }
     const key = attributeKey(attribute);

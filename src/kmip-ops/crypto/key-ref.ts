@@ -13,7 +13,7 @@ import { tags } from '../../kmip/vocabulary.js';
 import type { KeyRef, KeySource, SecretKeyType } from '../../hsm/hsm.js';
 import type { RequestContext } from '../context.js';
 import { errors } from '../errors.js';
-import { enumAttribute, ObjectType, objectTypeOf, type ManagedObject } from '../managed-object.js';
+import { enumAttribute, ObjectType, objectTypeOf, single, type ManagedObject } from '../managed-object.js';
 import { child, KeyFormat, objectForGet } from '../object-payloads.js';
 import { Algorithm } from './parameters.js';
 
@@ -55,6 +55,11 @@ export async function materialBytes(
   format: number | undefined,
   ctx: RequestContext,
 ): Promise<Uint8Array> {
+  // KMIP 1.4 §3.41: a key registered without its value (Key Value Present False) has none here to use.
+  const present = single(object.attributes, 'KeyValuePresent');
+  if (present?.type === ItemType.Boolean && !present.value) {
+    throw errors.keyValueNotPresent(`object ${object.uid} was registered without its Key Value`);
+  }
   const structure = await objectForGet(object, objectTypeOf(object), ctx, format);
   const material = child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
   if (material?.type !== ItemType.ByteString) {

@@ -46,6 +46,7 @@ const T = tags(
   'DerivationMethod',
   'LastChangeDate',
   'CryptographicUsageMask',
+  'OriginalCreationDate',
 );
 const Method = enumValues('DerivationMethod', 'PBKDF2', 'HASH', 'HMAC', 'ENCRYPT', 'AsymmetricKey');
 const Algorithm = enumValues('CryptographicAlgorithm', 'EC', 'ECDSA', 'ECDH');
@@ -155,7 +156,8 @@ export const deriveKey = handler({
       derivedAttributes(request, base.uid),
       structure,
       ctx,
-      [],
+      // KMIP 1.4 §3.43: mandatory on a derived object, set by the server to its Initial Date.
+      [{ kind: 'standard', value: ttlv.dateTime(T.OriginalCreationDate, nowSeconds(ctx)) }],
       (uid) => [linkedBase(base, uid, ctx)],
     );
   },

@@ -29,7 +29,9 @@ export const register = handler({
     if (!payload) throw errors.invalidField('Register needs a request payload');
     const objectType = payload.requiredEnumeration('ObjectType');
     requireStorage(payload, 'ProtectionStorageMasks', ctx);
-    const attributes = clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx);
+    const attributes = clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx, {
+      registering: true,
+    });
     return { objectType, attributes, structure: readObjectStructure(payload, objectType, ctx) };
   },
   execute(request: RegisterRequest, ctx) {
