@@ -109,6 +109,11 @@ test('recorded literal times bind to times of this run, one each, within the win
     undefined,
     'same again',
   );
+  t.is(
+    compare(recorded('2013-01-10T23:33:21+00:00'), recorded(at(sentAt - 4n)), { bindings }),
+    undefined,
+    'a second later: the run crossed a second boundary the recording did not',
+  );
   t.truthy(
     compare(recorded('2013-01-10T23:33:21+00:00'), recorded(at(sentAt - 9n)), { bindings }),
     'another time for the same literal',
