@@ -10,9 +10,10 @@
  * - an Encrypt response that returns an IV/Counter/Nonce returns one the server chose (KMIP 1.4 §4.29 Table 230):
  *   that IV, and the Data encrypted under it, are compared by length only, and bound as `$IV_COUNTER_NONCE` and
  *   the next `$DATA_n` for the requests that use them (the vectors write the reference server's values there);
- * - about an object the server generated (Create, Create Key Pair, Re-key, Derive Key), its Key Material (which the
- *   server chose at random) and Digest Value (a hash of it) are compared by length, and its Random Number Generator
- *   attribute (the server's own generator, KMIP 1.4 §3.44) by presence;
+ * - about an object the server generated (Create, Create Key Pair, Re-key, Derive Key, and the parts of Create Split
+ *   Key, whose polynomial the server drew at random), its Key Material (which the server chose at random) and
+ *   Digest Value (a hash of it) are compared by length, and its Random Number Generator attribute (the server's own
+ *   generator, KMIP 1.4 §3.44) by presence;
  * - a Query answer's lists of Operations and Object Types, Vendor Identification and Server Information describe
  *   the server (KMIP 1.4 §4.25), and the vectors give the reference server's, in its order: they are compared as
  *   the server's own, which must be there when expected, and the Operations must name every operation this file's
@@ -91,7 +92,7 @@ const attributeNameTag = tagOf('AttributeName');
 const attributeValueTag = tagOf('AttributeValue');
 const uniqueIdentifierTag = tagOf('UniqueIdentifier');
 const generatingOperations = new Set(
-  ['Create', 'CreateKeyPair', 'ReKey', 'ReKeyKeyPair', 'DeriveKey'].flatMap(
+  ['Create', 'CreateKeyPair', 'ReKey', 'ReKeyKeyPair', 'DeriveKey', 'CreateSplitKey'].flatMap(
     (name) => registryFor('2.1').enumValue(operationTag, name) ?? [],
   ),
 );

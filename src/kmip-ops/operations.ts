@@ -35,6 +35,8 @@ import { register } from './ops/register.js';
 import { reKey } from './ops/re-key.js';
 import { reKeyKeyPair } from './ops/re-key-key-pair.js';
 import { deriveKey } from './ops/derive-key.js';
+import { createSplitKey } from './ops/create-split-key.js';
+import { joinSplitKey } from './ops/join-split-key.js';
 import { revoke } from './ops/revoke.js';
 import { setAttribute } from './ops/set-attribute.js';
 
@@ -70,6 +72,8 @@ export function allOperations(): AnyHandler[] {
     getUsageAllocation,
     reKey,
     deriveKey,
+    createSplitKey,
+    joinSplitKey,
     check,
     obtainLease,
     archive,

@@ -101,6 +101,10 @@ export class Fields {
     return this.typed(this.optional(name), name, ItemType.Integer)?.value;
   }
 
+  requiredInteger(name: string): number {
+    return this.typed(this.required(name), name, ItemType.Integer)?.value ?? 0;
+  }
+
   longInteger(name: string): bigint | undefined {
     return this.typed(this.optional(name), name, ItemType.LongInteger)?.value;
   }
