@@ -1,3 +1,4 @@
+import type { TicketBook } from './tickets.js';
 import type { TtlvItem } from '../ttlv/types.js';
 import type { Fields } from '../kmip/fields.js';
 import type { KmipVersion } from '../kmip/registry.js';
@@ -56,6 +57,8 @@ export interface RequestContext extends Services {
   readonly access: Access;
   readonly correlationId: string;
   readonly idPlaceholder: { current: string | undefined };
+  /** The server's Login tickets (tickets.ts): Login issues them, Logout ends them. */
+  readonly tickets: TicketBook;
   /** UIDs the current batch item touched, for the audit trail. */
   readonly touched: string[];
   /**

@@ -15,11 +15,12 @@ import {
   type ResponseBatchItem,
 } from '../kmip/message.js';
 import { kmipVersions, registryFor, versionAtLeast, type KmipVersion } from '../kmip/registry.js';
-import { enumName, tag } from '../kmip/vocabulary.js';
+import { enumName, enumValue, tag } from '../kmip/vocabulary.js';
 import type { AnyHandler, Principal, RequestContext, RequestOrigin, Services } from './context.js';
 import { checkOperationAllowed } from './access.js';
 import { errors, KmipError, toKmipError } from './errors.js';
 import { UndoConflict, UndoJournal } from './undo.js';
+import { TicketBook } from './tickets.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
 export interface AuditEvent {
@@ -37,6 +38,16 @@ export interface AuditEvent {
   readonly outcome: 'success' | 'failure' | 'undone';
   readonly reason?: string;
   readonly message?: string;
+}
+
+const ticketCredential = enumValue('CredentialType', 'Ticket');
+
+/** The Ticket Value of a Credential of type Ticket in the request header, if there is one. */
+function presentedTicket(header: RequestHeader): Uint8Array | undefined {
+  const credential = header.credentials.find((c) => c.type === ticketCredential);
+  if (credential === undefined) return undefined;
+  const value = credential.value?.struct('Ticket')?.bytes('TicketValue');
+  return value ?? new Uint8Array(0);
 }
 
 /** Decides the principal of a request from its header (Credential), or throws a KmipError refusing it. */
@@ -58,6 +69,8 @@ const resultReasonTag = tag('ResultReason');
  */
 export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
+  /** Login tickets of this server (tickets.ts), checked here for requests that present one. */
+  private readonly tickets = new TicketBook();
 
   constructor(private readonly options: DispatcherOptions) {
     for (const handler of options.handlers) this.handlers.set(handler.operation, handler);
@@ -122,6 +135,21 @@ export class Dispatcher {
       // The authenticator names the refusal as a KmipError (Authentication Not Successful); anything else is ours.
       return this.failMessage(protocolVersion, version, timeStamp, toKmipError(error).error);
     }
+    // KMIP 2.0 §2.1.2 Credential Type Ticket: a request may present a Login ticket, which must be its principal's.
+    // A spent Request Count refuses the whole message; an unknown or ended ticket fails each item (TC-LOGIN-2/3).
+    let ticketRefusal: KmipError | undefined;
+    const ticket = presentedTicket(header);
+    if (ticket !== undefined) {
+      try {
+        this.tickets.use(ticket, principal.name);
+      } catch (error) {
+        const refusal = toKmipError(error).error;
+        if (refusal.reason === 'UsageLimitExceeded') {
+          return this.failMessage(protocolVersion, version, timeStamp, refusal);
+        }
+        ticketRefusal = refusal;
+      }
+    }
     if (request.items.length > maxBatchCount) {
       return this.failMessage(
         protocolVersion,
@@ -151,9 +179,19 @@ export class Dispatcher {
         principal,
         correlationId,
         idPlaceholder,
+        tickets: this.tickets,
         touched: [],
       };
-      const result = await this.runItem(item.operation, item.payload, item.path, ctx);
+      const result =
+        ticketRefusal === undefined
+          ? await this.runItem(item.operation, item.payload, item.path, ctx)
+          : {
+              operation: item.operation,
+              uniqueBatchItemId: undefined,
+              resultStatus: ResultStatus.OperationFailed,
+              resultReason: ticketRefusal.reasonValue(version),
+              resultMessage: ticketRefusal.message,
+            };
       results.push({ ...result, uniqueBatchItemId: item.uniqueBatchItemId });
       contexts.push(ctx);
       if (result.resultStatus !== ResultStatus.Success && continuation !== BatchErrorContinuation.Continue) {

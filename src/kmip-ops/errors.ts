@@ -118,6 +118,8 @@ export const errors = {
    * 1.x has no Usage Limit Exceeded and answers Permission Denied (1.4 Table 345).
    */
   usageLimitExceeded: make('UsageLimitExceeded', 'PermissionDenied'),
+  /** A Login ticket unknown, ended or another client's (2.0 §11 Invalid Ticket). */
+  invalidTicket: make('InvalidTicket', 'AuthenticationNotSuccessful'),
   /**
    * A key whose Usage Limits allow no more protection, used by Encrypt, Sign or MAC: Permission Denied in every
    * version, as the profile vectors CS-BC-M-7 of 1.3 to 2.1 expect (2.1 lists it among the Encrypt errors).

@@ -37,6 +37,7 @@ import { reKeyKeyPair } from './ops/re-key-key-pair.js';
 import { deriveKey } from './ops/derive-key.js';
 import { createSplitKey } from './ops/create-split-key.js';
 import { joinSplitKey } from './ops/join-split-key.js';
+import { login, logout } from './ops/login.js';
 import { revoke } from './ops/revoke.js';
 import { setAttribute } from './ops/set-attribute.js';
 
@@ -74,6 +75,8 @@ export function allOperations(): AnyHandler[] {
     deriveKey,
     createSplitKey,
     joinSplitKey,
+    login,
+    logout,
     check,
     obtainLease,
     archive,
