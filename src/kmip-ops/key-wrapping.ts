@@ -260,8 +260,9 @@ async function loadWrappingKey(uid: string, ctx: RequestContext): Promise<Manage
  * "the server SHALL unwrap the object before storing it"). A structure that is not wrapped comes back as it is.
  *
  * The wrapped Key Value is a Byte String (1.4 §2.1.4); the 1.4 vectors TC-WRAP-2/3 register it as the Key Material
- * of a Key Value structure, which is taken too. The unwrapping key needs Wrap Key or Unwrap Key in its usage mask:
- * those vectors name one with Wrap Key alone, the key the client wrapped with.
+ * of a Key Value structure, which is taken too. The unwrapping key needs Unwrap Key in its usage mask (1.4
+ * §9.1.3.3.1), Wrap Key is not enough: otherwise a key that may only wrap would serve, in clear, any Sensitive key
+ * once wrapped under it by Get and registered back (TC-WRAP-2/3 name a key with Wrap Key alone; see the skip list).
  */
 export async function unwrapStored(
   object: { readonly uid: string },
@@ -314,7 +315,7 @@ export async function unwrapStored(
     {
       operation: `Unwrapping object ${object.uid}`,
       kind: 'process',
-      usage: WrapUsage.WrapKey | WrapUsage.UnwrapKey,
+      usage: WrapUsage.UnwrapKey,
     },
     ctx,
   );

@@ -260,7 +260,7 @@ for (const version of versions) {
     // Not Wrapped under a key the server holds: unwrapped inside the token, then stored in clear (2.1 §6.1.25).
     const kekBytes = randomBytes(32);
     const kek = await kmip.registerSymmetric(kekBytes, [
-      usage('WrapKey'),
+      usage('WrapKey UnwrapKey'),
       activeSinceAnHour,
       parametersAttr(enumXml('BlockCipherMode', 'NISTKeyWrap')),
     ]);

@@ -364,8 +364,12 @@ for (const version of versions) {
     `${version}: a key registered wrapped is served as registered, in clear for Not Wrapped, and wrapped again`,
     async (t) => {
       const kmip = client(version);
-      // The key the client wrapped with has Wrap Key alone in its usage mask, as in TC-WRAP-2/3.
-      const kek = await kmip.registerSymmetric(wrappingKey, [usage('WrapKey'), activeSinceAnHour, kw]);
+      // The key the client wrapped with may unwrap (Unwrap Key; TC-WRAP-2/3's has Wrap Key alone, see below).
+      const kek = await kmip.registerSymmetric(wrappingKey, [
+        usage('WrapKey UnwrapKey'),
+        activeSinceAnHour,
+        kw,
+      ]);
       const wrapped = wrapWithNode('wrap', wrappingKey, targetKey);
       const uid = await registerWrapped(kmip, wrapped, kek, {
         mode: 'NISTKeyWrap',
@@ -398,7 +402,7 @@ for (const version of versions) {
     `${version}: a TTLV-encoded Key Value wrapped with padding unwraps to that Key Value`,
     async (t) => {
       const kmip = client(version);
-      const kek = await wrappingAesKey(kmip, [kwp]);
+      const kek = await kmip.registerSymmetric(wrappingKey, [usage('UnwrapKey'), activeSinceAnHour, kwp]);
       const uid = await registerWrapped(
         kmip,
         wrapWithNode('wrap-pad', wrappingKey, keyValueTtlv(targetKey)),
@@ -428,7 +432,11 @@ for (const version of versions) {
 
   test.serial(`${version}: unwrapping refusals name their reason and change nothing`, async (t) => {
     const kmip = client(version);
-    const kek = await kmip.registerSymmetric(wrappingKey, [usage('WrapKey'), activeSinceAnHour, kw]);
+    const kek = await kmip.registerSymmetric(wrappingKey, [
+      usage('WrapKey UnwrapKey'),
+      activeSinceAnHour,
+      kw,
+    ]);
     const wrapped = wrapWithNode('wrap', wrappingKey, targetKey);
     const getClear = async (uid: string): Promise<string> =>
       (await kmip.call('Get', uidXml(uid) + notWrapped)).outcome;
@@ -460,7 +468,7 @@ for (const version of versions) {
       'a wrapping key that does not exist',
     );
 
-    const doomed = await kmip.registerSymmetric(wrappingKey, [usage('WrapKey'), kw]);
+    const doomed = await kmip.registerSymmetric(wrappingKey, [usage('UnwrapKey'), kw]);
     const underDoomed = await registerWrapped(kmip, wrapped, doomed, {
       mode: 'NISTKeyWrap',
       encoding: 'NoEncoding',
@@ -472,16 +480,32 @@ for (const version of versions) {
       'a wrapping key that has been destroyed',
     );
 
-    const encryptOnly = await kmip.registerSymmetric(wrappingKey, [usage('Encrypt'), activeSinceAnHour, kw]);
-    const underEncryptOnly = await registerWrapped(kmip, wrapped, encryptOnly, {
+    // A key that may only wrap cannot unwrap: else a Sensitive key, served wrapped under it and registered back,
+    // would be served in clear.
+    const wrapOnly = await kmip.registerSymmetric(wrappingKey, [
+      usage('WrapKey Encrypt'),
+      activeSinceAnHour,
+      kw,
+    ]);
+    const secretKey = await kmip.registerSymmetric(targetKey, [
+      usage('Encrypt Decrypt'),
+      attr('Sensitive', 'Boolean', 'true'),
+    ]);
+    const servedWrapped = await kmip.must(
+      'Get',
+      uidXml(secretKey) + wrappingXml(wrapOnly, { encoding: 'NoEncoding' }),
+    );
+    const registeredBack = await registerWrapped(kmip, servedWrapped.bytes('KeyValue'), wrapOnly, {
       mode: 'NISTKeyWrap',
       encoding: 'NoEncoding',
     });
+    const leaked = await kmip.call('Get', uidXml(registeredBack) + notWrapped);
     t.is(
-      await getClear(underEncryptOnly),
+      leaked.outcome,
       v2(version) ? 'OperationFailed/IncompatibleCryptographicUsageMask' : 'OperationFailed/PermissionDenied',
-      'a key with neither Wrap Key nor Unwrap Key in its usage mask',
+      'a wrapping key without Unwrap Key in its usage mask',
     );
+    t.false(leaked.has('KeyMaterial'));
 
     const sensitive = await registerWrapped(kmip, wrapped, kek, {
       mode: 'NISTKeyWrap',
