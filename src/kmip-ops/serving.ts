@@ -51,10 +51,7 @@ export async function servedValue(
   },
 ): Promise<{ readonly structure: TtlvItem; readonly resealed: Material | undefined }> {
   const { format, wrapping, keyWrapType } = requested;
-  const extractable = single(object.attributes, 'Extractable');
-  if (extractable?.type === ItemType.Boolean && !extractable.value) {
-    throw errors.notExtractable(`object ${object.uid} is not Extractable: its value is not served`);
-  }
+  refuseNotExtractable(object);
   const sensitive = flag(object, 'Sensitive');
   if (wrapping === undefined && sensitive && keyWrapType === KeyWrapType.NotWrapped) {
     throw errors.sensitive(`object ${object.uid} is Sensitive: its value is not served in clear`);
@@ -80,6 +77,27 @@ function storedWrapped(structure: TtlvItem): boolean {
   if (structure.type !== ItemType.Structure) return false;
   const block = structure.value.find((item) => item.tag === keyBlockTag);
   return block?.type === ItemType.Structure && block.value.some((item) => item.tag === keyWrappingDataTag);
+}
+
+/** KMIP 1.4 §3.50, 2.1 §4.20: the value of an object whose Extractable is False leaves the server in no form. */
+export function refuseNotExtractable(object: ManagedObject): void {
+  const extractable = single(object.attributes, 'Extractable');
+  if (extractable?.type === ItemType.Boolean && !extractable.value) {
+    throw errors.notExtractable(`object ${object.uid} is not Extractable: its value is not served`);
+  }
+}
+
+/**
+ * What an operation that hands out the value in another form the client can turn back into it (the parts of
+ * Create Split Key) refuses: a value not Extractable, or Sensitive (KMIP 1.4 §3.48: served only wrapped).
+ */
+export function refuseClearValue(object: ManagedObject): void {
+  refuseNotExtractable(object);
+  if (flag(object, 'Sensitive')) {
+    throw errors.sensitive(
+      `object ${object.uid} is Sensitive: its value is not handed out in clear, split or not`,
+    );
+  }
 }
 
 /**

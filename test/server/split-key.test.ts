@@ -15,6 +15,7 @@ import {
   uidXml,
   usage,
   type Answer,
+  type AttributeSpec,
   type Version,
   type VersionedClient,
 } from '../support/crypto-client.js';
@@ -60,6 +61,8 @@ function splitXml(
   threshold: number,
   method: string,
   attributes = aes128,
+  /** The template sent with an existing key (none by default). */
+  withKey: readonly AttributeSpec[] = [],
 ): string {
   return (
     enumXml('ObjectType', 'SplitKey') +
@@ -67,7 +70,7 @@ function splitXml(
     intXml('SplitKeyParts', parts) +
     intXml('SplitKeyThreshold', threshold) +
     enumXml('SplitKeyMethod', method) +
-    attributesXml(kmip.version, uid === undefined ? attributes : [])
+    attributesXml(kmip.version, uid === undefined ? attributes : withKey)
   );
 }
 
@@ -90,7 +93,19 @@ for (const version of ['1.4', '2.1'] as const satisfies readonly Version[]) {
     const kmip = client(version);
     const key = randomBytes(16);
     const uid = await kmip.registerSymmetric(key, [usage('Encrypt Decrypt'), activeSinceAnHour]);
-    const split = await kmip.must('CreateSplitKey', splitXml(kmip, uid, 5, 3, 'PolynomialSharingGF2_8'));
+    // A template length that is not the key's: the key's own attributes go to the parts (KMIP 1.4 §4.38).
+    const split = await kmip.must(
+      'CreateSplitKey',
+      splitXml(
+        kmip,
+        uid,
+        5,
+        3,
+        'PolynomialSharingGF2_8',
+        [],
+        [attr('CryptographicLength', 'Integer', '256')],
+      ),
+    );
     const parts = uidsOf(split);
     t.is(parts.length, 5);
     const fetched = await Promise.all(parts.map((p) => part(kmip, p)));
@@ -102,6 +117,9 @@ for (const version of ['1.4', '2.1'] as const satisfies readonly Version[]) {
       fetched.every((p) => !p.bytes.equals(key)),
       'no part is the key',
     );
+    const partAttributes = await kmip.must('GetAttributes', uidXml(parts[0] ?? ''));
+    t.regex(partAttributes.xml, /value="128"/, 'the key’s own length');
+    t.notRegex(partAttributes.xml, /value="256"/);
     // Joined here, from two different triples.
     t.deepEqual(lagrange(fetched.slice(0, 3)), key);
     t.deepEqual(lagrange([fetched[4], fetched[1], fetched[3]].filter((p) => p !== undefined)), key);
@@ -173,5 +191,43 @@ for (const version of ['1.4', '2.1'] as const satisfies readonly Version[]) {
       'OperationFailed/InvalidField',
       'not a Split Key',
     );
+
+    // A value that may not leave in clear may not leave in parts either (KMIP 1.4 §3.48, §3.50).
+    const sensitive = await kmip.registerSymmetric(key, [
+      usage('Encrypt'),
+      attr('Sensitive', 'Boolean', 'true'),
+    ]);
+    t.is(
+      await outcome('CreateSplitKey', splitXml(kmip, sensitive, 3, 2, 'PolynomialSharingGF2_8')),
+      'OperationFailed/Sensitive',
+      'a Sensitive key',
+    );
+    const fixed = await kmip.registerSymmetric(key, [
+      usage('Encrypt'),
+      attr('Extractable', 'Boolean', 'false'),
+    ]);
+    t.is(
+      await outcome('CreateSplitKey', splitXml(kmip, fixed, 3, 2, 'PolynomialSharingGF2_8')),
+      'OperationFailed/NotExtractable',
+      'a key that is not Extractable',
+    );
+
+    // Registered XOR parts that claim a threshold below their count still need every part (§2.2.5).
+    const xorPart = (id: number, bytes: Buffer): string =>
+      `${enumXml('ObjectType', 'SplitKey')}${attributesXml(kmip.version, [])}<SplitKey>${intXml('SplitKeyParts', 3)}` +
+      `${intXml('KeyPartIdentifier', id)}${intXml('SplitKeyThreshold', 2)}${enumXml('SplitKeyMethod', 'XOR')}` +
+      `<KeyBlock>${enumXml('KeyFormatType', 'Raw')}<KeyValue><KeyMaterial type="ByteString" value="${bytes.toString('hex')}"/></KeyValue></KeyBlock></SplitKey>`;
+    const registered: string[] = [];
+    for (const id of [1, 2, 3]) {
+      registered.push(
+        (await kmip.must('Register', xorPart(id, randomBytes(16)))).value('UniqueIdentifier') ?? '',
+      );
+    }
+    t.is(
+      await outcome('JoinSplitKey', joinXml(kmip, registered.slice(0, 2))),
+      'OperationFailed/CryptographicFailure',
+      'two of three XOR parts',
+    );
+    t.is((await kmip.call('JoinSplitKey', joinXml(kmip, registered))).outcome, 'Success/-', 'all three');
   });
 }

@@ -5,11 +5,12 @@ import { handler, type RequestContext } from '../context.js';
 import { materialBytes } from '../crypto/key-ref.js';
 import { splitPolynomial, splitXor, type SharePart } from '../crypto/secret-sharing.js';
 import { errors } from '../errors.js';
-import { enumAttribute, loadObject, ObjectType, objectTypeOf, single } from '../managed-object.js';
+import { enumAttribute, loadObject, ObjectType, objectTypeOf, single, toStored } from '../managed-object.js';
+import { refuseClearValue } from '../serving.js';
 import { KeyFormat } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { secretKeys } from './create.js';
-import { storeStructure } from './register.js';
+import { newStructureObject } from './register.js';
 
 const T = tags(
   'UniqueIdentifier',
@@ -26,6 +27,8 @@ const T = tags(
   'CryptographicLength',
 );
 export const SplitMethod = enumValues('SplitKeyMethod', 'XOR', 'PolynomialSharingGF2_8');
+/** Attributes an existing key gives its parts itself. */
+const keyOwn: ReadonlySet<number> = new Set([T.CryptographicAlgorithm, T.CryptographicLength]);
 
 interface CreateSplitKeyRequest {
   readonly uid: string | undefined;
@@ -79,32 +82,47 @@ export const createSplitKey = handler({
   },
   async execute(request: CreateSplitKeyRequest, ctx) {
     const { secret, algorithm, bits } = await keyToSplit(request, ctx);
-    let shares: SharePart[];
+    let shares: SharePart[] = [];
     try {
       const randomParts = request.method === SplitMethod.XOR ? request.parts - 1 : request.threshold - 1;
       const random = await ctx.keys.hsm.random(randomParts * secret.length);
-      shares =
-        request.method === SplitMethod.XOR
-          ? splitXor(secret, request.parts, random)
-          : splitPolynomial(secret, request.parts, request.threshold, random);
-      random.fill(0);
+      try {
+        shares =
+          request.method === SplitMethod.XOR
+            ? splitXor(secret, request.parts, random)
+            : splitPolynomial(secret, request.parts, request.threshold, random);
+      } finally {
+        random.fill(0);
+      }
+      // Of an existing key, the key's algorithm and length are the parts' (§4.38: "the attributes of the key take
+      // precedence"), whatever the template says.
+      const attributes =
+        request.uid === undefined
+          ? request.attributes
+          : request.attributes.filter((a) => !(a.kind === 'standard' && keyOwn.has(a.value.tag)));
+      const objects = [];
+      for (const share of shares) {
+        objects.push(
+          await newStructureObject(
+            ObjectType.SplitKey,
+            attributes,
+            part(request, share, algorithm, bits),
+            ctx,
+          ),
+        );
+      }
+      // Every part in one commit: a failure stores none of them.
+      await ctx.store.commit({
+        put: objects.map((o) => ({ object: toStored({ ...o, revision: 1 }, 1), expectedRevision: 0 })),
+      });
+      const uids = objects.map((o) => o.uid);
+      ctx.touched.push(...uids);
+      ctx.idPlaceholder.current = uids[0];
+      return uids;
     } finally {
       secret.fill(0);
+      for (const share of shares) share.bytes.fill(0);
     }
-    const uids: string[] = [];
-    for (const share of shares) {
-      uids.push(
-        await storeStructure(
-          ObjectType.SplitKey,
-          request.attributes,
-          part(request, share, algorithm, bits),
-          ctx,
-        ),
-      );
-      share.bytes.fill(0);
-    }
-    ctx.idPlaceholder.current = uids[0];
-    return uids;
   },
   encodeResponse(uids: readonly string[]): TtlvItem[] {
     return uids.map((uid) => ttlv.textString(T.UniqueIdentifier, uid));
@@ -122,6 +140,8 @@ async function keyToSplit(
     if (type !== ObjectType.SymmetricKey && type !== ObjectType.SecretData) {
       throw errors.invalidField(`object ${object.uid} is neither a Symmetric Key nor Secret Data`);
     }
+    // The parts give the value back to whoever holds enough of them.
+    refuseClearValue(object);
     const secret = await materialBytes(
       object,
       type === ObjectType.SymmetricKey ? KeyFormat.Raw : undefined,
@@ -159,7 +179,7 @@ function part(
     ttlv.enumeration(T.SplitKeyMethod, request.method),
     ttlv.structure(T.KeyBlock, [
       ttlv.enumeration(T.KeyFormatType, KeyFormat.Raw),
-      ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, Uint8Array.from(share.bytes))]),
+      ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, share.bytes)]),
       ...(algorithm === undefined ? [] : [ttlv.enumeration(T.CryptographicAlgorithm, algorithm)]),
       ...(bits === undefined ? [] : [ttlv.integer(T.CryptographicLength, bits)]),
     ]),

@@ -145,21 +145,20 @@ export const deriveKey = handler({
         `this derivation gives ${String(given)} bytes, fewer than the ${String(length)} the Cryptographic Length asks`,
       );
     }
-    let structure: StructureItem;
     try {
-      structure = derivedStructure(request, output.subarray(0, length));
+      return await storeStructure(
+        request.objectType,
+        derivedAttributes(request, base.uid),
+        derivedStructure(request, output.subarray(0, length)),
+        ctx,
+        // KMIP 1.4 §3.43: mandatory on a derived object, set by the server to its Initial Date.
+        [{ kind: 'standard', value: ttlv.dateTime(T.OriginalCreationDate, nowSeconds(ctx)) }],
+        (uid) => [linkedBase(base, uid, ctx)],
+      );
     } finally {
+      // The value is sealed by then; the structure holds a view of these bytes, never a copy.
       output.fill(0);
     }
-    return storeStructure(
-      request.objectType,
-      derivedAttributes(request, base.uid),
-      structure,
-      ctx,
-      // KMIP 1.4 §3.43: mandatory on a derived object, set by the server to its Initial Date.
-      [{ kind: 'standard', value: ttlv.dateTime(T.OriginalCreationDate, nowSeconds(ctx)) }],
-      (uid) => [linkedBase(base, uid, ctx)],
-    );
   },
   encodeResponse: uidResponse,
 });
@@ -353,7 +352,7 @@ function hmacHash(base: ManagedObject, requested: number | undefined): HashName 
 
 /** The derived object as Register would take it: a Raw symmetric key, or Secret Data of type Seed. */
 function derivedStructure(request: DeriveKeyRequest, value: Uint8Array): StructureItem {
-  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, Uint8Array.from(value))]);
+  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, value)]);
   if (request.objectType === ObjectType.SecretData) {
     return ttlv.structure(T.SecretData, [
       ttlv.enumeration(T.SecretDataType, SecretDataType.Seed),

@@ -83,12 +83,17 @@ export const joinSplitKey = handler({
       (s) => s.parts === first.parts && s.threshold === first.threshold && s.method === first.method,
     );
     const ids = new Set(splits.map((s) => s.id));
-    if (!sameSplit || ids.size !== splits.length) {
+    const idsInRange = splits.every(
+      (s) => Number.isInteger(s.id) && s.id >= 1 && s.id <= Math.min(s.parts, 255),
+    );
+    if (!sameSplit || ids.size !== splits.length || !idsInRange) {
       throw errors.cryptographicFailure('the Split Keys given are not distinct parts of one split');
     }
-    if (splits.length < first.threshold) {
+    // An XOR split needs every part, whatever Split Key Threshold a registered part claims (§2.2.5).
+    const needed = first.method === SplitMethod.XOR ? first.parts : first.threshold;
+    if (splits.length < needed) {
       throw errors.cryptographicFailure(
-        `${String(splits.length)} part(s) given; this split needs ${String(first.threshold)} to join`,
+        `${String(splits.length)} part(s) given; this split needs ${String(needed)} to join`,
       );
     }
     const shares: SharePart[] = [];
@@ -104,13 +109,16 @@ export const joinSplitKey = handler({
     const secret =
       first.method === SplitMethod.XOR ? joinXor(shares) : joinPolynomial(shares.slice(0, first.threshold));
     for (const share of shares) share.bytes.fill(0);
-    let structure: StructureItem;
     try {
-      structure = joinedStructure(request, objects[0], secret);
+      return await storeStructure(
+        request.objectType,
+        request.attributes,
+        joinedStructure(request, objects[0], secret),
+        ctx,
+      );
     } finally {
       secret.fill(0);
     }
-    return storeStructure(request.objectType, request.attributes, structure, ctx);
   },
   encodeResponse: uidResponse,
 });
@@ -144,7 +152,7 @@ function joinedStructure(
   part: ManagedObject | undefined,
   value: Uint8Array,
 ): StructureItem {
-  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, Uint8Array.from(value))]);
+  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, value)]);
   if (request.objectType === ObjectType.SecretData) {
     return ttlv.structure(T.SecretData, [
       ttlv.enumeration(T.SecretDataType, request.secretDataType ?? SecretDataType.Seed),

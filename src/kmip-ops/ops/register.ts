@@ -4,7 +4,14 @@ import type { Attribute } from '../../kmip/attributes.js';
 import { handler, type RequestContext } from '../context.js';
 import { requireStorage } from '../protection-storage.js';
 import { errors } from '../errors.js';
-import { activationState, createObject, newUid, serverAttributes, uidResponse } from '../managed-object.js';
+import {
+  activationState,
+  createObject,
+  newUid,
+  serverAttributes,
+  uidResponse,
+  type ManagedObject,
+} from '../managed-object.js';
 import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
 import { requireQuantumSafe } from '../quantum-safe.js';
 import { leaseTimeAttributes, newObjectFlags, registeredDigest } from '../server-attributes.js';
@@ -54,6 +61,22 @@ export async function storeStructure(
   generated: readonly Attribute[] = [],
   alsoPut: (uid: string) => NonNullable<StoreChange['put']> = () => [],
 ): Promise<string> {
+  const object = await newStructureObject(objectType, requested, structure, ctx, generated);
+  await createObject(object, ctx, alsoPut(object.uid));
+  return object.uid;
+}
+
+/**
+ * The object storeStructure stores, not yet stored: for operations that make several objects in one commit
+ * (Create Split Key).
+ */
+export async function newStructureObject(
+  objectType: number,
+  requested: readonly Attribute[],
+  structure: StructureItem,
+  ctx: RequestContext,
+  generated: readonly Attribute[] = [],
+): Promise<Omit<ManagedObject, 'revision'>> {
   const uid = newUid();
   const owner = ctx.principal.name;
   const given = withFullUsageCount(requested);
@@ -70,10 +93,10 @@ export async function storeStructure(
   if (digest) attributes.push(digest);
   attributes.push(...leaseTimeAttributes(objectType), ...newObjectFlags(given), ...generated);
   const material = await materialForRegister(structure, objectType, owner, ctx);
-  await createObject(
-    { uid, owner, attributes: [...serverAttributes(ctx, uid, objectType, state), ...attributes], material },
-    ctx,
-    alsoPut(uid),
-  );
-  return uid;
+  return {
+    uid,
+    owner,
+    attributes: [...serverAttributes(ctx, uid, objectType, state), ...attributes],
+    material,
+  };
 }
