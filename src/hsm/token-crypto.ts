@@ -290,20 +290,8 @@ export class TokenCrypto {
       // A PSS signature whose salt length nobody stated: RFC 8017 §9.1.2 lets the verifier recover it, as
       // OpenSSL's "auto" salt length does; PKCS#11 needs it stated, so the other usual length (the largest the
       // key allows, what OpenSSL signs with by default) is tried as well.
-      if (spec.algorithm === 'RSA' && spec.padding === 'PSS' && spec.saltBytes === undefined) {
-        const hashBytes = hashes[spec.hash ?? 'SHA-256'].bytes;
-        const parameter = plan.mechanism.parameter;
-        const largest = key.size - hashBytes - 2;
-        if (
-          parameter !== undefined &&
-          !(parameter instanceof Uint8Array) &&
-          largest !== hashBytes &&
-          largest > 0
-        ) {
-          return check({ ...plan.mechanism, parameter: { ...parameter, saltLen: largest } });
-        }
-      }
-      return false;
+      const largest = this.largestUnstatedSalt(key, spec, plan.mechanism);
+      return largest !== undefined && check(largest);
     });
   }
 
@@ -508,6 +496,8 @@ export class TokenCrypto {
     const { operation } = stream;
     const gcm =
       operation.kind === 'encrypt' || operation.kind === 'decrypt' ? gcmTagBytes(operation.spec) : undefined;
+    // The second PSS verification's session, until it is finished (which closes it) or closed here.
+    let alternate = stream.alternate;
     try {
       if (operation.kind === 'decrypt' && gcm !== undefined && last.tag?.length !== gcm) {
         throw new HsmError('bad-input', 'GCM decryption needs the authentication tag of the given length');
@@ -529,15 +519,13 @@ export class TokenCrypto {
         throw error;
       });
       if (verifying) {
-        const alternate = stream.alternate;
-        if (out[0] === 1 || alternate === undefined) {
-          if (alternate !== undefined) this.closeStreamSession(alternate);
-          return { data: new Uint8Array(0), valid: out[0] === 1 };
-        }
+        if (out[0] === 1 || alternate === undefined) return { data: new Uint8Array(0), valid: out[0] === 1 };
+        const session = alternate;
+        alternate = undefined;
         const second = await this.run(`C_${stream.kind}Final stream, largest PSS salt`, {
           op: 'stream-finish',
           kind: stream.kind,
-          session: handleBytes(alternate),
+          session: handleBytes(session),
           input,
           signature: Uint8Array.from(last.signature ?? []),
           outputLength: input.length + RSA_OUTPUT_ROOM,
@@ -549,6 +537,7 @@ export class TokenCrypto {
       }
       return { data: out };
     } finally {
+      if (alternate !== undefined) this.closeStreamSession(alternate);
       stream.release();
     }
   }

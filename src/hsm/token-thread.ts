@@ -371,7 +371,9 @@ function handle(r) {
         let u = prf(Buffer.concat([nonNull(buf(r.salt)), index]));
         const t = Buffer.from(u);
         for (let i = 1; i < r.iterations; i++) {
-          u = prf(u);
+          const next = prf(u);
+          u.fill(0);
+          u = next;
           for (let j = 0; j < t.length; j++) t[j] ^= u[j];
         }
         offset += t.copy(out, offset);

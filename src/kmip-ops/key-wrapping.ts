@@ -341,8 +341,9 @@ export async function unwrapStored(
     clearValue =
       data.enumeration('EncodingOption') === Encoding.NoEncoding
         ? ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, Uint8Array.from(plain))])
-        : keyValueOf(Uint8Array.from(plain), object);
+        : keyValueOf(plain, object);
   } finally {
+    // decodeTtlv copies what it reads (ttlv/decode.ts), so the unwrapped bytes can go.
     plain.fill(0);
   }
   const clearBlock = ttlv.structure(

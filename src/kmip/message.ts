@@ -236,12 +236,11 @@ const asciiSpelling: Readonly<Record<string, string>> = {
  * The Result Message as ASCII. KMIP lets a Text String hold any UTF-8 (1.4 §9.1.1.4), but widely used clients
  * (PyKMIP's TextString.read_value among them) decode a Text String one byte at a time and fail on the first
  * multi-byte character, so the client would show a decoding error instead of the reason the server gave. Known
- * typography is spelled out; any other character, such as one echoed from a stored name, is written as \uXXXX so
- * that the client still sees which character it was.
+ * typography is spelled out; any other character, such as one echoed from a stored name, and any control character
+ * but tab and newline, is written as \uXXXX so that the client still sees which character it was.
  */
 export function asciiResultMessage(text: string): string {
-  // eslint-disable-next-line no-control-regex -- the range is the point: everything outside 7-bit ASCII
-  return text.replace(/§ ?/gu, 'section ').replace(/[^\x00-\x7f]/gu, (char) => {
+  return text.replace(/§ ?/gu, 'section ').replace(/[^\x20-\x7e\t\n]/gu, (char) => {
     const spelled = asciiSpelling[char];
     if (spelled !== undefined) return spelled;
     const code = char.codePointAt(0) ?? 0;

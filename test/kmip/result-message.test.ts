@@ -28,6 +28,7 @@ test('any other character is written as an escape naming it, and ASCII is left a
     'key \\u{1f600} here',
     'a character beyond the BMP is one escape, not two',
   );
+  t.is(asciiResultMessage('a\u0000b\u001bc'), 'a\\u0000b\\u001bc', 'control characters are escaped too');
   const plain = 'Item Not Found: no object with Unique Identifier 1234\t(tab kept)';
   t.is(asciiResultMessage(plain), plain);
 });

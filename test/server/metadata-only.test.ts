@@ -128,6 +128,18 @@ for (const version of ['1.4', '2.1'] as const satisfies readonly Version[]) {
       ]);
       const attributes = await kmip.must('GetAttributes', uidXml(uid));
       t.true(attributes.xml.includes('1999-12-31T23:00:00'), attributes.xml);
+      // Once set, never changed (§3.43).
+      const later = '2001-01-01T00:00:00+00:00';
+      const modify =
+        version === '1.4'
+          ? `${uidXml(uid)}<Attribute><AttributeName type="TextString" value="Original Creation Date"/><AttributeValue type="DateTime" value="${later}"/></Attribute>`
+          : `${uidXml(uid)}<NewAttribute><OriginalCreationDate type="DateTime" value="${later}"/></NewAttribute>`;
+      const modified = await kmip.call('ModifyAttribute', modify);
+      t.not(modified.outcome, 'Success/-', modified.xml);
+      t.false(
+        (await kmip.must('GetAttributes', uidXml(uid))).xml.includes('2001-01-01'),
+        'still the date registered',
+      );
       const created = await kmip.call(
         'Create',
         `${enumXml('ObjectType', 'SymmetricKey')}${attributesXml(version, [
