@@ -244,6 +244,14 @@ function signOrVerify(r) {
 }
 const tmpl = (t) => t.map((a) => (a.value instanceof Uint8Array ? { type: a.type, value: buf(a.value) } : a));
 const destroy = (o) => { try { p.C_DestroyObject(session, o); } catch { /* gone with the session anyway */ } };
+/** The CKA_VALUE of a temporary readable object, which is destroyed whatever happens. */
+function readAndDestroy(object) {
+  try {
+    const value = p.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }])[0];
+    if (value === undefined || value.value === undefined) throw new Error('C_GetAttributeValue gave no CKA_VALUE');
+    return value.value;
+  } finally { destroy(object); }
+}
 function cipher(r) {
   const encrypt = r.op === 'encrypt';
   const key = buf(r.key);
@@ -277,14 +285,8 @@ function handle(r) {
     case 'encrypt':
     case 'decrypt':
       return cipher(r);
-    case 'unwrap-read': {
-      const object = p.C_UnwrapKey(session, mech(r.mechanism), buf(r.key), buf(r.wrapped), tmpl(r.template));
-      try {
-        const value = p.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }])[0];
-        if (value === undefined || value.value === undefined) throw new Error('C_GetAttributeValue gave no CKA_VALUE');
-        return value.value;
-      } finally { destroy(object); }
-    }
+    case 'unwrap-read':
+      return readAndDestroy(p.C_UnwrapKey(session, mech(r.mechanism), buf(r.key), buf(r.wrapped), tmpl(r.template)));
     case 'generate-wrap': {
       const object = p.C_GenerateKey(session, mech(r.generate), tmpl(r.template));
       try {
@@ -353,14 +355,8 @@ function handle(r) {
     case 'digest':
       p.C_DigestInit(session, mech(r.mechanism));
       return p.C_Digest(session, nonNull(buf(r.input)), Buffer.alloc(r.outputLength));
-    case 'derive-read': {
-      const object = p.C_DeriveKey(session, mech(r.mechanism), buf(r.key), tmpl(r.template));
-      try {
-        const value = p.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }])[0];
-        if (value === undefined || value.value === undefined) throw new Error('C_GetAttributeValue gave no CKA_VALUE');
-        return value.value;
-      } finally { destroy(object); }
-    }
+    case 'derive-read':
+      return readAndDestroy(p.C_DeriveKey(session, mech(r.mechanism), buf(r.key), tmpl(r.template)));
     case 'pbkdf2': {
       const key = buf(r.key);
       const prf = (data) => { p.C_SignInit(session, mech(r.mechanism), key); return p.C_Sign(session, data, Buffer.alloc(64)); };

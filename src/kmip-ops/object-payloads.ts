@@ -18,6 +18,7 @@ import { ObjectType, single, type ManagedObject, type Material } from './managed
 
 const T = tags(
   'KeyValuePresent',
+  'SecretDataType',
   'SymmetricKey',
   'PublicKey',
   'PrivateKey',
@@ -104,6 +105,33 @@ export function readObjectStructure(payload: Fields, objectType: number, ctx: Re
     }
   }
   return fields.item;
+}
+
+/**
+ * A value the server computed (Derive Key, Join Split Key) as Register would take it: a Raw Symmetric Key of the
+ * algorithm given, its length the value's, or Opaque Secret Data of the type given. The structure holds `value`
+ * itself, not a copy, so that the caller can zero it once the object is stored.
+ */
+export function computedValueStructure(
+  objectType: 'SymmetricKey' | 'SecretData',
+  value: Uint8Array,
+  kind: { readonly algorithm: number } | { readonly secretDataType: number },
+): StructureItem {
+  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, value)]);
+  if (objectType === 'SecretData') {
+    return ttlv.structure(T.SecretData, [
+      ttlv.enumeration(T.SecretDataType, 'secretDataType' in kind ? kind.secretDataType : 0),
+      ttlv.structure(T.KeyBlock, [ttlv.enumeration(T.KeyFormatType, KeyFormat.Opaque), material]),
+    ]);
+  }
+  return ttlv.structure(T.SymmetricKey, [
+    ttlv.structure(T.KeyBlock, [
+      ttlv.enumeration(T.KeyFormatType, KeyFormat.Raw),
+      material,
+      ttlv.enumeration(T.CryptographicAlgorithm, 'algorithm' in kind ? kind.algorithm : 0),
+      ttlv.integer(T.CryptographicLength, value.length * 8),
+    ]),
+  ]);
 }
 
 export function child(item: TtlvItem | undefined, t: number): TtlvItem | undefined {

@@ -29,7 +29,7 @@ import {
   type ManagedObject,
 } from '../managed-object.js';
 import { attributeContainer, clientAttributes } from '../template.js';
-import { KeyFormat } from '../object-payloads.js';
+import { computedValueStructure, KeyFormat } from '../object-payloads.js';
 import { secretKeys } from './create.js';
 import { storeStructure } from './register.js';
 
@@ -50,7 +50,6 @@ const T = tags(
 );
 const Method = enumValues('DerivationMethod', 'PBKDF2', 'HASH', 'HMAC', 'ENCRYPT', 'AsymmetricKey');
 const Algorithm = enumValues('CryptographicAlgorithm', 'EC', 'ECDSA', 'ECDH');
-const Format = enumValues('KeyFormatType', 'Raw', 'Opaque');
 const SecretDataType = enumValues('SecretDataType', 'Seed');
 const DeriveUsage = enumValues('CryptographicUsageMask', 'DeriveKey');
 
@@ -352,24 +351,11 @@ function hmacHash(base: ManagedObject, requested: number | undefined): HashName 
 
 /** The derived object as Register would take it: a Raw symmetric key, or Secret Data of type Seed. */
 function derivedStructure(request: DeriveKeyRequest, value: Uint8Array): StructureItem {
-  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, value)]);
-  if (request.objectType === ObjectType.SecretData) {
-    return ttlv.structure(T.SecretData, [
-      ttlv.enumeration(T.SecretDataType, SecretDataType.Seed),
-      ttlv.structure(T.KeyBlock, [ttlv.enumeration(T.KeyFormatType, Format.Opaque), material]),
-    ]);
-  }
-  return ttlv.structure(T.SymmetricKey, [
-    ttlv.structure(T.KeyBlock, [
-      ttlv.enumeration(T.KeyFormatType, Format.Raw),
-      material,
-      ttlv.enumeration(
-        T.CryptographicAlgorithm,
-        enumAttribute(request.attributes, 'CryptographicAlgorithm') ?? 0,
-      ),
-      ttlv.integer(T.CryptographicLength, value.length * 8),
-    ]),
-  ]);
+  return request.objectType === ObjectType.SecretData
+    ? computedValueStructure('SecretData', value, { secretDataType: SecretDataType.Seed })
+    : computedValueStructure('SymmetricKey', value, {
+        algorithm: enumAttribute(request.attributes, 'CryptographicAlgorithm') ?? 0,
+      });
 }
 
 /** The base object with a Derived Key link to the new object (§4.6), written in the new object's commit. */

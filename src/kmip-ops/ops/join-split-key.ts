@@ -1,7 +1,7 @@
-import { ItemType, ttlv, type StructureItem } from '../../ttlv/types.js';
+import { ItemType, type StructureItem } from '../../ttlv/types.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { Fields } from '../../kmip/fields.js';
-import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { enumValues } from '../../kmip/vocabulary.js';
 import { handler, type RequestContext } from '../context.js';
 import { materialBytes } from '../crypto/key-ref.js';
 import { joinPolynomial, joinXor, type SharePart } from '../crypto/secret-sharing.js';
@@ -15,23 +15,12 @@ import {
   uidResponse,
   type ManagedObject,
 } from '../managed-object.js';
-import { KeyFormat, objectForGet } from '../object-payloads.js';
+import { computedValueStructure, KeyFormat, objectForGet } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { secretKeys } from './create.js';
 import { SplitMethod } from './create-split-key.js';
 import { storeStructure } from './register.js';
 
-const T = tags(
-  'SymmetricKey',
-  'SecretData',
-  'SecretDataType',
-  'KeyBlock',
-  'KeyFormatType',
-  'KeyValue',
-  'KeyMaterial',
-  'CryptographicAlgorithm',
-  'CryptographicLength',
-);
 const SecretDataType = enumValues('SecretDataType', 'Seed');
 
 interface JoinSplitKeyRequest {
@@ -152,12 +141,10 @@ function joinedStructure(
   part: ManagedObject | undefined,
   value: Uint8Array,
 ): StructureItem {
-  const material = ttlv.structure(T.KeyValue, [ttlv.byteString(T.KeyMaterial, value)]);
   if (request.objectType === ObjectType.SecretData) {
-    return ttlv.structure(T.SecretData, [
-      ttlv.enumeration(T.SecretDataType, request.secretDataType ?? SecretDataType.Seed),
-      ttlv.structure(T.KeyBlock, [ttlv.enumeration(T.KeyFormatType, KeyFormat.Opaque), material]),
-    ]);
+    return computedValueStructure('SecretData', value, {
+      secretDataType: request.secretDataType ?? SecretDataType.Seed,
+    });
   }
   const algorithm =
     enumAttribute(request.attributes, 'CryptographicAlgorithm') ??
@@ -170,12 +157,5 @@ function joinedStructure(
       `the joined value is ${String(bits)} bits, which is not a key of the Cryptographic Algorithm and Length asked`,
     );
   }
-  return ttlv.structure(T.SymmetricKey, [
-    ttlv.structure(T.KeyBlock, [
-      ttlv.enumeration(T.KeyFormatType, KeyFormat.Raw),
-      material,
-      ttlv.enumeration(T.CryptographicAlgorithm, algorithm ?? 0),
-      ttlv.integer(T.CryptographicLength, bits),
-    ]),
-  ]);
+  return computedValueStructure('SymmetricKey', value, { algorithm: algorithm ?? 0 });
 }
