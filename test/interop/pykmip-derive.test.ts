@@ -14,12 +14,10 @@
  * checks them with the project's own client.
  */
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { startTestAppliance, type TestAppliance } from '../support/appliance.js';
-import { pythonMissing, runPythonJson } from '../support/python.js';
+import { pythonMissing } from '../support/python.js';
+import { pykmipRuns } from '../support/pykmip-runs.js';
 
 const script = resolve(import.meta.dirname, 'pykmip_derive.py');
 const versions = ['1.2', '1.4', '2.0'] as const;
@@ -108,33 +106,7 @@ const expected = {
 // ---- one PyKMIP run per version, shared by the tests of that version -------------------------------------------
 
 const missing = await pythonMissing(['kmip', 'cryptography']);
-let server: TestAppliance | undefined;
-let inputDir: string | undefined;
-const results = new Map<Version, Promise<Result>>();
-
-test.before(async () => {
-  if (missing !== undefined) return;
-  server = await startTestAppliance();
-  inputDir = await mkdtemp(join(tmpdir(), 'kmipd-pykmip-derive-'));
-  const inputPath = join(inputDir, 'input.json');
-  await writeFile(inputPath, JSON.stringify(input), { mode: 0o600 });
-  const s = server;
-  // One version after another: each run registers its own keys, and the runs would only compete for two cores.
-  let previous: Promise<unknown> = Promise.resolve();
-  for (const version of versions) {
-    const run = previous.then(() =>
-      runPythonJson<Result>(script, [s.host, String(s.port), s.cert, s.key, s.ca, version, inputPath]),
-    );
-    // Each test awaits its own run; a failure is reported there, not as an unhandled rejection here.
-    run.catch(() => undefined);
-    results.set(version, run);
-    previous = run.catch(() => undefined);
-  }
-});
-test.after.always(async () => {
-  await server?.dispose();
-  if (inputDir !== undefined) await rm(inputDir, { recursive: true, force: true });
-});
+const results = pykmipRuns<Result>(test, { script, input, versions, missing });
 
 /** The answer of a call that must succeed, with what went wrong in the message when it did not. */
 function succeeded(t: ExecutionContext, outcome: Outcome | undefined, what: string): Outcome {

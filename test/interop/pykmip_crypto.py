@@ -12,46 +12,17 @@ Additional Authenticated Data and drops the Authenticated Encryption Tag of the 
 fields exist from KMIP 1.4 on, so GCM runs at 1.4 and later, and at 1.2 only the Pie call is made and reported.
 """
 import json
-import sys
 
 from kmip.core import enums
 from kmip.core.attributes import CryptographicParameters
 from kmip.core.messages import messages, payloads
 from kmip.core.messages.contents import Operation
 from kmip.pie import exceptions, objects
-from kmip.pie.client import ProxyKmipClient
-
-host, port, cert, key, ca, version, input_path = sys.argv[1:8]
-versions = {
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
-with open(input_path) as f:
-    given = json.load(f)
-
-
-def b(name):
-    return bytes.fromhex(given[name])
-
+from pykmip_common import attempt, b, connect, failure, given, version, versions  # noqa: F401 - shared by the scripts
 
 Mask = enums.CryptographicUsageMask
 Alg = enums.CryptographicAlgorithm
 out = {"version": version}
-
-
-def failure(status, reason, message):
-    return {"status": str(status), "reason": str(reason), "message": message}
-
-
-def attempt(fn):
-    """The call's result, or its KMIP failure as {"failure": {...}}, or {"exception": ...} for a client-side error."""
-    try:
-        return fn()
-    except exceptions.KmipOperationFailure as e:
-        return {"failure": failure(e.status, e.reason, e.message)}
-    except Exception as e:  # noqa: BLE001 - reported to the test, which names what it expected
-        return {"exception": "{0}: {1}".format(type(e).__name__, e)}
 
 
 def hexed(value):
@@ -150,9 +121,7 @@ def tampered(data):
     return bytes([data[0] ^ 0x01]) + data[1:]
 
 
-client = ProxyKmipClient(
-    hostname=host, port=int(port), cert=cert, key=key, ca=ca, config_file="/dev/null", kmip_version=versions[version]
-)
+client = connect()
 with client:
     aes = client.register(objects.SymmetricKey(Alg.AES, 256, b("aes_key"), masks=[Mask.ENCRYPT, Mask.DECRYPT]))
     hmac = client.register(objects.SymmetricKey(Alg.HMAC_SHA256, 256, b("hmac_key"), masks=[Mask.MAC_GENERATE]))

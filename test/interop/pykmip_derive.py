@@ -14,45 +14,16 @@ read the Links the derivation writes (its Get Attributes raises NotImplementedEr
 are not asked for.
 """
 import json
-import sys
 
 from kmip.core import enums
 from kmip.pie import exceptions, objects
-from kmip.pie.client import ProxyKmipClient
-
-host, port, cert, key, ca, version, input_path = sys.argv[1:8]
-versions = {
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
-with open(input_path) as f:
-    given = json.load(f)
-
-
-def b(name):
-    return bytes.fromhex(given[name])
-
+from pykmip_common import attempt, b, connect, failure, given, version, versions  # noqa: F401 - shared by the scripts
 
 Mask = enums.CryptographicUsageMask
 Alg = enums.CryptographicAlgorithm
 Method = enums.DerivationMethod
 SYMMETRIC_KEY = enums.ObjectType.SYMMETRIC_KEY
 out = {"version": version}
-
-
-def failure(status, reason, message):
-    return {"status": str(status), "reason": str(reason), "message": message}
-
-
-def attempt(fn):
-    """The call's result, or its KMIP failure as {"failure": {...}}, or {"exception": ...} for a client-side error."""
-    try:
-        return fn()
-    except exceptions.KmipOperationFailure as e:
-        return {"failure": failure(e.status, e.reason, e.message)}
-    except Exception as e:  # noqa: BLE001 - reported to the test, which names what it expected
-        return {"exception": "{0}: {1}".format(type(e).__name__, e)}
 
 
 def derived(client, base, method, parameters, algorithm, length):
@@ -87,9 +58,7 @@ CBC_NONE = {
     "padding_method": enums.PaddingMethod.NONE,
 }
 
-client = ProxyKmipClient(
-    hostname=host, port=int(port), cert=cert, key=key, ca=ca, config_file="/dev/null", kmip_version=versions[version]
-)
+client = connect()
 with client:
     usage = [Mask.ENCRYPT, Mask.DECRYPT, Mask.DERIVE_KEY]
     hash_base = client.register(objects.SymmetricKey(Alg.AES, 128, b("hash_key"), masks=usage))
