@@ -76,10 +76,29 @@ const lifecycleDates: ReadonlyMap<
   [tag('DeactivationDate'), { states: [State.PreActive, State.Active], untilReached: false }],
 ]);
 
-/** Refuses a change to an attribute the client may not change, or not in the object's state, naming it. */
-export function checkWritable(attribute: Attribute, object: ManagedObject, ctx: RequestContext): void {
+const originalCreationDateTag = tag('OriginalCreationDate');
+
+/**
+ * Refuses a change to an attribute the client may not change, or not in the object's state, naming it. `adding`:
+ * the change is an Add Attribute, which may give a registered object the Original Creation Date it was registered
+ * without (KMIP 1.4 §3.43: "it MAY do so at a later time through an Add Attribute operation"); a generated object
+ * always has the server's.
+ */
+export function checkWritable(
+  attribute: Attribute,
+  object: ManagedObject,
+  ctx: RequestContext,
+  options: { readonly adding?: boolean } = {},
+): void {
   const name = attributeName(attribute, ctx.version) ?? attributeKey(attribute);
-  if (isReadOnly(attribute)) throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
+  const lateCreationDate =
+    options.adding === true &&
+    attribute.kind === 'standard' &&
+    attribute.value.tag === originalCreationDateTag &&
+    !object.attributes.some((a) => a.kind === 'standard' && a.value.tag === originalCreationDateTag);
+  if (isReadOnly(attribute) && !lateCreationDate) {
+    throw errors.attributeReadOnly(`${name} cannot be changed by a client`);
+  }
   // Turning Quantum Safe on is a promise about the object the server must be able to keep (quantum-safe.ts); an
   // object that already has it (imported as it was) may still change its other attributes.
   if (asksQuantumSafe([attribute]) && !asksQuantumSafe(object.attributes))

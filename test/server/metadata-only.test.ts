@@ -153,6 +153,38 @@ for (const version of ['1.4', '2.1'] as const satisfies readonly Version[]) {
   );
 }
 
+for (const version of ['1.4', '2.1'] as const satisfies readonly Version[]) {
+  test.serial(
+    `${version}: a registered object without Original Creation Date may have one added, once`,
+    async (t) => {
+      const kmip = client(version);
+      const add = (uid: string, date: string): string =>
+        version === '1.4'
+          ? `${uidXml(uid)}<Attribute><AttributeName type="TextString" value="Original Creation Date"/><AttributeValue type="DateTime" value="${date}"/></Attribute>`
+          : `${uidXml(uid)}<NewAttribute><OriginalCreationDate type="DateTime" value="${date}"/></NewAttribute>`;
+      const uid = await kmip.registerSymmetric(randomBytes(16), [usage('Encrypt')]);
+      t.is((await kmip.call('AddAttribute', add(uid, '1998-07-01T12:00:00+00:00'))).outcome, 'Success/-');
+      t.true((await kmip.must('GetAttributes', uidXml(uid))).xml.includes('1998-07-01T12:00:00'));
+      const again = await kmip.call('AddAttribute', add(uid, '1997-01-01T00:00:00+00:00'));
+      t.not(again.outcome, 'Success/-', 'a second time');
+      t.false((await kmip.must('GetAttributes', uidXml(uid))).xml.includes('1997-01-01'));
+      // A key the server generated has the server's date already.
+      const created = await kmip.must(
+        'Create',
+        `${enumXml('ObjectType', 'SymmetricKey')}${attributesXml(version, [
+          attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
+          attr('CryptographicLength', 'Integer', '128'),
+        ])}`,
+      );
+      const generated = created.value('UniqueIdentifier') ?? '';
+      t.not(
+        (await kmip.call('AddAttribute', add(generated, '1998-07-01T12:00:00+00:00'))).outcome,
+        'Success/-',
+      );
+    },
+  );
+}
+
 test.serial('1.2: a Key Value is required before KMIP 1.4', async (t) => {
   const kmip = client('1.2');
   const answer = await kmip.call(

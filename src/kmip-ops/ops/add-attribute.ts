@@ -34,7 +34,7 @@ export const addAttribute = handler({
   },
   async execute(request: { uid: string | undefined; attribute: Attribute }, ctx) {
     const object = await loadObject(resolveUid(request.uid, ctx), ctx);
-    checkWritable(request.attribute, object, ctx);
+    checkWritable(request.attribute, object, ctx, { adding: true });
     const attribute = clientUsageLimits(request.attribute, object);
     const existing = instancesOf(object.attributes, attributeKey(attribute));
     if (existing.length > 0 && !isMultiValued(attribute)) {
