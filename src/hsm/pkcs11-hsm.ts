@@ -80,6 +80,7 @@ import {
   callAsync,
   ck,
   ckrName,
+  sessionSecret,
   toHsmError,
   type Handle,
   type Pkcs11,
@@ -233,15 +234,6 @@ const cachedKek = (gcm: boolean): Template => [
   { type: ck.CKA_SIGN, value: false },
   { type: ck.CKA_VERIFY, value: false },
   { type: ck.CKA_DERIVE, value: false },
-];
-
-/** A generic secret session object; `readable` lets CKA_VALUE be read (PKCS#11 v2.40 §5.7 C_GetAttributeValue). */
-const genericSecret = (readable: boolean): Template => [
-  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
-  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
-  ...sessionKey,
-  { type: ck.CKA_SENSITIVE, value: !readable },
-  { type: ck.CKA_EXTRACTABLE, value: true },
 ];
 
 /** Opens the token (creating it in the embedded case), the session pool and the master key. */
@@ -609,7 +601,7 @@ export class Pkcs11Hsm implements Hsm {
           {
             op: 'create-wrap',
             key: handleBytes(wrappingKey),
-            template: genericSecret(false),
+            template: sessionSecret(false),
             value,
             wrap: KWP,
             outputLength: value.length + WRAP_OVERHEAD,
@@ -650,7 +642,7 @@ export class Pkcs11Hsm implements Hsm {
             key: handleBytes(wrappingKey),
             mechanism: KWP,
             wrapped: decoded.wrapped.slice(),
-            template: genericSecret(true),
+            template: sessionSecret(true),
           },
           [],
           { unwrap: 'unseal-failed' },

@@ -8,7 +8,7 @@
  * configuration is refused instead of silently using the first one. The module is never finalised: sessions are
  * closed by their owners, and process exit releases the rest.
  */
-import pkcs11js from 'pkcs11js';
+import pkcs11js, { type Template } from 'pkcs11js';
 import { HsmError, type HsmErrorCode } from './hsm.js';
 
 export type Pkcs11 = pkcs11js.PKCS11;
@@ -172,4 +172,20 @@ export async function callAsync<T>(operation: string, fn: () => Promise<T>, code
   } catch (error) {
     throw toHsmError(operation, error, codes);
   }
+}
+
+/**
+ * A generic secret session object of this application (CKA_TOKEN false, CKA_PRIVATE true), made for one call and
+ * destroyed after it: `readable` lets CKA_VALUE be read (PKCS#11 v2.40 §5.7 C_GetAttributeValue); otherwise only
+ * C_WrapKey reads it (§5.13).
+ */
+export function sessionSecret(readable: boolean): Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+    { type: pkcs11js.CKA_TOKEN, value: false },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: !readable },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+  ];
 }

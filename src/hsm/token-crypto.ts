@@ -48,7 +48,7 @@ import {
   type KeyAttribute,
   type KeyObjectTemplate,
 } from './key-objects.js';
-import { ck, type Handle, type Template } from './pkcs11-module.js';
+import { ck, sessionSecret, type Handle, type Template } from './pkcs11-module.js';
 import { HeldObjects } from './held-objects.js';
 import { oaepDecode, oaepEncode, type OaepParameters } from './oaep.js';
 import { gcmMechanism, type StreamKind, type ThreadMechanism, type TokenThread } from './token-thread.js';
@@ -962,25 +962,10 @@ const heldKey: Template = [
   { type: ck.CKA_EXTRACTABLE, value: false },
 ];
 
-/** What wrap() makes of the bytes it wraps: a generic secret that only C_WrapKey reads (PKCS#11 v2.40 §5.13). */
-const wrapTarget: Template = [
-  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
-  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
-  { type: ck.CKA_TOKEN, value: false },
-  { type: ck.CKA_PRIVATE, value: true },
-  { type: ck.CKA_SENSITIVE, value: true },
-  { type: ck.CKA_EXTRACTABLE, value: true },
-];
-
-/** What unwrap() makes of the bytes it unwraps: a generic secret read once (CKA_VALUE) and destroyed at once. */
-const unwrapTarget: Template = [
-  { type: ck.CKA_CLASS, value: ck.CKO_SECRET_KEY },
-  { type: ck.CKA_KEY_TYPE, value: ck.CKK_GENERIC_SECRET },
-  { type: ck.CKA_TOKEN, value: false },
-  { type: ck.CKA_PRIVATE, value: true },
-  { type: ck.CKA_SENSITIVE, value: false },
-  { type: ck.CKA_EXTRACTABLE, value: true },
-];
+/** What wrap() makes of the bytes it wraps: a generic secret that only C_WrapKey reads. */
+const wrapTarget = sessionSecret(false);
+/** What unwrap() and ecdh() make: a generic secret read once (CKA_VALUE) and destroyed at once. */
+const unwrapTarget = sessionSecret(true);
 
 function secretTemplate(keyType: SecretKeyType, bytes: number): Template {
   const type =
