@@ -15,7 +15,7 @@ import {
   type ManagedObject,
   type Material,
 } from './managed-object.js';
-import { objectToServe } from './object-payloads.js';
+import { child, objectToServe } from './object-payloads.js';
 import { StoreError } from '../store/store.js';
 
 const freshTag = tag('Fresh');
@@ -74,9 +74,7 @@ export async function servedValue(
 }
 
 function storedWrapped(structure: TtlvItem): boolean {
-  if (structure.type !== ItemType.Structure) return false;
-  const block = structure.value.find((item) => item.tag === keyBlockTag);
-  return block?.type === ItemType.Structure && block.value.some((item) => item.tag === keyWrappingDataTag);
+  return child(child(structure, keyBlockTag), keyWrappingDataTag) !== undefined;
 }
 
 /** KMIP 1.4 §3.50, 2.1 §4.20: the value of an object whose Extractable is False leaves the server in no form. */

@@ -3,7 +3,6 @@ import type { Attribute } from '../../kmip/attributes.js';
 import { Fields } from '../../kmip/fields.js';
 import { enumValues } from '../../kmip/vocabulary.js';
 import { handler, type RequestContext } from '../context.js';
-import { materialBytes } from '../crypto/key-ref.js';
 import { joinPolynomial, joinXor, type SharePart } from '../crypto/secret-sharing.js';
 import { errors } from '../errors.js';
 import {
@@ -15,7 +14,7 @@ import {
   uidResponse,
   type ManagedObject,
 } from '../managed-object.js';
-import { computedValueStructure, KeyFormat, objectForGet } from '../object-payloads.js';
+import { computedValueStructure, objectForGet } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { secretKeys } from './create.js';
 import { SplitMethod } from './create-split-key.js';
@@ -36,6 +35,8 @@ interface SplitOf {
   readonly id: number;
   readonly threshold: number;
   readonly method: number;
+  /** The part's Key Material. */
+  readonly bytes: Uint8Array;
 }
 
 /**
@@ -85,13 +86,7 @@ export const joinSplitKey = handler({
         `${String(splits.length)} part(s) given; this split needs ${String(needed)} to join`,
       );
     }
-    const shares: SharePart[] = [];
-    for (const [i, object] of objects.entries()) {
-      shares.push({
-        id: splits[i]?.id ?? 0,
-        bytes: Uint8Array.from(await materialBytes(object, KeyFormat.Raw, ctx)),
-      });
-    }
+    const shares: SharePart[] = splits.map((split) => ({ id: split.id, bytes: split.bytes }));
     if (shares.some((share) => share.bytes.length !== shares[0]?.bytes.length)) {
       throw errors.cryptographicFailure('the Split Keys given differ in length');
     }
@@ -127,11 +122,21 @@ async function splitOf(object: ManagedObject, ctx: RequestContext): Promise<Spli
       'Split Key Method: this server joins XOR and polynomial sharing GF(2^8) splits',
     );
   }
+  // The part's bytes from the same read (one unseal per part), as materialBytes would give them.
+  const present = single(object.attributes, 'KeyValuePresent');
+  if (present?.type === ItemType.Boolean && !present.value) {
+    throw errors.keyValueNotPresent(`object ${object.uid} was registered without its Key Value`);
+  }
+  const bytes = structure.struct('KeyBlock')?.struct('KeyValue')?.bytes('KeyMaterial');
+  if (bytes === undefined) {
+    throw errors.keyFormatTypeNotSupported(`object ${object.uid} holds no key bytes to join`);
+  }
   return {
     parts: structure.requiredInteger('SplitKeyParts'),
     id: structure.requiredInteger('KeyPartIdentifier'),
     threshold: structure.requiredInteger('SplitKeyThreshold'),
     method,
+    bytes,
   };
 }
 
