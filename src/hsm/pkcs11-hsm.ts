@@ -880,7 +880,8 @@ export class Pkcs11Hsm implements Hsm {
   async close(): Promise<void> {
     this.crypto.clear();
     await this.pool.close();
-    // Every thread call runs inside pool.use(), so none is in flight once the pool has drained.
+    // Token-thread calls may still be in flight (stream aborts nobody awaits): a thread answers in order, so its
+    // close() waits for them.
     for (const thread of this.threads) await thread.close();
     for (const thread of this.keyPairThreads) await thread.close();
     this.keyPairThreads.clear();

@@ -421,7 +421,10 @@ export class TokenThread {
       const waiting = this.pending.get(reply.id);
       if (waiting === undefined) return;
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
+      // While close() waits for the thread's 'closed' answer the worker stays referenced: a reply to a call
+      // made before close() (a stream abort fired and forgotten) would otherwise unref it mid-wait, and a process
+      // with nothing else to do would exit with close() never settled.
+      if (this.pending.size === 0 && !this.closed) worker.unref();
       if (reply.ok)
         waiting.resolve(Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.length));
       else waiting.reject(toHsmError(waiting.operation, new Error(reply.message), waiting.codes));

@@ -126,6 +126,21 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
     t.is(result.plaintext, plaintext.toString('hex'));
   });
 
+  test.serial(
+    'pkcs11: close() settles with thread calls still in flight, in a process with nothing else to do',
+    async (t) => {
+      await open();
+      const child = await run(process.execPath, [
+        '--import=tsx',
+        join(root, 'test/hsm/helpers/close-child.ts'),
+        dataDir,
+        tokenLabel,
+      ]);
+      t.is(child.code, 0, `exit status 13 is a close() that never settled\n${child.stderr}`);
+      t.regex(child.stdout, /^closed \d+$/m);
+    },
+  );
+
   test.serial('pkcs11: no file under the data directory holds a sealed plaintext', async (t) => {
     const hsm = await open();
     const kek = await hsm.createKek();
