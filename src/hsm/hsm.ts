@@ -31,7 +31,15 @@ export interface GeneratedSecretKey extends SealedSecret {
 }
 
 export type SecretKeyAlgorithm =
-  'AES' | 'DES' | 'DES3' | 'HMAC-SHA1' | 'HMAC-SHA224' | 'HMAC-SHA256' | 'HMAC-SHA384' | 'HMAC-SHA512';
+  | 'AES'
+  | 'DES'
+  | 'DES3'
+  | 'HMAC-SHA1'
+  | 'HMAC-SHA224'
+  | 'HMAC-SHA256'
+  | 'HMAC-SHA384'
+  | 'HMAC-SHA512'
+  | 'SKIPJACK';
 
 /** The curves keys are generated on: the NIST prime curves, and SEC 2 secp256k1 (TC-DERIVEKEY-6 uses it for ECDH). */
 export type CurveName = 'P-256' | 'P-384' | 'P-521' | 'secp256k1';

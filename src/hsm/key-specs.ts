@@ -45,6 +45,11 @@ export function secretKeyShape(algorithm: SecretKeyAlgorithm, bits: number): Sec
       // Any whole number of bytes; 8192 bits is past every HMAC block size, so longer keys would only be hashed.
       if (bits >= 8 && bits <= 8192 && bits % 8 === 0) return { kind: 'GENERIC', bytes: bits / 8 };
       throw refuse('a multiple of 8 from 8 to 8192');
+    case 'SKIPJACK':
+      // FIPS 185: an 80-bit key. The token has no SKIPJACK mechanism, so the key is made as a generic secret of
+      // that size, generated and sealed inside the token like any other; nothing here ciphers with it.
+      if (bits === 80) return { kind: 'GENERIC', bytes: 10 };
+      throw refuse('80');
   }
 }
 

@@ -174,7 +174,7 @@ export function hsmContract(test: TestFn, target: ContractTarget): void {
   });
 
   test.serial(
-    'contract: HMAC keys have the length asked for, including lengths off the 8-byte grid',
+    'contract: HMAC and SKIPJACK keys have the length asked for, including lengths off the 8-byte grid',
     async (t) => {
       const kek = await hsm().createKek();
       for (const [algorithm, bits] of [
@@ -182,6 +182,7 @@ export function hsmContract(test: TestFn, target: ContractTarget): void {
         ['HMAC-SHA1', 160],
         ['HMAC-SHA512', 512],
         ['HMAC-SHA384', 8],
+        ['SKIPJACK', 80],
       ] as const) {
         const key = await hsm().unseal(kek, await hsm().generateSecretKey(kek, algorithm, bits));
         t.is(key.length, bits / 8, `${algorithm}-${String(bits)}`);
@@ -195,6 +196,7 @@ export function hsmContract(test: TestFn, target: ContractTarget): void {
       const kek = await hsm().createKek();
       await rejectsWith(t, hsm().generateSecretKey(kek, 'AES', 100), 'unsupported', 'AES-100');
       await rejectsWith(t, hsm().generateSecretKey(kek, 'HMAC-SHA256', 12), 'unsupported', 'HMAC 12 bits');
+      await rejectsWith(t, hsm().generateSecretKey(kek, 'SKIPJACK', 64), 'unsupported', 'SKIPJACK-64');
       await rejectsWith(
         t,
         hsm().generateKeyPair(kek, { algorithm: 'RSA', bits: 512 }),

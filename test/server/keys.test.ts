@@ -250,3 +250,42 @@ test.serial(
     t.regex(await createSecret('1.4', 80), /<ResultReason type="Enumeration" value="InvalidField"\/>/);
   },
 );
+
+test.serial(
+  'Create makes an 80-bit SKIPJACK key (FIPS 185), refuses other lengths, and ciphers with it are refused',
+  async (t) => {
+    const attribute = (name: string, type: string, value: string): string =>
+      `<Attribute><AttributeName type="TextString" value="${name}"/><AttributeValue type="${type}" value="${value}"/></Attribute>`;
+    const createSkipjack = (bits: number): Promise<string> =>
+      connection().requestXml(
+        requestXml(
+          '1.0',
+          item(
+            'Create',
+            `<ObjectType type="Enumeration" value="SymmetricKey"/><TemplateAttribute>${attribute('Cryptographic Algorithm', 'Enumeration', 'SKIPJACK')}${attribute('Cryptographic Length', 'Integer', String(bits))}${attribute('Cryptographic Usage Mask', 'Integer', 'Decrypt Encrypt')}</TemplateAttribute>`,
+          ),
+        ),
+      );
+    const created = await createSkipjack(80);
+    const uid = valueOf(created, 'UniqueIdentifier') ?? '';
+    t.truthy(uid, created);
+    const got = await connection().requestXml(requestXml('1.0', item('Get', uidXml(uid))));
+    t.is(valueOf(got, 'CryptographicAlgorithm'), 'SKIPJACK', got);
+    t.is(valueOf(got, 'CryptographicLength'), '80', got);
+    t.is(valueOf(got, 'KeyMaterial')?.length, 20, 'ten bytes of key material');
+    const other = await createSkipjack(64);
+    t.regex(other, /<ResultReason type="Enumeration" value="InvalidField"\/>/, other);
+    t.regex(other, /SKIPJACK/);
+    await connection().requestXml(requestXml('1.2', item('Activate', uidXml(uid))));
+    const encrypted = await connection().requestXml(
+      requestXml(
+        '1.2',
+        item(
+          'Encrypt',
+          `${uidXml(uid)}<CryptographicParameters><BlockCipherMode type="Enumeration" value="ECB"/></CryptographicParameters><Data type="ByteString" value="0001020304050607"/>`,
+        ),
+      ),
+    );
+    t.regex(encrypted, /<ResultStatus type="Enumeration" value="OperationFailed"\/>/, encrypted);
+  },
+);

@@ -45,6 +45,7 @@ const Algorithm = enumValues(
   'HMAC_SHA256',
   'HMAC_SHA384',
   'HMAC_SHA512',
+  'SKIPJACK',
 );
 export const UsageMask = enumValues(
   'CryptographicUsageMask',
@@ -58,7 +59,10 @@ export const UsageMask = enumValues(
   'MACVerify',
 );
 
-/** Key lengths each algorithm allows, in bits (FIPS 197 for AES; DES 64 with parity; 3DES two- or three-key). */
+/**
+ * Key lengths each algorithm allows, in bits (FIPS 197 for AES; DES 64 with parity; 3DES two- or three-key;
+ * FIPS 185 for SKIPJACK).
+ */
 export const secretKeys = new Map<
   number,
   { hsm: SecretKeyAlgorithm; lengths: (bits: number) => boolean; mask: number }
@@ -82,6 +86,11 @@ export const secretKeys = new Map<
       lengths: (b) => b === 112 || b === 168 || b === 128 || b === 192,
       mask: UsageMask.Encrypt | UsageMask.Decrypt,
     },
+  ],
+  // Stored and served like any key; the token offers no SKIPJACK cipher, so Encrypt with it is refused.
+  [
+    Algorithm.SKIPJACK,
+    { hsm: 'SKIPJACK', lengths: (b) => b === 80, mask: UsageMask.Encrypt | UsageMask.Decrypt },
   ],
   ...(
     [
