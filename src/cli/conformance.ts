@@ -16,6 +16,7 @@ import { describeOutcome, formatReport, reportJson } from '../conformance/report
 import { runVectors } from '../conformance/runner.js';
 import { defaultSkipListPath, loadSkipList } from '../conformance/skip-list.js';
 import { findVectorFiles } from '../conformance/vectors.js';
+import { messageToXml } from '../kmip/text-messages.js';
 import {
   parseCommandLine,
   pickSubcommand,
@@ -32,7 +33,7 @@ const subcommands: readonly Subcommand[] = [
   {
     name: 'run',
     usage:
-      'run [--host H] [--port P] [--https-port P] --certs DIR | --embedded  [--skip-list FILE] [--window SECONDS] [--json] PATH...',
+      'run [--host H] [--port P] [--https-port P] --certs DIR | --embedded  [--skip-list FILE] [--window SECONDS] [--json] [--show-answers] PATH...',
     summary:
       'run OASIS KMIP XML vector files (or folders of them) against a server (DIR holds ca.pem, admin.pem, ' +
       'admin.key) or a temporary embedded one; the MSGENC profiles go over HTTPS (--https-port, or the embedded ' +
@@ -58,6 +59,7 @@ async function run(args: readonly string[]): Promise<number> {
     'skip-list': { type: 'string' },
     window: { type: 'string' },
     json: { type: 'boolean' },
+    'show-answers': { type: 'boolean' },
   });
   if (positionals.length === 0) throw new UsageError('give at least one vector file or folder');
   const embedded = values.embedded === true;
@@ -151,6 +153,12 @@ async function run(args: readonly string[]): Promise<number> {
       onOutcome: (outcome, index, total) => {
         const detail = outcome.verdict === 'passed' ? '' : ` (${describeOutcome(outcome)})`;
         process.stderr.write(`[${index + 1}/${total}] ${outcome.vector.key}: ${outcome.verdict}${detail}\n`);
+        // The whole answer that differed, as KMIP XML, to read beside the vector's ResponseMessage.
+        if (values['show-answers'] === true && outcome.answer !== undefined) {
+          process.stderr.write(
+            `server's answer to message ${String(outcome.message ?? '?')}:\n${messageToXml(outcome.answer)}\n`,
+          );
+        }
       },
     });
     process.stdout.write(

@@ -29,6 +29,8 @@ export interface VectorOutcome {
   readonly difference?: Difference;
   /** What the server said about the batch items it did not complete (Result Reason: Result Message). */
   readonly serverSaid?: string;
+  /** The server's whole answer to the request that differed, for showing beside the vector's expectation. */
+  readonly answer?: TtlvItem;
   /** Requests in the file. */
   readonly requests: number;
 }
@@ -154,6 +156,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
           difference,
           requests,
           message,
+          answer,
           ...(said === undefined ? {} : { serverSaid: said }),
         };
       }

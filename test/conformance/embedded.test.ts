@@ -10,6 +10,7 @@ import {
   type MessageEncoding,
 } from '../../src/conformance/client.js';
 import { formatReport } from '../../src/conformance/report.js';
+import { messageToXml } from '../../src/kmip/text-messages.js';
 import { runVectors } from '../../src/conformance/runner.js';
 import { loadSkipList, SkipList } from '../../src/conformance/skip-list.js';
 import { describeVector, findVectorFiles } from '../../src/conformance/vectors.js';
@@ -90,6 +91,11 @@ test.serial('a failing vector fails with the first difference', async (t) => {
   );
   t.is(outcome?.verdict, 'failed');
   t.truthy(outcome?.difference?.path);
+  // The server's whole answer to the request that differed (what --show-answers prints), not the expectation.
+  const answer = outcome?.answer === undefined ? '' : messageToXml(outcome.answer);
+  t.regex(answer, /^<ResponseMessage>/);
+  t.regex(answer, /<Operation type="Enumeration" value="Encrypt"\/>/);
+  t.notRegex(answer, /\$UNIQUE_IDENTIFIER/, 'no placeholder of the vector');
 });
 
 test.serial('a second multi-part operation in a file learns its own Correlation Value', async (t) => {
