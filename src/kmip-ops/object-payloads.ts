@@ -1,10 +1,11 @@
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { decodeTtlv } from '../ttlv/decode.js';
 import { encodeTtlv } from '../ttlv/encode.js';
 import { ItemType, ttlv, type StructureItem, type TtlvItem } from '../ttlv/types.js';
 import { Fields } from '../kmip/fields.js';
 import { registryFor, versionAtLeast } from '../kmip/registry.js';
-import { enumValue, enumValues, tag, tags } from '../kmip/vocabulary.js';
+import { enumValues, tags } from '../kmip/vocabulary.js';
+import { certificateAttributes } from './certificate-attributes.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
 import { ObjectType, single, type ManagedObject, type Material } from './managed-object.js';
@@ -158,7 +159,7 @@ export function impliedAttributes(structure: StructureItem): TtlvItem[] {
     if (type) out.push(type);
     const value = child(structure, T.CertificateValue);
     if (value?.type === ItemType.ByteString) out.push(ttlv.integer(T.CertificateLength, value.value.length));
-    if (value?.type === ItemType.ByteString) out.push(...certificateNameAttributes(value.value));
+    if (value?.type === ItemType.ByteString) out.push(...certificateAttributes(value.value));
   }
   return out;
 }
@@ -419,64 +420,4 @@ function convertMaterial(
     );
   }
   return undefined;
-}
-
-/** Distinguished-name keys as node:crypto prints them, and the KMIP 2.x attribute of each (2.1 §4.8, §4.9). */
-const nameFields: readonly (readonly [string, string])[] = [
-  ['CN', 'CN'],
-  ['O', 'O'],
-  ['OU', 'OU'],
-  ['emailAddress', 'Email'],
-  ['C', 'C'],
-  ['ST', 'ST'],
-  ['L', 'L'],
-  ['UID', 'UID'],
-  ['serialNumber', 'SerialNumber'],
-  ['title', 'Title'],
-  ['DC', 'DC'],
-  ['dnQualifier', 'DNQualifier'],
-];
-
-/**
- * The Certificate Subject and Issuer attributes (KMIP 2.1 §4.8 Certificate Attributes: "set by the server" from the
- * certificate, one per distinguished-name field present; the first value of a repeated field): 2.x attributes,
- * which 1.x responses leave out (src/kmip/attributes.ts).
- */
-function certificateNameAttributes(der: Uint8Array): TtlvItem[] {
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(der);
-  } catch {
-    return [];
-  }
-  const out: TtlvItem[] = [];
-  for (const [role, name] of [
-    ['Subject', certificate.subject],
-    ['Issuer', certificate.issuer],
-  ] as const) {
-    const fields = new Map<string, string>();
-    for (const line of name.split('\n')) {
-      const at = line.indexOf('=');
-      if (at > 0 && !fields.has(line.slice(0, at))) fields.set(line.slice(0, at), line.slice(at + 1));
-    }
-    for (const [key, suffix] of nameFields) {
-      const value = fields.get(key);
-      if (value !== undefined) out.push(ttlv.textString(tag(`Certificate${role}${suffix}`), value));
-    }
-  }
-  return out;
-}
-
-/** A certificate's Cryptographic Algorithm of its public key, where node:crypto can read it. */
-export function certificateKeyAlgorithm(der: Uint8Array): number | undefined {
-  try {
-    const type = new X509Certificate(der).publicKey.asymmetricKeyType;
-    return type === 'rsa'
-      ? enumValue('CryptographicAlgorithm', 'RSA')
-      : type === 'ec'
-        ? Algorithm.ECDSA
-        : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -39,6 +39,7 @@ const T = tags(
   'LeaseTime',
 );
 const RNGAlgorithm = enumValues('RNGAlgorithm', 'Unspecified', 'DRBG');
+const RawFormat = enumValue('KeyFormatType', 'Raw');
 
 /**
  * RNG Parameters (KMIP 1.4 §2.1.18) under `tag` for the server's generator: a CTR_DRBG as RNG Algorithm DRBG with
@@ -103,8 +104,12 @@ export async function registeredDigest(
       if (material.type !== ItemType.ByteString) bytes.fill(0);
     }
   }
-  const value = child(structure, T.CertificateValue) ?? child(structure, T.OpaqueDataValue);
-  return value?.type === ItemType.ByteString ? digestAttribute(value.value, undefined, ctx) : undefined;
+  // A certificate's Digest names Raw as its Key Format Type, the bytes of the Certificate Value as they are (the
+  // OASIS reference server's answer in TC-CERTATTR-1); an opaque object's names none.
+  const certificate = child(structure, T.CertificateValue);
+  if (certificate?.type === ItemType.ByteString) return digestAttribute(certificate.value, RawFormat, ctx);
+  const opaque = child(structure, T.OpaqueDataValue);
+  return opaque?.type === ItemType.ByteString ? digestAttribute(opaque.value, undefined, ctx) : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { attributeKey, attributeName, readAttributeContainer, type Attribute } from '../kmip/attributes.js';
 import type { Fields } from '../kmip/fields.js';
 import { tag } from '../kmip/vocabulary.js';
+import { certificateAttributeNames } from './certificate-attributes.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
 
@@ -31,6 +32,7 @@ const serverOnly = new Set(
     'AlwaysSensitive',
     'NeverExtractable',
     'ProtectionStorageMask',
+    ...certificateAttributeNames,
   ].flatMap((name) => {
     try {
       return [tag(name)];

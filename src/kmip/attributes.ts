@@ -33,17 +33,12 @@ export function attributeKey(attribute: Attribute): string {
 
 /**
  * Tags that exist as fields before they are attributes: Key Format Type is a Key Block field from 1.0 and an
- * attribute from 2.0 (2.1 §4.26), the certificate name fields likewise (2.1 §4.8), so a 1.x response must not list
- * them among the attributes.
+ * attribute from 2.0 (2.1 §4.26), so a 1.x response must not list it among the attributes. (The certificate name
+ * fields, Certificate Subject CN and the rest, arrive as tags in 1.4, where the OASIS reference server already
+ * lists them as attributes (TC-CERTATTR-1-14, TC-ECC-3-14); 2.0 describes them as such (2.1 §4.8).)
  */
 const attributeSince: ReadonlyMap<number, KmipVersion> = new Map<number, KmipVersion>([
   [tag('KeyFormatType'), '2.0'],
-  // 1.4 has these as fields of its Certificate Attributes structure; 2.0 made each an attribute.
-  ...['Subject', 'Issuer'].flatMap((role) =>
-    ['CN', 'O', 'OU', 'Email', 'C', 'ST', 'L', 'UID', 'SerialNumber', 'Title', 'DC', 'DNQualifier'].map(
-      (field): [number, KmipVersion] => [tag(`Certificate${role}${field}`), '2.0'],
-    ),
-  ),
 ]);
 
 /** The 1.x name of an attribute in a version (its spec spelling), undefined when the version lacks it. */

@@ -5,7 +5,7 @@
  */
 import { requestXml, valueOf, type TestKmipClient } from './kmip-client.js';
 
-export type Version = '1.2' | '1.3' | '1.4' | '2.0' | '2.1';
+export type Version = '1.0' | '1.1' | '1.2' | '1.3' | '1.4' | '2.0' | '2.1';
 /** The versions every cryptographic test runs in: the last of each major version. */
 export const versions: readonly Version[] = ['1.4', '2.1'];
 /** Whether a version is KMIP 2.x (attributes under their own tags, 2.x result reasons). */
