@@ -164,8 +164,20 @@ export function sessionIdentity(
       summary,
     );
   }
-  return { name: options.principalMap.get(raw) ?? raw, certificate: summary };
+  const name = options.principalMap.get(raw) ?? raw;
+  // The server's own owners (the Certify CA, public objects) are named "kmipd:..."; no client may be one of them.
+  if (name.startsWith(RESERVED_PRINCIPAL_PREFIX)) {
+    throw new IdentityRefusal(
+      'no-identity',
+      `${causeWords['no-identity']}: '${name}' is reserved for the server's own objects (subject ${summary.subject})`,
+      summary,
+    );
+  }
+  return { name, certificate: summary };
 }
+
+/** Principal names the server keeps for itself (src/kmip-ops/access.ts PUBLIC_OWNER, certify-authority.ts). */
+export const RESERVED_PRINCIPAL_PREFIX = 'kmipd:';
 
 /** The chosen field of a certificate: subject CN, UID or OU, or the first SAN email or DNS name. */
 export function certificateName(cert: X509Certificate, field: IdentityField): string | undefined {

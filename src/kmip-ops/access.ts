@@ -56,6 +56,12 @@ const describe: Record<Access, string> = {
 };
 
 /**
+ * The owner of public objects: what the server publishes for every client to read (the issuing CA certificate of
+ * Certify, certify-authority.ts), which no client can own: src/identity refuses any principal named "kmipd:...".
+ */
+export const PUBLIC_OWNER = 'kmipd:public';
+
+/**
  * The owners whose objects the principal may see for this kind of access; undefined means every owner. Locate
  * passes this to the store, so it never returns what the caller may not see.
  */
@@ -63,6 +69,9 @@ export function visibleOwners(p: Principal, access: Access): readonly string[] |
   if (has(p, 'admin')) return undefined;
   if (access === 'read-metadata' && has(p, 'auditor')) return undefined;
   const owners = new Set<string>();
+  // Public objects (the Certify CA certificate) may be read by anyone who may read; changed by administrators only.
+  if ((access === 'read-metadata' || access === 'read-material') && p.roles.size > 0)
+    owners.add(PUBLIC_OWNER);
   if (has(p, 'creator')) owners.add(p.name);
   if ((access === 'read-metadata' || access === 'read-material') && has(p, 'observer')) {
     owners.add(p.name);

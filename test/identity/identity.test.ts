@@ -245,6 +245,19 @@ test.serial('identity fields: SAN email and DNS, OU, and a principal map', async
   t.true(await logHas(/"id":"node7\.example\.test"/, 'audit.log'));
 });
 
+test.serial(
+  "a principal named like the server's own owners (kmipd:...) is refused, mapped or not",
+  async (t) => {
+    await restart({ principalMap: new Map([['mapped-in', 'kmipd:certify-ca']]) });
+    const direct = await clientFiles('reserved', { cn: 'kmipd:public' });
+    t.regex((await ask(direct, query)).xml, /'kmipd:public' is reserved for the server's own objects/);
+    const mapped = await clientFiles('reserved-mapped', { cn: 'mapped-in' });
+    t.regex((await ask(mapped, query)).xml, /'kmipd:certify-ca' is reserved/);
+    const near = await clientFiles('near-reserved', { cn: 'kmipd-public' });
+    t.regex((await ask(near, query)).xml, /Success/, 'only the kmipd: prefix is reserved');
+  },
+);
+
 test.serial('session-and-username: the Credential username must equal the certificate name', async (t) => {
   const s = await restart({ clientCertMode: 'session-and-username' });
   const match = await ask(s, withCredential('admin'));
