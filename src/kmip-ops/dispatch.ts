@@ -21,6 +21,7 @@ import { checkOperationAllowed } from './access.js';
 import { errors, KmipError, toKmipError } from './errors.js';
 import { UndoConflict, UndoJournal } from './undo.js';
 import { TicketBook } from './tickets.js';
+import { CertifyAuthority } from './certify-authority.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
 export interface AuditEvent {
@@ -71,6 +72,8 @@ export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
   /** Login tickets of this server (tickets.ts), checked here for requests that present one. */
   private readonly tickets = new TicketBook();
+  /** The issuing CA of Certify and Re-certify (certify-authority.ts), made on first use. */
+  private readonly certifyAuthority = new CertifyAuthority();
 
   constructor(private readonly options: DispatcherOptions) {
     for (const handler of options.handlers) this.handlers.set(handler.operation, handler);
@@ -180,6 +183,7 @@ export class Dispatcher {
         correlationId,
         idPlaceholder,
         tickets: this.tickets,
+        certifyAuthority: this.certifyAuthority,
         touched: [],
       };
       const result =

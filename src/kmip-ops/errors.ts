@@ -61,6 +61,8 @@ export const errors = {
   invalidCorrelationValue: make('InvalidCorrelationValue', 'ItemNotFound'),
   invalidMessage: make('InvalidMessage'),
   invalidField: make('InvalidField'),
+  /** KMIP 2.0 §11.27 Invalid CSR; 1.x has no such reason and answers Invalid Field. */
+  invalidCsr: make('InvalidCSR', 'InvalidField'),
   missingData: make('MissingData'),
   operationNotSupported: make('OperationNotSupported'),
   featureNotSupported: make('FeatureNotSupported'),

@@ -18,6 +18,7 @@ export const LinkType = enumValues(
   'ReplacedObjectLink',
   'DerivationBaseObjectLink',
   'DerivedKeyLink',
+  'CertificateLink',
 );
 
 /** A Link attribute of a type to an object. */

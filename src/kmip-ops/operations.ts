@@ -36,6 +36,7 @@ import { reKey } from './ops/re-key.js';
 import { reKeyKeyPair } from './ops/re-key-key-pair.js';
 import { deriveKey } from './ops/derive-key.js';
 import { createSplitKey } from './ops/create-split-key.js';
+import { certify } from './ops/certify.js';
 import { joinSplitKey } from './ops/join-split-key.js';
 import { login, logout } from './ops/login.js';
 import { revoke } from './ops/revoke.js';
@@ -74,6 +75,7 @@ export function allOperations(): AnyHandler[] {
     reKey,
     deriveKey,
     createSplitKey,
+    certify,
     joinSplitKey,
     login,
     logout,

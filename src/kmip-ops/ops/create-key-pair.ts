@@ -157,7 +157,7 @@ export async function generatePair(
   algorithmItem: TtlvItem | undefined,
   owner: string,
   ctx: RequestContext,
-): Promise<{ bits: number; privateKey: GeneratedHalf; publicKey: GeneratedHalf }> {
+): Promise<{ bits: number; spki: Uint8Array; privateKey: GeneratedHalf; publicKey: GeneratedHalf }> {
   const pair = await ctx.keys.hsm.generateKeyPair(await ctx.keys.kekFor(owner), spec);
   const publicKey = createPublicKey({ key: Buffer.from(pair.publicKeySpki), format: 'der', type: 'spki' });
   const bits = spec.algorithm === 'EC' ? curveBits[spec.curve] : spec.bits;
@@ -178,6 +178,7 @@ export async function generatePair(
   const signOnly = spec.algorithm !== 'RSA';
   return {
     bits,
+    spki: pair.publicKeySpki,
     privateKey: {
       material: { kind: 'sealed-key', sealed: pair.privateKey },
       attributes: [

@@ -1,0 +1,253 @@
+import { randomBytes, randomFillSync, webcrypto } from 'node:crypto';
+import { ItemType, ttlv, type StructureItem } from '../ttlv/types.js';
+import type { Attribute } from '../kmip/attributes.js';
+import { enumValues, tags } from '../kmip/vocabulary.js';
+import { x509 } from '../pki/x509.js';
+import { principal, PUBLIC_OWNER } from './access.js';
+import type { RequestContext } from './context.js';
+import { keyRefFor } from './crypto/key-ref.js';
+import { errors } from './errors.js';
+import { child, objectForGet } from './object-payloads.js';
+import {
+  fromStored,
+  newUid,
+  nowSeconds,
+  ObjectType,
+  serverAttributes,
+  toStored,
+  type ManagedObject,
+} from './managed-object.js';
+import { generatePair, withDefaults } from './ops/create-key-pair.js';
+import { newStructureObject } from './ops/register.js';
+import { generatedObjectAttributes } from './server-attributes.js';
+
+/**
+ * The appliance's issuing CA for Certify and Re-certify (KMIP 1.4 §4.7-4.8): an RSA-2048 key pair generated inside
+ * the token, whose private key is sealed like every other and never served (Sensitive, not Extractable), and a
+ * self-signed CA certificate whose signature the token made. Both are managed objects, made on the first Certify
+ * and found again after a restart by their Names: the key of a principal of its own, CERTIFY_CA_OWNER, which only
+ * an administrator sees; the certificate public (PUBLIC_OWNER), for every client to Get (each certificate issued
+ * links to it with a Certificate Link, 1.4 §3.35, "the parent certificate for a certificate in a certificate chain").
+ *
+ * It is not the lab CA that signs the TLS client certificates: a certificate from Certify never opens a connection
+ * to this server, so Certify cannot mint a client an identity.
+ */
+
+export const CERTIFY_CA_OWNER = 'kmipd:certify-ca';
+const CA_NAME = 'kmipd Certify CA';
+const CA_KEY_NAME = 'kmipd Certify CA private key';
+/** Ten years: the CA outlives the certificates it issues. */
+const CA_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
+
+const T = tags(
+  'Name',
+  'NameValue',
+  'NameType',
+  'Sensitive',
+  'Extractable',
+  'Certificate',
+  'CertificateType',
+  'CertificateValue',
+  'CryptographicAlgorithm',
+  'State',
+  'ActivationDate',
+);
+const NameType = enumValues('NameType', 'UninterpretedTextString');
+const CertificateType = enumValues('CertificateType', 'X_509');
+const Algorithm = enumValues('CryptographicAlgorithm', 'RSA');
+const State = enumValues('State', 'Active');
+const Usage = enumValues('CryptographicUsageMask', 'Sign', 'CertificateSign', 'CRLSign');
+
+/** What signs: the CA certificate (its Unique Identifier and its parsed form) and the token's signer. */
+export interface IssuingCa {
+  readonly certificateUid: string;
+  readonly certificate: x509.X509Certificate;
+  /** Signs a certificate's TBSCertificate DER with the CA key, inside the token (RSA PKCS#1 v1.5, SHA-256). */
+  readonly sign: (tbs: Uint8Array) => Promise<Uint8Array>;
+}
+
+/** One per server (the Dispatcher holds it): the CA is looked up or made once, whatever the concurrency. */
+export class CertifyAuthority {
+  private loading: Promise<IssuingCa> | undefined;
+
+  /** The issuing CA, made inside the token on first use. */
+  issuer(ctx: RequestContext): Promise<IssuingCa> {
+    this.loading ??= this.load(ctx).catch((error: unknown) => {
+      this.loading = undefined;
+      throw error;
+    });
+    return this.loading;
+  }
+
+  private async load(ctx: RequestContext): Promise<IssuingCa> {
+    const find = async (owner: string, name: string): Promise<ManagedObject | undefined> => {
+      const [uid] = await ctx.store.locate({ owners: [owner], name, limit: 1 });
+      const stored = uid === undefined ? undefined : await ctx.store.get(uid);
+      return stored === undefined ? undefined : fromStored(stored);
+    };
+    const caCtx = asCa(ctx);
+    const [certificateObject, keyObject] = [
+      await find(PUBLIC_OWNER, CA_NAME),
+      await find(CERTIFY_CA_OWNER, CA_KEY_NAME),
+    ];
+    if (certificateObject !== undefined && keyObject !== undefined) {
+      const der = await certificateDer(certificateObject, caCtx);
+      return {
+        certificateUid: certificateObject.uid,
+        certificate: new x509.X509Certificate(der),
+        sign: signer(keyObject, caCtx),
+      };
+    }
+    return this.create(caCtx);
+  }
+
+  private async create(caCtx: RequestContext): Promise<IssuingCa> {
+    const pair = await generatePair(
+      { algorithm: 'RSA', bits: 2048 },
+      ttlv.enumeration(T.CryptographicAlgorithm, Algorithm.RSA),
+      CERTIFY_CA_OWNER,
+      caCtx,
+    );
+    const keyUid = newUid();
+    const now = nowSeconds(caCtx);
+    const given: Attribute[] = [
+      name(CA_KEY_NAME),
+      { kind: 'standard', value: ttlv.enumeration(T.CryptographicAlgorithm, Algorithm.RSA) },
+      { kind: 'standard', value: ttlv.boolean(T.Sensitive, true) },
+      { kind: 'standard', value: ttlv.boolean(T.Extractable, false) },
+      { kind: 'standard', value: ttlv.dateTime(T.ActivationDate, now) },
+    ];
+    const keyObject: ManagedObject = {
+      uid: keyUid,
+      revision: 1,
+      owner: CERTIFY_CA_OWNER,
+      attributes: [
+        ...serverAttributes(caCtx, keyUid, ObjectType.PrivateKey, State.Active),
+        ...withDefaults(given, pair.bits, Usage.Sign | Usage.CertificateSign | Usage.CRLSign),
+        ...pair.privateKey.attributes,
+        ...generatedObjectAttributes(given, caCtx),
+      ],
+      material: pair.privateKey.material,
+    };
+    const sign = signer(keyObject, caCtx);
+    const publicKey = new x509.PublicKey(Uint8Array.from(pair.spki));
+    const notBefore = new Date(Date.now() - 60_000);
+    const subject = `CN=${CA_NAME}`;
+    const certificate = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: serialNumber(),
+        subject,
+        issuer: subject,
+        notBefore,
+        notAfter: new Date(notBefore.getTime() + CA_LIFETIME_MS),
+        publicKey,
+        signingKey: tokenSigningKey,
+        signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        extensions: [
+          // RFC 5280 §4.2.1.9: critical in a CA certificate; path length 0, it signs end-entity certificates only.
+          new x509.BasicConstraintsExtension(true, 0, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+          await x509.SubjectKeyIdentifierExtension.create(publicKey),
+        ],
+      },
+      tokenCrypto(sign),
+    );
+    // The certificate is public (access.ts PUBLIC_OWNER): every client may Get it to check what Certify issues.
+    const certificateObject = await newStructureObject(
+      ObjectType.Certificate,
+      [name(CA_NAME)],
+      certificateStructure(new Uint8Array(certificate.rawData)),
+      asOwner(caCtx, PUBLIC_OWNER),
+    );
+    // Key and certificate in one commit: a restart never finds one without the other.
+    await caCtx.store.commit({
+      put: [
+        { object: toStored(keyObject, 1), expectedRevision: 0 },
+        { object: toStored({ ...certificateObject, revision: 1 }, 1), expectedRevision: 0 },
+      ],
+    });
+    return { certificateUid: certificateObject.uid, certificate, sign };
+  }
+}
+
+/** The X.509 DER a Certificate object holds. */
+export async function certificateDer(object: ManagedObject, ctx: RequestContext): Promise<Uint8Array> {
+  const value = child(await objectForGet(object, ObjectType.Certificate, ctx, undefined), T.CertificateValue);
+  if (value?.type !== ItemType.ByteString)
+    throw errors.invalidField(`object ${object.uid} holds no certificate`);
+  return value.value;
+}
+
+/** A Certificate object structure (KMIP 1.4 §2.2.1) around X.509 DER. */
+export function certificateStructure(der: Uint8Array): StructureItem {
+  return ttlv.structure(T.Certificate, [
+    ttlv.enumeration(T.CertificateType, CertificateType.X_509),
+    ttlv.byteString(T.CertificateValue, der),
+  ]);
+}
+
+/** A random positive 16-byte serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets), as hex. */
+export function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  return bytes.toString('hex');
+}
+
+/**
+ * @peculiar/x509 signs through WebCrypto's subtle.sign(algorithm, key, data) of the crypto it is given. This one
+ * sends the data to the token instead; nothing else of it is used (the serial, names and extensions are made
+ * beforehand with the platform's crypto).
+ */
+export function tokenCrypto(sign: (tbs: Uint8Array) => Promise<Uint8Array>): webcrypto.Crypto {
+  const subtle = {
+    sign: async (
+      _algorithm: unknown,
+      _key: unknown,
+      data: ArrayBuffer | ArrayBufferView,
+    ): Promise<ArrayBuffer> => {
+      const bytes = ArrayBuffer.isView(data)
+        ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+        : new Uint8Array(data);
+      return Uint8Array.from(await sign(Uint8Array.from(bytes))).buffer;
+    },
+  };
+  const getRandomValues = (array: Uint8Array): Uint8Array => randomFillSync(array);
+  return { subtle, getRandomValues } as unknown as webcrypto.Crypto;
+}
+
+/** Stands for the CA key in @peculiar/x509's signature algorithm choice; the token holds the real one. */
+export const tokenSigningKey = {
+  algorithm: { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } },
+  type: 'private',
+  extractable: false,
+  usages: ['sign'],
+} as unknown as webcrypto.CryptoKey;
+
+function signer(keyObject: ManagedObject, caCtx: RequestContext): (tbs: Uint8Array) => Promise<Uint8Array> {
+  const key = keyRefFor(keyObject, 'asymmetric', caCtx);
+  return (tbs) => caCtx.keys.hsm.sign(key, { algorithm: 'RSA', padding: 'PKCS1', hash: 'SHA-256' }, tbs);
+}
+
+/** The request context as the CA's own principal, for its objects' KEK and owner; it touches no ID placeholder. */
+function asCa(ctx: RequestContext): RequestContext {
+  return asOwner(ctx, CERTIFY_CA_OWNER);
+}
+
+function asOwner(ctx: RequestContext, owner: string): RequestContext {
+  return {
+    ...ctx,
+    principal: principal(owner, ['creator']),
+    idPlaceholder: { current: undefined },
+    touched: [],
+  };
+}
+
+function name(value: string): Attribute {
+  return {
+    kind: 'standard',
+    value: ttlv.structure(T.Name, [
+      ttlv.textString(T.NameValue, value),
+      ttlv.enumeration(T.NameType, NameType.UninterpretedTextString),
+    ]),
+  };
+}

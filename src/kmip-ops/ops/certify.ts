@@ -1,0 +1,203 @@
+import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import type { Attribute } from '../../kmip/attributes.js';
+import type { Fields } from '../../kmip/fields.js';
+import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { x509 } from '../../pki/x509.js';
+import { certificateStructure, serialNumber, tokenCrypto, tokenSigningKey } from '../certify-authority.js';
+import { handler, type RequestContext } from '../context.js';
+import { errors } from '../errors.js';
+import { link, LinkType, linkTypeOf } from '../links.js';
+import {
+  loadObject,
+  nowSeconds,
+  ObjectType,
+  objectTypeOf,
+  toStored,
+  uidResponse,
+  withAttribute,
+  type ManagedObject,
+} from '../managed-object.js';
+import { child, KeyFormat, objectForGet } from '../object-payloads.js';
+import { attributeContainer, clientAttributes } from '../template.js';
+import { storeStructure } from './register.js';
+
+const T = tags('KeyBlock', 'KeyValue', 'KeyMaterial', 'LastChangeDate');
+const RequestType = enumValues('CertificateRequestType', 'CRMF', 'PKCS_10', 'PEM', 'PGP');
+
+/** A year: what a lab certificate from Certify is valid for. */
+const CERTIFICATE_LIFETIME_MS = 365 * 24 * 3600 * 1000;
+
+/** The extensions of a CSR's extension request that the issued certificate carries (RFC 5280 §4.2.1.3, .6, .12). */
+const copiedExtensions = new Set(['2.5.29.15', '2.5.29.17', '2.5.29.37']);
+
+export interface CertifyRequest {
+  readonly uid: string | undefined;
+  readonly requestType: number | undefined;
+  readonly request: Uint8Array | undefined;
+  readonly attributes: Attribute[];
+}
+
+/** The Certify and Re-certify request payload (1.4 §4.7-4.8, 2.1 §6.1.7, §6.1.40): the same fields. */
+export function readCertifyRequest(payload: Fields | undefined, ctx: RequestContext): CertifyRequest {
+  const requestType = payload?.enumeration('CertificateRequestType');
+  // KMIP 1.x names the field Certificate Request; 2.x Certificate Request Value.
+  const request = ctx.version.startsWith('2.')
+    ? payload?.bytes('CertificateRequestValue')
+    : payload?.bytes('CertificateRequest');
+  if (request !== undefined && requestType === undefined)
+    throw errors.invalidField('a Certificate Request needs its Certificate Request Type');
+  return {
+    uid: payload?.text('UniqueIdentifier'),
+    requestType,
+    request,
+    attributes: payload
+      ? clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx)
+      : [],
+  };
+}
+
+/** The PKCS#10 request of a Certify, its signature checked (RFC 2986 §4.2: the requester holds the private key). */
+export async function readCsr(request: CertifyRequest): Promise<x509.Pkcs10CertificateRequest> {
+  if (request.request === undefined) {
+    throw errors.featureNotSupported(
+      'Certify here needs a Certificate Request (PKCS#10, as DER or PEM): the subject comes from it',
+    );
+  }
+  if (request.requestType !== RequestType.PKCS_10 && request.requestType !== RequestType.PEM) {
+    throw errors.featureNotSupported(
+      'only PKCS#10 and PEM certificate requests are accepted (not CRMF or PGP)',
+    );
+  }
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr =
+      request.requestType === RequestType.PEM
+        ? new x509.Pkcs10CertificateRequest(Buffer.from(request.request).toString('utf8'))
+        : new x509.Pkcs10CertificateRequest(Uint8Array.from(request.request));
+  } catch (error) {
+    throw errors.invalidCsr(
+      'the Certificate Request does not parse as a PKCS#10 CertificationRequest',
+      error,
+    );
+  }
+  let valid: boolean;
+  try {
+    valid = await csr.verify();
+  } catch (error) {
+    throw errors.invalidCsr(
+      'the Certificate Request signature cannot be checked (unsupported key or algorithm)',
+      error,
+    );
+  }
+  if (!valid)
+    throw errors.invalidCsr(
+      'the Certificate Request signature does not verify: it was altered, or signed by another key',
+    );
+  return csr;
+}
+
+/**
+ * The public key object a Certify names (or the ID placeholder names), checked to hold the CSR's public key: the
+ * certificate certifies that key, so a CSR of another key is refused rather than linked to the wrong object.
+ */
+async function certifiedKey(
+  uid: string | undefined,
+  csr: x509.Pkcs10CertificateRequest,
+  ctx: RequestContext,
+): Promise<ManagedObject | undefined> {
+  const resolved = uid ?? ctx.idPlaceholder.current;
+  if (resolved === undefined) return undefined;
+  const object = await loadObject(resolved, ctx);
+  if (objectTypeOf(object) !== ObjectType.PublicKey) {
+    throw errors.invalidField(`object ${resolved} is not a Public Key: Certify certifies a public key`);
+  }
+  const structure = await objectForGet(object, ObjectType.PublicKey, ctx, KeyFormat.X_509);
+  const spki = child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
+  const same =
+    spki?.type === ItemType.ByteString && Buffer.from(spki.value).equals(Buffer.from(csr.publicKey.rawData));
+  if (!same) {
+    throw errors.invalidField(`the Certificate Request is for another key than public key ${resolved}`);
+  }
+  return object;
+}
+
+/** An end-entity certificate for the CSR's subject and key, signed inside the token by the appliance's issuing CA. */
+export async function issueCertificate(
+  csr: x509.Pkcs10CertificateRequest,
+  ctx: RequestContext,
+): Promise<{ der: Uint8Array; caUid: string }> {
+  const ca = await ctx.certifyAuthority.issuer(ctx);
+  const notBefore = new Date(Date.now() - 60_000);
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serialNumber(),
+      subject: csr.subjectName,
+      issuer: ca.certificate.subjectName,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + CERTIFICATE_LIFETIME_MS),
+      publicKey: csr.publicKey,
+      signingKey: tokenSigningKey,
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      extensions: [
+        // RFC 5280 §4.2.1.9: never a CA, whatever the request asks.
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(ca.certificate),
+        ...csr.extensions.filter((extension) => copiedExtensions.has(extension.type)),
+      ],
+    },
+    tokenCrypto(ca.sign),
+  );
+  return { der: new Uint8Array(certificate.rawData), caUid: ca.certificateUid };
+}
+
+/** The public key with a Certificate Link to the new certificate (1.4 §4.7), written in the certificate's commit. */
+export function linkedPublicKey(
+  key: ManagedObject,
+  certificateUid: string,
+  ctx: RequestContext,
+): { object: ReturnType<typeof toStored>; expectedRevision: number } {
+  // One Certificate Link: the key's current certificate (Re-certify moves it, 1.4 §4.8).
+  const others = key.attributes.filter((a) => linkTypeOf(a) !== LinkType.CertificateLink);
+  const attributes = withAttribute(
+    [...others, link(LinkType.CertificateLink, certificateUid)],
+    ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)),
+  );
+  const revision = key.revision + 1;
+  return { object: toStored({ ...key, attributes, revision }, revision), expectedRevision: key.revision };
+}
+
+/**
+ * Certify (KMIP 1.4 §4.7, 2.1 §6.1.7): a certificate for a PKCS#10 request, signed by the appliance's issuing CA
+ * inside the token (certify-authority.ts). With a public key object named (or the ID placeholder set), the request
+ * must be for that key, and the two are linked both ways. The ID placeholder becomes the certificate.
+ */
+export const certify = handler({
+  operation: 'Certify',
+  since: '1.0',
+  access: 'create',
+  decodeRequest(payload, ctx): CertifyRequest {
+    return readCertifyRequest(payload, ctx);
+  },
+  async execute(request: CertifyRequest, ctx) {
+    const csr = await readCsr(request);
+    const key = await certifiedKey(request.uid, csr, ctx);
+    const issued = await issueCertificate(csr, ctx);
+    const uid = await storeStructure(
+      ObjectType.Certificate,
+      [
+        ...request.attributes,
+        ...(key ? [link(LinkType.PublicKeyLink, key.uid)] : []),
+        link(LinkType.CertificateLink, issued.caUid),
+      ],
+      certificateStructure(issued.der),
+      ctx,
+      [],
+      (certificateUid) => (key ? [linkedPublicKey(key, certificateUid, ctx)] : []),
+    );
+    return uid;
+  },
+  encodeResponse(uid: string): TtlvItem[] {
+    return uidResponse(uid);
+  },
+});
