@@ -37,6 +37,7 @@ import { reKeyKeyPair } from './ops/re-key-key-pair.js';
 import { deriveKey } from './ops/derive-key.js';
 import { createSplitKey } from './ops/create-split-key.js';
 import { certify } from './ops/certify.js';
+import { reCertify } from './ops/re-certify.js';
 import { joinSplitKey } from './ops/join-split-key.js';
 import { login, logout } from './ops/login.js';
 import { revoke } from './ops/revoke.js';
@@ -76,6 +77,7 @@ export function allOperations(): AnyHandler[] {
     deriveKey,
     createSplitKey,
     certify,
+    reCertify,
     joinSplitKey,
     login,
     logout,

@@ -151,3 +151,77 @@ test.serial(
     t.is(crmf.outcome, 'OperationFailed/FeatureNotSupported');
   },
 );
+
+test.serial(
+  'Re-certify renews a certificate for its key pair: names, links and dates move to the new one',
+  async (t) => {
+    const kmip = client('2.1');
+    const keys = await keyPair();
+    const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+    const keyUid = await kmip.registerAsymmetric('PublicKey', 'X_509', spki, 'RSA', 2048, []);
+    const oldUid =
+      (
+        await kmip.must(
+          'Certify',
+          `${certifyPayload(kmip, new Uint8Array((await csrFor(keys, 'grace')).rawData), 'PKCS_10', keyUid)}<Attributes><Name><NameValue type="TextString" value="grace-cert"/>${enumXml('NameType', 'UninterpretedTextString')}</Name></Attributes>`,
+        )
+      ).value('UniqueIdentifier') ?? '';
+    await kmip.must('Activate', uidXml(oldUid));
+    const renewed = await kmip.must('ReCertify', `${uidXml(oldUid)}<Offset type="Interval" value="3600"/>`);
+    const newUid = renewed.value('UniqueIdentifier') ?? '';
+    t.not(newUid, oldUid);
+    const [before, after] = [await certificateOf(kmip, oldUid), await certificateOf(kmip, newUid)];
+    t.is(after.subject, before.subject, 'the same subject');
+    t.deepEqual(
+      after.publicKey.export({ type: 'spki', format: 'der' }),
+      before.publicKey.export({ type: 'spki', format: 'der' }),
+    );
+    t.not(after.serialNumber, before.serialNumber);
+    t.is(after.subjectAltName, 'DNS:grace.kmip.test', 'the extensions carried over');
+    const ca = await certificateOf(kmip, (await linked(kmip, newUid, 'CertificateLink')) ?? '');
+    t.true(after.verify(ca.publicKey));
+    t.is(await linked(kmip, newUid, 'ReplacedObjectLink'), oldUid);
+    t.is(await linked(kmip, oldUid, 'ReplacementObjectLink'), newUid);
+    t.is(
+      await linked(kmip, keyUid, 'CertificateLink'),
+      newUid,
+      "the public key's certificate is the new one",
+    );
+    t.is(await linked(kmip, newUid, 'PublicKeyLink'), keyUid);
+    const newAttributes = await kmip.must('GetAttributes', uidXml(newUid));
+    t.is(newAttributes.value('NameValue'), 'grace-cert', 'the Name moved over');
+    t.false((await kmip.must('GetAttributes', uidXml(oldUid))).has('Name'));
+    // Offset: Activation Date an hour after now (KMIP 1.4 Table 186), so not yet active.
+    const activation = Date.parse(newAttributes.value('ActivationDate') ?? '') / 1000;
+    t.true(Math.abs(activation - (Date.now() / 1000 + 3600)) < 60, newAttributes.xml);
+    t.is(newAttributes.value('State'), 'PreActive');
+
+    // A request for another key is refused; so is renewing, without a request, a certificate this CA did not issue.
+    const other = new Uint8Array((await csrFor(await keyPair(), 'mallory')).rawData);
+    const refused = await kmip.call('ReCertify', `${uidXml(newUid)}${certifyPayload(kmip, other)}`);
+    t.is(refused.outcome, 'OperationFailed/InvalidField', refused.xml);
+    const foreign = await issuedElsewhere();
+    const foreignUid =
+      (
+        await kmip.must(
+          'Register',
+          `${enumXml('ObjectType', 'Certificate')}<Attributes/><Certificate>${enumXml('CertificateType', 'X_509')}${bytesXml('CertificateValue', foreign)}</Certificate>`,
+        )
+      ).value('UniqueIdentifier') ?? '';
+    const notOurs = await kmip.call('ReCertify', uidXml(foreignUid));
+    t.is(notOurs.outcome, 'OperationFailed/InvalidField', notOurs.xml);
+    t.regex(notOurs.message ?? '', /not issued by this appliance/);
+  },
+);
+
+/** A self-signed certificate no Certify issued. */
+async function issuedElsewhere(): Promise<Uint8Array> {
+  const keys = await keyPair();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=elsewhere',
+    keys,
+    signingAlgorithm: rsa,
+  });
+  return new Uint8Array(certificate.rawData);
+}

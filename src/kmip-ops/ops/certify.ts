@@ -121,9 +121,22 @@ async function certifiedKey(
   return object;
 }
 
-/** An end-entity certificate for the CSR's subject and key, signed inside the token by the appliance's issuing CA. */
+/** What a certificate from the issuing CA states: the subject, its key, and the extensions it asked for. */
+export interface CertificateContent {
+  readonly subject: x509.Name;
+  readonly publicKey: x509.PublicKey;
+  /** Only subjectAltName, key usage and extended key usage are kept (copiedExtensions). */
+  readonly extensions: readonly x509.Extension[];
+}
+
+/** What a PKCS#10 request asks to be certified. */
+export function requestedContent(csr: x509.Pkcs10CertificateRequest): CertificateContent {
+  return { subject: csr.subjectName, publicKey: csr.publicKey, extensions: csr.extensions };
+}
+
+/** An end-entity certificate for a subject and key, signed inside the token by the appliance's issuing CA. */
 export async function issueCertificate(
-  csr: x509.Pkcs10CertificateRequest,
+  content: CertificateContent,
   ctx: RequestContext,
 ): Promise<{ der: Uint8Array; caUid: string }> {
   const ca = await ctx.certifyAuthority.issuer(ctx);
@@ -131,19 +144,19 @@ export async function issueCertificate(
   const certificate = await x509.X509CertificateGenerator.create(
     {
       serialNumber: serialNumber(),
-      subject: csr.subjectName,
+      subject: content.subject,
       issuer: ca.certificate.subjectName,
       notBefore,
       notAfter: new Date(notBefore.getTime() + CERTIFICATE_LIFETIME_MS),
-      publicKey: csr.publicKey,
+      publicKey: content.publicKey,
       signingKey: tokenSigningKey,
       signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
       extensions: [
         // RFC 5280 §4.2.1.9: never a CA, whatever the request asks.
         new x509.BasicConstraintsExtension(false, undefined, true),
-        await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
+        await x509.SubjectKeyIdentifierExtension.create(content.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(ca.certificate),
-        ...csr.extensions.filter((extension) => copiedExtensions.has(extension.type)),
+        ...content.extensions.filter((extension) => copiedExtensions.has(extension.type)),
       ],
     },
     tokenCrypto(ca.sign),
@@ -182,7 +195,7 @@ export const certify = handler({
   async execute(request: CertifyRequest, ctx) {
     const csr = await readCsr(request);
     const key = await certifiedKey(request.uid, csr, ctx);
-    const issued = await issueCertificate(csr, ctx);
+    const issued = await issueCertificate(requestedContent(csr), ctx);
     const uid = await storeStructure(
       ObjectType.Certificate,
       [
