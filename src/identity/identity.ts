@@ -2,6 +2,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import type { Credential } from '../kmip/message.js';
 import { enumValue } from '../kmip/vocabulary.js';
 import { principal, type Principal, type Role } from '../kmip-ops/access.js';
+import { isReservedPrincipal } from './reserved.js';
 
 /**
  * Who a client is (DESIGN.md "Identity, access, audit"; ESKM-style modes). The session identity comes from a
@@ -166,7 +167,7 @@ export function sessionIdentity(
   }
   const name = options.principalMap.get(raw) ?? raw;
   // The server's own owners (the Certify CA, public objects) are named "kmipd:..."; no client may be one of them.
-  if (name.startsWith(RESERVED_PRINCIPAL_PREFIX)) {
+  if (isReservedPrincipal(name)) {
     throw new IdentityRefusal(
       'no-identity',
       `${causeWords['no-identity']}: '${name}' is reserved for the server's own objects (subject ${summary.subject})`,
@@ -175,9 +176,6 @@ export function sessionIdentity(
   }
   return { name, certificate: summary };
 }
-
-/** Principal names the server keeps for itself (src/kmip-ops/access.ts PUBLIC_OWNER, certify-authority.ts). */
-export const RESERVED_PRINCIPAL_PREFIX = 'kmipd:';
 
 /** The chosen field of a certificate: subject CN, UID or OU, or the first SAN email or DNS name. */
 export function certificateName(cert: X509Certificate, field: IdentityField): string | undefined {
@@ -253,6 +251,9 @@ export async function requestPrincipal(
       if (memo) memo.verified = digest;
     }
     name = username;
+  }
+  if (isReservedPrincipal(name)) {
+    throw new IdentityRefusal('unknown-user', `'${name}' is reserved for the server's own objects`);
   }
   const listed = options.users?.rolesOf(name) ?? [];
   return principal(

@@ -36,6 +36,7 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Role as AccessRole } from '../kmip-ops/access.js';
+import { RESERVED_PRINCIPAL_PREFIX } from './reserved.js';
 
 export const roles = ['admin', 'creator', 'observer', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -360,6 +361,8 @@ function nameProblem(name: string): string | undefined {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character';
   if (name.length > 1024) return 'is longer than 1024 characters';
+  if (name.startsWith(RESERVED_PRINCIPAL_PREFIX))
+    return `starts with ${RESERVED_PRINCIPAL_PREFIX}, reserved for the server`;
   return undefined;
 }
 

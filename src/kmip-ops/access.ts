@@ -1,3 +1,4 @@
+import { isReservedPrincipal, RESERVED_PRINCIPAL_PREFIX } from '../identity/reserved.js';
 import { errors } from './errors.js';
 
 /**
@@ -58,8 +59,17 @@ const describe: Record<Access, string> = {
 /**
  * The owner of public objects: what the server publishes for every client to read (the issuing CA certificate of
  * Certify, certify-authority.ts), which no client can own: src/identity refuses any principal named "kmipd:...".
+ * Such objects are read as anyone's; none can be changed by a client that is not an administrator.
  */
-export const PUBLIC_OWNER = 'kmipd:public';
+export const PUBLIC_OWNER = `${RESERVED_PRINCIPAL_PREFIX}public`;
+
+/**
+ * Objects the server keeps for itself (the Certify CA key, owner kmipd:certify-ca): no client sees or touches them,
+ * an administrator or auditor included; only the server's own code reads them, from the store directly.
+ */
+export function isServerOwned(owner: string): boolean {
+  return isReservedPrincipal(owner) && owner !== PUBLIC_OWNER;
+}
 
 /**
  * The owners whose objects the principal may see for this kind of access; undefined means every owner. Locate
@@ -85,6 +95,7 @@ export function visibleOwners(p: Principal, access: Access): readonly string[] |
  * know the object exists) or 'denied' (it may see the object, not do this to it: an auditor's Get).
  */
 export function objectAccess(p: Principal, owner: string, access: Access): 'ok' | 'hidden' | 'denied' {
+  if (isServerOwned(owner)) return 'hidden';
   const canSee = (a: Access): boolean => {
     const owners = visibleOwners(p, a);
     return owners === undefined || owners.includes(owner);

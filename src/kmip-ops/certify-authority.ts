@@ -1,9 +1,11 @@
-import { randomBytes, randomFillSync, webcrypto } from 'node:crypto';
+import { createPublicKey, randomBytes, randomFillSync, verify, webcrypto } from 'node:crypto';
 import { ItemType, ttlv, type StructureItem } from '../ttlv/types.js';
 import type { Attribute } from '../kmip/attributes.js';
 import { enumValues, tags } from '../kmip/vocabulary.js';
 import { x509 } from '../pki/x509.js';
+import type { ObjectStore } from '../store/store.js';
 import { principal, PUBLIC_OWNER } from './access.js';
+import { link, LinkType, linkedUid } from './links.js';
 import type { RequestContext } from './context.js';
 import { keyRefFor } from './crypto/key-ref.js';
 import { errors } from './errors.js';
@@ -14,6 +16,7 @@ import {
   nowSeconds,
   ObjectType,
   serverAttributes,
+  stateOf,
   toStored,
   type ManagedObject,
 } from './managed-object.js';
@@ -50,13 +53,14 @@ const T = tags(
   'CertificateValue',
   'CryptographicAlgorithm',
   'State',
+  'Fresh',
   'ActivationDate',
 );
 const NameType = enumValues('NameType', 'UninterpretedTextString');
 const CertificateType = enumValues('CertificateType', 'X_509');
 const Algorithm = enumValues('CryptographicAlgorithm', 'RSA');
 const State = enumValues('State', 'Active');
-const Usage = enumValues('CryptographicUsageMask', 'Sign', 'CertificateSign', 'CRLSign');
+const Usage = enumValues('CryptographicUsageMask', 'CertificateSign', 'CRLSign');
 
 /** What signs: the CA certificate (its Unique Identifier and its parsed form) and the token's signer. */
 export interface IssuingCa {
@@ -70,6 +74,9 @@ export interface IssuingCa {
 export class CertifyAuthority {
   private loading: Promise<IssuingCa> | undefined;
 
+  /** `store`: the server's store, not a request's (an Undo batch must not take the CA back). */
+  constructor(private readonly store: ObjectStore) {}
+
   /** The issuing CA, made inside the token on first use. */
   issuer(ctx: RequestContext): Promise<IssuingCa> {
     this.loading ??= this.load(ctx).catch((error: unknown) => {
@@ -79,24 +86,33 @@ export class CertifyAuthority {
     return this.loading;
   }
 
+  /**
+   * The newest CA certificate still in use, with the key its Private Key Link names, checked to be a pair by a
+   * signature the token makes and node:crypto verifies. None such (first Certify, or an administrator destroyed or
+   * revoked the certificate): a new CA.
+   */
   private async load(ctx: RequestContext): Promise<IssuingCa> {
-    const find = async (owner: string, name: string): Promise<ManagedObject | undefined> => {
-      const [uid] = await ctx.store.locate({ owners: [owner], name, limit: 1 });
-      const stored = uid === undefined ? undefined : await ctx.store.get(uid);
-      return stored === undefined ? undefined : fromStored(stored);
-    };
-    const caCtx = asCa(ctx);
-    const [certificateObject, keyObject] = [
-      await find(PUBLIC_OWNER, CA_NAME),
-      await find(CERTIFY_CA_OWNER, CA_KEY_NAME),
-    ];
-    if (certificateObject !== undefined && keyObject !== undefined) {
-      const der = await certificateDer(certificateObject, caCtx);
-      return {
-        certificateUid: certificateObject.uid,
-        certificate: new x509.X509Certificate(der),
-        sign: signer(keyObject, caCtx),
-      };
+    const caCtx = asOwner({ ...ctx, store: this.store, undo: false }, CERTIFY_CA_OWNER);
+    const candidates = await this.store.locate({
+      owners: [PUBLIC_OWNER],
+      name: CA_NAME,
+      objectType: 'Certificate',
+      state: 'Active',
+      newestFirst: true,
+    });
+    for (const uid of candidates) {
+      const stored = await this.store.get(uid);
+      if (stored === undefined) continue;
+      const certificateObject = fromStored(stored);
+      const keyUid = linkedUid(certificateObject, LinkType.PrivateKeyLink);
+      const key = keyUid === undefined ? undefined : await this.store.get(keyUid);
+      if (key?.owner !== CERTIFY_CA_OWNER) continue;
+      const keyObject = fromStored(key);
+      if (stateOf(keyObject) !== State.Active) continue;
+      const certificate = new x509.X509Certificate(await certificateDer(certificateObject, caCtx));
+      const sign = signer(keyObject, caCtx);
+      if (!(await pairs(certificate, sign))) continue;
+      return { certificateUid: certificateObject.uid, certificate, sign };
     }
     return this.create(caCtx);
   }
@@ -123,7 +139,7 @@ export class CertifyAuthority {
       owner: CERTIFY_CA_OWNER,
       attributes: [
         ...serverAttributes(caCtx, keyUid, ObjectType.PrivateKey, State.Active),
-        ...withDefaults(given, pair.bits, Usage.Sign | Usage.CertificateSign | Usage.CRLSign),
+        ...withDefaults(given, pair.bits, Usage.CertificateSign | Usage.CRLSign),
         ...pair.privateKey.attributes,
         ...generatedObjectAttributes(given, caCtx),
       ],
@@ -155,12 +171,19 @@ export class CertifyAuthority {
     // The certificate is public (access.ts PUBLIC_OWNER): every client may Get it to check what Certify issues.
     const certificateObject = await newStructureObject(
       ObjectType.Certificate,
-      [name(CA_NAME)],
+      [
+        name(CA_NAME),
+        // The key is the server's own, hidden from every client; the link is how a restart finds it.
+        link(LinkType.PrivateKeyLink, keyUid),
+        { kind: 'standard', value: ttlv.dateTime(T.ActivationDate, now) },
+        // Never "served" in KMIP's sense: any client's Get reads it, and must not change it (Fresh, 1.4 §3.34).
+        { kind: 'standard', value: ttlv.boolean(T.Fresh, false) },
+      ],
       certificateStructure(new Uint8Array(certificate.rawData)),
       asOwner(caCtx, PUBLIC_OWNER),
     );
     // Key and certificate in one commit: a restart never finds one without the other.
-    await caCtx.store.commit({
+    await this.store.commit({
       put: [
         { object: toStored(keyObject, 1), expectedRevision: 0 },
         { object: toStored({ ...certificateObject, revision: 1 }, 1), expectedRevision: 0 },
@@ -223,16 +246,27 @@ export const tokenSigningKey = {
   usages: ['sign'],
 } as unknown as webcrypto.CryptoKey;
 
+/** Whether the key signs what the certificate's public key verifies: the two are one CA. */
+async function pairs(
+  certificate: x509.X509Certificate,
+  sign: (tbs: Uint8Array) => Promise<Uint8Array>,
+): Promise<boolean> {
+  const probe = randomBytes(32);
+  const signature = await sign(probe);
+  const publicKey = createPublicKey({
+    key: Buffer.from(certificate.publicKey.rawData),
+    format: 'der',
+    type: 'spki',
+  });
+  return verify('sha256', probe, publicKey, signature);
+}
+
 function signer(keyObject: ManagedObject, caCtx: RequestContext): (tbs: Uint8Array) => Promise<Uint8Array> {
   const key = keyRefFor(keyObject, 'asymmetric', caCtx);
   return (tbs) => caCtx.keys.hsm.sign(key, { algorithm: 'RSA', padding: 'PKCS1', hash: 'SHA-256' }, tbs);
 }
 
-/** The request context as the CA's own principal, for its objects' KEK and owner; it touches no ID placeholder. */
-function asCa(ctx: RequestContext): RequestContext {
-  return asOwner(ctx, CERTIFY_CA_OWNER);
-}
-
+/** The request context as one of the server's own principals, for its objects' KEK and owner; no ID placeholder. */
 function asOwner(ctx: RequestContext, owner: string): RequestContext {
   return {
     ...ctx,

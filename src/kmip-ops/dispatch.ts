@@ -73,9 +73,11 @@ export class Dispatcher {
   /** Login tickets of this server (tickets.ts), checked here for requests that present one. */
   private readonly tickets = new TicketBook();
   /** The issuing CA of Certify and Re-certify (certify-authority.ts), made on first use. */
-  private readonly certifyAuthority = new CertifyAuthority();
+  private readonly certifyAuthority: CertifyAuthority;
 
   constructor(private readonly options: DispatcherOptions) {
+    // The server's store itself, never a batch's Undo journal: the CA outlives any batch.
+    this.certifyAuthority = new CertifyAuthority(options.services.store);
     for (const handler of options.handlers) this.handlers.set(handler.operation, handler);
   }
 

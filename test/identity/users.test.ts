@@ -226,6 +226,18 @@ test('addUser refuses unknown roles, empty passwords and bad names, and leaves a
   await t.throwsAsync(addUser(path, { name: 'a\nb', roles: ['admin'] }, fast), {
     message: /control character/,
   });
+  await t.throwsAsync(addUser(path, { name: 'kmipd:certify-ca', roles: ['admin'] }, fast), {
+    message: /starts with kmipd:, reserved for the server/,
+  });
+  await invalid(
+    t,
+    {
+      version: 1,
+      users: { bob: { roles: ['observer'] } },
+      grants: [{ owner: 'kmipd:certify-ca', to: 'bob' }],
+    },
+    /reserved for the server/,
+  );
   t.false(await userExists(path, 'alice'));
   const broken = write('{"version": 1, "users": {"x": {"roles": ["root"]}}}');
   const before = readFileSync(broken);

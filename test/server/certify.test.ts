@@ -22,12 +22,19 @@ async function keyPair(): Promise<webcrypto.CryptoKeyPair> {
   return webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify']);
 }
 
-async function csrFor(keys: webcrypto.CryptoKeyPair, cn: string): Promise<x509.Pkcs10CertificateRequest> {
+async function csrFor(
+  keys: webcrypto.CryptoKeyPair,
+  cn: string,
+  extensions: x509.Extension[] = [
+    new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: `${cn}.kmip.test` }]),
+    new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.2']),
+  ],
+): Promise<x509.Pkcs10CertificateRequest> {
   return x509.Pkcs10CertificateRequestGenerator.create({
     name: `CN=${cn}, O=Kmip Lab`,
     keys,
     signingAlgorithm: rsa,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: `${cn}.kmip.test` }])],
+    extensions,
   });
 }
 
@@ -66,6 +73,7 @@ test.serial(
     );
     t.is(certificate.subjectAltName, 'DNS:alice.kmip.test', 'the requested subjectAltName');
     t.false(certificate.ca, 'an end-entity certificate');
+    t.deepEqual(certificate.keyUsage, ['1.3.6.1.5.5.7.3.2'], 'the requested clientAuth');
     const caUid = (await linked(kmip, uid, 'CertificateLink')) ?? '';
     t.truthy(caUid, 'a Certificate Link to the issuing CA certificate');
     const ca = await certificateOf(kmip, caUid);
@@ -225,3 +233,50 @@ async function issuedElsewhere(): Promise<Uint8Array> {
   });
   return new Uint8Array(certificate.rawData);
 }
+
+test.serial(
+  'a request may ask only for what an end-entity certificate may be, and never sets Links',
+  async (t) => {
+    const kmip = client('2.1');
+    const keys = await keyPair();
+    const refusedFor = async (extensions: x509.Extension[]): Promise<string> =>
+      (
+        await kmip.call(
+          'Certify',
+          certifyPayload(kmip, new Uint8Array((await csrFor(keys, 'eve', extensions)).rawData)),
+        )
+      ).outcome;
+    t.is(
+      await refusedFor([
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature),
+      ]),
+      'OperationFailed/InvalidCSR',
+      'certificate signing',
+    );
+    t.is(
+      await refusedFor([new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.9'])]),
+      'OperationFailed/InvalidCSR',
+      'OCSP signing',
+    );
+    t.is(
+      await refusedFor([
+        new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'a.kmip.test' }]),
+        new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'b.kmip.test' }]),
+      ]),
+      'OperationFailed/InvalidCSR',
+      'two subjectAltNames',
+    );
+    t.is(
+      await refusedFor([
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment),
+      ]),
+      'Success/-',
+      'an end-entity key usage is granted',
+    );
+    const withLink = await kmip.call(
+      'Certify',
+      `${certifyPayload(kmip, new Uint8Array((await csrFor(keys, 'eve')).rawData))}<Attributes><Link>${enumXml('LinkType', 'CertificateLink')}<LinkedObjectIdentifier type="TextString" value="elsewhere"/></Link></Attributes>`,
+    );
+    t.is(withLink.outcome, 'OperationFailed/InvalidField', withLink.xml);
+  },
+);

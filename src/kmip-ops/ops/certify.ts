@@ -5,7 +5,7 @@ import { enumValues, tags } from '../../kmip/vocabulary.js';
 import { x509 } from '../../pki/x509.js';
 import { certificateStructure, serialNumber, tokenCrypto, tokenSigningKey } from '../certify-authority.js';
 import { handler, type RequestContext } from '../context.js';
-import { errors } from '../errors.js';
+import { errors, KmipError } from '../errors.js';
 import { link, LinkType, linkTypeOf } from '../links.js';
 import {
   loadObject,
@@ -46,6 +46,15 @@ export function readCertifyRequest(payload: Fields | undefined, ctx: RequestCont
     : payload?.bytes('CertificateRequest');
   if (request !== undefined && requestType === undefined)
     throw errors.invalidField('a Certificate Request needs its Certificate Request Type');
+  const attributes = payload
+    ? clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx)
+    : [];
+  // The certificate's Links are the server's to set: its public key, its issuer, the certificate it replaces.
+  if (attributes.some((a) => linkTypeOf(a) !== undefined)) {
+    throw errors.invalidField(
+      'a Certify or Re-certify request may not give Link attributes; the server sets them',
+    );
+  }
   return {
     uid: payload?.text('UniqueIdentifier'),
     requestType,
@@ -57,7 +66,7 @@ export function readCertifyRequest(payload: Fields | undefined, ctx: RequestCont
 }
 
 /** The PKCS#10 request of a Certify, its signature checked (RFC 2986 §4.2: the requester holds the private key). */
-export async function readCsr(request: CertifyRequest): Promise<x509.Pkcs10CertificateRequest> {
+export async function readCsr(request: CertifyRequest): Promise<CertificateContent> {
   if (request.request === undefined) {
     throw errors.featureNotSupported(
       'Certify here needs a Certificate Request (PKCS#10, as DER or PEM): the subject comes from it',
@@ -80,6 +89,15 @@ export async function readCsr(request: CertifyRequest): Promise<x509.Pkcs10Certi
       error,
     );
   }
+  let content: CertificateContent;
+  try {
+    // The library parses these on first use: read them here, so that a malformed one is the request's fault.
+    content = requestedContent(csr);
+    checkExtensions(content.extensions);
+  } catch (error) {
+    if (error instanceof KmipError) throw error;
+    throw errors.invalidCsr('the Certificate Request has a malformed subject, key or extension', error);
+  }
   let valid: boolean;
   try {
     valid = await csr.verify();
@@ -93,7 +111,45 @@ export async function readCsr(request: CertifyRequest): Promise<x509.Pkcs10Certi
     throw errors.invalidCsr(
       'the Certificate Request signature does not verify: it was altered, or signed by another key',
     );
-  return csr;
+  return content;
+}
+
+/** Key usages an end-entity certificate of this CA may have (RFC 5280 §4.2.1.3): never certificate or CRL signing. */
+const grantedKeyUsages =
+  x509.KeyUsageFlags.digitalSignature |
+  x509.KeyUsageFlags.nonRepudiation |
+  x509.KeyUsageFlags.keyEncipherment |
+  x509.KeyUsageFlags.dataEncipherment |
+  x509.KeyUsageFlags.keyAgreement;
+
+/** Extended key usages it grants (RFC 5280 §4.2.1.12): TLS server and client, e-mail; not OCSP or code signing. */
+const grantedExtendedKeyUsages = new Set(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.7.3.4']);
+
+/**
+ * What a request may ask for in the extensions the certificate carries over: each extension once (RFC 5280 §4.2,
+ * verifiers that read only the first of two subjectAltNames would disagree on the names), and only usages an
+ * end-entity certificate may have. Anything else is refused, not silently dropped, so the client learns why.
+ */
+function checkExtensions(extensions: readonly x509.Extension[]): void {
+  const seen = new Set<string>();
+  for (const extension of extensions) {
+    if (seen.has(extension.type))
+      throw errors.invalidCsr(`the request gives extension ${extension.type} twice`);
+    seen.add(extension.type);
+    if (extension instanceof x509.KeyUsagesExtension && (extension.usages & ~grantedKeyUsages) !== 0) {
+      throw errors.invalidCsr(
+        'the request asks for certificate or CRL signing, which an end-entity certificate may not do',
+      );
+    }
+    if (extension instanceof x509.ExtendedKeyUsageExtension) {
+      const refused = extension.usages.map(String).filter((usage) => !grantedExtendedKeyUsages.has(usage));
+      if (refused.length > 0) {
+        throw errors.invalidCsr(
+          `the request asks for extended key usage ${refused.join(', ')}; this CA grants serverAuth, clientAuth and emailProtection only`,
+        );
+      }
+    }
+  }
 }
 
 /**
@@ -102,7 +158,7 @@ export async function readCsr(request: CertifyRequest): Promise<x509.Pkcs10Certi
  */
 async function certifiedKey(
   uid: string | undefined,
-  csr: x509.Pkcs10CertificateRequest,
+  content: CertificateContent,
   ctx: RequestContext,
 ): Promise<ManagedObject | undefined> {
   const resolved = uid ?? ctx.idPlaceholder.current;
@@ -114,7 +170,8 @@ async function certifiedKey(
   const structure = await objectForGet(object, ObjectType.PublicKey, ctx, KeyFormat.X_509);
   const spki = child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
   const same =
-    spki?.type === ItemType.ByteString && Buffer.from(spki.value).equals(Buffer.from(csr.publicKey.rawData));
+    spki?.type === ItemType.ByteString &&
+    Buffer.from(spki.value).equals(Buffer.from(content.publicKey.rawData));
   if (!same) {
     throw errors.invalidField(`the Certificate Request is for another key than public key ${resolved}`);
   }
@@ -130,7 +187,7 @@ export interface CertificateContent {
 }
 
 /** What a PKCS#10 request asks to be certified. */
-export function requestedContent(csr: x509.Pkcs10CertificateRequest): CertificateContent {
+function requestedContent(csr: x509.Pkcs10CertificateRequest): CertificateContent {
   return { subject: csr.subjectName, publicKey: csr.publicKey, extensions: csr.extensions };
 }
 
@@ -193,9 +250,9 @@ export const certify = handler({
     return readCertifyRequest(payload, ctx);
   },
   async execute(request: CertifyRequest, ctx) {
-    const csr = await readCsr(request);
-    const key = await certifiedKey(request.uid, csr, ctx);
-    const issued = await issueCertificate(requestedContent(csr), ctx);
+    const content = await readCsr(request);
+    const key = await certifiedKey(request.uid, content, ctx);
+    const issued = await issueCertificate(content, ctx);
     const uid = await storeStructure(
       ObjectType.Certificate,
       [

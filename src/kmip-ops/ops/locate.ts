@@ -4,7 +4,7 @@ import { attributeKey, readAttributeContainer, type Attribute } from '../../kmip
 import { registryFor } from '../../kmip/registry.js';
 import { enumValues, tags, versionHasTag } from '../../kmip/vocabulary.js';
 import type { LocateQuery } from '../../store/store.js';
-import { visibleOwners } from '../access.js';
+import { isServerOwned, visibleOwners } from '../access.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
@@ -148,7 +148,8 @@ async function find(
       if (examined.has(uid)) continue;
       examined.add(uid);
       const stored = await ctx.store.get(uid);
-      if (!stored) continue;
+      // An administrator's or auditor's Locate spans every owner, but never the server's own (access.ts).
+      if (!stored || isServerOwned(stored.owner)) continue;
       const object = fromStored(stored);
       const ok = inSearchedStorage(object, request) && matchesRest(object, rest);
       if (ok) matches.push(uid);

@@ -21,7 +21,6 @@ import {
   linkedPublicKey,
   readCertifyRequest,
   readCsr,
-  requestedContent,
   type CertificateContent,
   type CertifyRequest,
 } from './certify.js';
@@ -48,14 +47,14 @@ async function renewedContent(
 ): Promise<CertificateContent> {
   const current = new x509.X509Certificate(await certificateDer(existing, ctx));
   if (request.request !== undefined) {
-    const csr = await readCsr(request);
-    const same = Buffer.from(csr.publicKey.rawData).equals(Buffer.from(current.publicKey.rawData));
+    const requested = await readCsr(request);
+    const same = Buffer.from(requested.publicKey.rawData).equals(Buffer.from(current.publicKey.rawData));
     if (!same) {
       throw errors.invalidField(
         `the Certificate Request is for another key than certificate ${existing.uid}: Re-certify keeps the key pair`,
       );
     }
-    return requestedContent(csr);
+    return requested;
   }
   const ca = await ctx.certifyAuthority.issuer(ctx);
   const ours = new X509Certificate(Buffer.from(current.rawData)).verify(
