@@ -11,6 +11,7 @@ import { keyRefFor } from './crypto/key-ref.js';
 import { errors } from './errors.js';
 import { child, objectForGet } from './object-payloads.js';
 import {
+  dateState,
   fromStored,
   newUid,
   nowSeconds,
@@ -77,8 +78,19 @@ export class CertifyAuthority {
   /** `store`: the server's store, not a request's (an Undo batch must not take the CA back). */
   constructor(private readonly store: ObjectStore) {}
 
-  /** The issuing CA, made inside the token on first use. */
-  issuer(ctx: RequestContext): Promise<IssuingCa> {
+  /**
+   * The issuing CA, made inside the token on first use. Its certificate is read again each time: once an
+   * administrator revokes, deactivates or destroys it, the next Certify looks for another or makes a new CA.
+   */
+  async issuer(ctx: RequestContext): Promise<IssuingCa> {
+    const ca = await this.current(ctx);
+    const stored = await this.store.get(ca.certificateUid);
+    if (stored !== undefined && inUse(fromStored(stored), ctx)) return ca;
+    if (this.loading !== undefined && (await this.loading) === ca) this.loading = undefined;
+    return this.current(ctx);
+  }
+
+  private current(ctx: RequestContext): Promise<IssuingCa> {
     this.loading ??= this.load(ctx).catch((error: unknown) => {
       this.loading = undefined;
       throw error;
@@ -108,7 +120,7 @@ export class CertifyAuthority {
       const key = keyUid === undefined ? undefined : await this.store.get(keyUid);
       if (key?.owner !== CERTIFY_CA_OWNER) continue;
       const keyObject = fromStored(key);
-      if (stateOf(keyObject) !== State.Active) continue;
+      if (!inUse(keyObject, caCtx) || !inUse(certificateObject, caCtx)) continue;
       const certificate = new x509.X509Certificate(await certificateDer(certificateObject, caCtx));
       const sign = signer(keyObject, caCtx);
       if (!(await pairs(certificate, sign))) continue;
@@ -245,6 +257,11 @@ export const tokenSigningKey = {
   extractable: false,
   usages: ['sign'],
 } as unknown as webcrypto.CryptoKey;
+
+/** Whether a CA object is Active now, its dates applied (an administrator may have set a Deactivation Date). */
+function inUse(object: ManagedObject, ctx: RequestContext): boolean {
+  return dateState(object.attributes, stateOf(object), nowSeconds(ctx)) === State.Active;
+}
 
 /** Whether the key signs what the certificate's public key verifies: the two are one CA. */
 async function pairs(

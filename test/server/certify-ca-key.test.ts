@@ -136,3 +136,19 @@ test.serial(
     t.is(await asAdmin(dataDir, (admin) => certifiedBy(admin, 'frank')), caUid, 'found again, not made anew');
   },
 );
+
+test.serial(
+  'once an administrator revokes the CA certificate, the next Certify is signed by a new CA',
+  async (t) => {
+    await asAdmin(dataDir, async (admin) => {
+      const before = await certifiedBy(admin, 'grace');
+      await admin.must(
+        'Revoke',
+        `${uidXml(before)}<RevocationReason>${enumXml('RevocationReasonCode', 'CessationOfOperation')}</RevocationReason>`,
+      );
+      const after = await certifiedBy(admin, 'heidi');
+      t.not(after, before, 'a new CA certificate');
+      t.is((await admin.must('GetAttributes', uidXml(after))).value('State'), 'Active');
+    });
+  },
+);

@@ -121,6 +121,18 @@ test.serial(
       '';
     t.is(await linked(kmip, uid, 'PublicKeyLink'), keyUid, 'the certificate names its public key');
     t.is(await linked(kmip, keyUid, 'CertificateLink'), uid, 'the public key names its certificate');
+    // Named by its private key (as the ID placeholder is after Create Key Pair): the private key's Public Key Link.
+    const privateDer = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+    const privateUid = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', privateDer, 'RSA', 2048, []);
+    await kmip.must(
+      'AddAttribute',
+      `${uidXml(privateUid)}<NewAttribute><Link>${enumXml('LinkType', 'PublicKeyLink')}<LinkedObjectIdentifier type="TextString" value="${keyUid}"/></Link></NewAttribute>`,
+    );
+    const viaPrivate =
+      (await kmip.must('Certify', certifyPayload(kmip, csr, 'PKCS_10', privateUid))).value(
+        'UniqueIdentifier',
+      ) ?? '';
+    t.is(await linked(kmip, viaPrivate, 'PublicKeyLink'), keyUid, 'the public key of the pair');
     const other = new Uint8Array((await csrFor(await keyPair(), 'mallory')).rawData);
     const refused = await kmip.call('Certify', certifyPayload(kmip, other, 'PKCS_10', keyUid));
     t.is(refused.outcome, 'OperationFailed/InvalidField', refused.xml);

@@ -6,7 +6,7 @@ import { x509 } from '../../pki/x509.js';
 import { certificateStructure, serialNumber, tokenCrypto, tokenSigningKey } from '../certify-authority.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors, KmipError } from '../errors.js';
-import { link, LinkType, linkTypeOf } from '../links.js';
+import { link, LinkType, linkedUid, linkTypeOf } from '../links.js';
 import {
   loadObject,
   nowSeconds,
@@ -163,7 +163,11 @@ async function certifiedKey(
 ): Promise<ManagedObject | undefined> {
   const resolved = uid ?? ctx.idPlaceholder.current;
   if (resolved === undefined) return undefined;
-  const object = await loadObject(resolved, ctx);
+  const named = await loadObject(resolved, ctx);
+  // After Create Key Pair the ID placeholder is the private key: its Public Key Link names the key to certify.
+  const publicUid =
+    objectTypeOf(named) === ObjectType.PrivateKey ? linkedUid(named, LinkType.PublicKeyLink) : undefined;
+  const object = publicUid === undefined ? named : await loadObject(publicUid, ctx);
   if (objectTypeOf(object) !== ObjectType.PublicKey) {
     throw errors.invalidField(`object ${resolved} is not a Public Key: Certify certifies a public key`);
   }
