@@ -392,6 +392,23 @@ export async function saveObject(
 }
 
 /**
+ * The object's next revision with these attributes and Last Change Date now (KMIP 1.4 §3.38), as a put for the
+ * caller's atomic commit with the objects it changes together (a new object and the one it links from).
+ */
+export function nextRevisionPut(
+  object: ManagedObject,
+  attributes: readonly Attribute[],
+  ctx: RequestContext,
+): NonNullable<StoreChange['put']>[number] {
+  const changed = withAttribute(attributes, ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)));
+  const revision = object.revision + 1;
+  return {
+    object: toStored({ ...object, attributes: changed, revision }, revision),
+    expectedRevision: object.revision,
+  };
+}
+
+/**
  * Stores the object's material in another sealed form of the same bytes (KeyService.unsealToServe). No attribute
  * changes, Last Change Date included: to the client the object is what it was.
  */

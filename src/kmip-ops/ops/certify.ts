@@ -1,4 +1,5 @@
-import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ItemType, type TtlvItem } from '../../ttlv/types.js';
+import type { StoreChange } from '../../store/store.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
@@ -9,19 +10,17 @@ import { errors, KmipError } from '../errors.js';
 import { link, LinkType, linkedUid, linkTypeOf } from '../links.js';
 import {
   loadObject,
-  nowSeconds,
+  nextRevisionPut,
   ObjectType,
   objectTypeOf,
-  toStored,
   uidResponse,
-  withAttribute,
   type ManagedObject,
 } from '../managed-object.js';
 import { child, KeyFormat, objectForGet } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { storeStructure } from './register.js';
 
-const T = tags('KeyBlock', 'KeyValue', 'KeyMaterial', 'LastChangeDate');
+const T = tags('KeyBlock', 'KeyValue', 'KeyMaterial');
 const RequestType = enumValues('CertificateRequestType', 'CRMF', 'PKCS_10', 'PEM', 'PGP');
 
 /** A year: what a lab certificate from Certify is valid for. */
@@ -230,15 +229,10 @@ export function linkedPublicKey(
   key: ManagedObject,
   certificateUid: string,
   ctx: RequestContext,
-): { object: ReturnType<typeof toStored>; expectedRevision: number } {
+): NonNullable<StoreChange['put']>[number] {
   // One Certificate Link: the key's current certificate (Re-certify moves it, 1.4 §4.8).
   const others = key.attributes.filter((a) => linkTypeOf(a) !== LinkType.CertificateLink);
-  const attributes = withAttribute(
-    [...others, link(LinkType.CertificateLink, certificateUid)],
-    ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)),
-  );
-  const revision = key.revision + 1;
-  return { object: toStored({ ...key, attributes, revision }, revision), expectedRevision: key.revision };
+  return nextRevisionPut(key, [...others, link(LinkType.CertificateLink, certificateUid)], ctx);
 }
 
 /**

@@ -23,9 +23,8 @@ import {
   ObjectType,
   objectTypeOf,
   single,
-  toStored,
+  nextRevisionPut,
   uidResponse,
-  withAttribute,
   type ManagedObject,
 } from '../managed-object.js';
 import { attributeContainer, clientAttributes } from '../template.js';
@@ -44,7 +43,6 @@ const T = tags(
   'CryptographicAlgorithm',
   'CryptographicLength',
   'DerivationMethod',
-  'LastChangeDate',
   'CryptographicUsageMask',
   'OriginalCreationDate',
 );
@@ -363,11 +361,6 @@ function linkedBase(
   base: ManagedObject,
   derivedUid: string,
   ctx: RequestContext,
-): { object: ReturnType<typeof toStored>; expectedRevision: number } {
-  const attributes = withAttribute(
-    [...base.attributes, link(LinkType.DerivedKeyLink, derivedUid)],
-    ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)),
-  );
-  const revision = base.revision + 1;
-  return { object: toStored({ ...base, attributes, revision }, revision), expectedRevision: base.revision };
+): ReturnType<typeof nextRevisionPut> {
+  return nextRevisionPut(base, [...base.attributes, link(LinkType.DerivedKeyLink, derivedUid)], ctx);
 }

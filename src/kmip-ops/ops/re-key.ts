@@ -10,6 +10,7 @@ import {
   enumAttribute,
   loadObject,
   newUid,
+  nextRevisionPut,
   nowSeconds,
   ObjectType,
   objectTypeOf,
@@ -20,7 +21,6 @@ import {
   stateOf,
   toStored,
   uidResponse,
-  withAttribute,
   type ManagedObject,
 } from '../managed-object.js';
 import { link, LinkType, linkTypeOf } from '../links.js';
@@ -33,7 +33,6 @@ import { secretKeys } from './create.js';
 const T = tags(
   'Link',
   'Name',
-  'LastChangeDate',
   'KeyFormatType',
   'CryptographicAlgorithm',
   'ActivationDate',
@@ -168,15 +167,7 @@ export function replacedObject(existing: ManagedObject, replacementUid: string, 
     (a) =>
       !(a.kind === 'standard' && a.value.tag === T.Name) && linkTypeOf(a) !== LinkType.ReplacementObjectLink,
   );
-  const attributes = withAttribute(
-    [...kept, link(LinkType.ReplacementObjectLink, replacementUid)],
-    ttlv.dateTime(T.LastChangeDate, nowSeconds(ctx)),
-  );
-  const revision = existing.revision + 1;
-  return {
-    object: toStored({ ...existing, attributes, revision }, revision),
-    expectedRevision: existing.revision,
-  };
+  return nextRevisionPut(existing, [...kept, link(LinkType.ReplacementObjectLink, replacementUid)], ctx);
 }
 
 /** Refuses a key whose replacement makes no sense: one already destroyed. */
