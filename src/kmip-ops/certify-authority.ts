@@ -27,11 +27,12 @@ import { generatedObjectAttributes } from './server-attributes.js';
 
 /**
  * The appliance's issuing CA for Certify and Re-certify (KMIP 1.4 §4.7-4.8): an RSA-2048 key pair generated inside
- * the token, whose private key is sealed like every other and never served (Sensitive, not Extractable), and a
- * self-signed CA certificate whose signature the token made. Both are managed objects, made on the first Certify
- * and found again after a restart by their Names: the key of a principal of its own, CERTIFY_CA_OWNER, which only
- * an administrator sees; the certificate public (PUBLIC_OWNER), for every client to Get (each certificate issued
- * links to it with a Certificate Link, 1.4 §3.35, "the parent certificate for a certificate in a certificate chain").
+ * the token, whose private key is sealed like every other (and marked Sensitive, not Extractable), and a
+ * self-signed CA certificate whose signature the token made. Both are managed objects, made on the first Certify:
+ * the key of the server's own principal CERTIFY_CA_OWNER, which no client reaches, administrators included
+ * (access.ts isServerOwned); the certificate public (PUBLIC_OWNER), for every client to Get (each certificate issued
+ * links to it with a Certificate Link, 1.4 §3.35, "the parent certificate for a certificate in a certificate chain"),
+ * and linked to the key, which is how a restart finds the pair again.
  *
  * It is not the lab CA that signs the TLS client certificates: a certificate from Certify never opens a connection
  * to this server, so Certify cannot mint a client an identity.
@@ -159,18 +160,13 @@ export class CertifyAuthority {
     };
     const sign = signer(keyObject, caCtx);
     const publicKey = new x509.PublicKey(Uint8Array.from(pair.spki));
-    const notBefore = new Date(Date.now() - 60_000);
     const subject = `CN=${CA_NAME}`;
-    const certificate = await x509.X509CertificateGenerator.create(
+    const certificate = await tokenSignedCertificate(
       {
-        serialNumber: serialNumber(),
         subject,
         issuer: subject,
-        notBefore,
-        notAfter: new Date(notBefore.getTime() + CA_LIFETIME_MS),
+        lifetimeMs: CA_LIFETIME_MS,
         publicKey,
-        signingKey: tokenSigningKey,
-        signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
         extensions: [
           // RFC 5280 §4.2.1.9: critical in a CA certificate; path length 0, it signs end-entity certificates only.
           new x509.BasicConstraintsExtension(true, 0, true),
@@ -178,7 +174,7 @@ export class CertifyAuthority {
           await x509.SubjectKeyIdentifierExtension.create(publicKey),
         ],
       },
-      tokenCrypto(sign),
+      sign,
     );
     // The certificate is public (access.ts PUBLIC_OWNER): every client may Get it to check what Certify issues.
     const certificateObject = await newStructureObject(
@@ -221,8 +217,42 @@ export function certificateStructure(der: Uint8Array): StructureItem {
   ]);
 }
 
+/** What a certificate the CA signs states, besides its serial (random) and validity (from a minute ago). */
+export interface CertificateFields {
+  readonly subject: x509.Name | string;
+  readonly issuer: x509.Name | string;
+  readonly lifetimeMs: number;
+  readonly publicKey: x509.PublicKey;
+  readonly extensions: readonly x509.Extension[];
+}
+
+/**
+ * A certificate signed by `sign`, the CA key inside the token (RSA PKCS#1 v1.5 with SHA-256), with a random serial
+ * and a validity that starts a minute ago (a client clock a little behind still accepts it).
+ */
+export async function tokenSignedCertificate(
+  fields: CertificateFields,
+  sign: (tbs: Uint8Array) => Promise<Uint8Array>,
+): Promise<x509.X509Certificate> {
+  const notBefore = new Date(Date.now() - 60_000);
+  return x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serialNumber(),
+      subject: fields.subject,
+      issuer: fields.issuer,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + fields.lifetimeMs),
+      publicKey: fields.publicKey,
+      signingKey: tokenSigningKey,
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      extensions: [...fields.extensions],
+    },
+    tokenCrypto(sign),
+  );
+}
+
 /** A random positive 16-byte serial (RFC 5280 §4.1.2.2: unique per CA, at most 20 octets), as hex. */
-export function serialNumber(): string {
+function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return bytes.toString('hex');
@@ -233,7 +263,7 @@ export function serialNumber(): string {
  * sends the data to the token instead; nothing else of it is used (the serial, names and extensions are made
  * beforehand with the platform's crypto).
  */
-export function tokenCrypto(sign: (tbs: Uint8Array) => Promise<Uint8Array>): webcrypto.Crypto {
+function tokenCrypto(sign: (tbs: Uint8Array) => Promise<Uint8Array>): webcrypto.Crypto {
   const subtle = {
     sign: async (
       _algorithm: unknown,
@@ -251,7 +281,7 @@ export function tokenCrypto(sign: (tbs: Uint8Array) => Promise<Uint8Array>): web
 }
 
 /** Stands for the CA key in @peculiar/x509's signature algorithm choice; the token holds the real one. */
-export const tokenSigningKey = {
+const tokenSigningKey = {
   algorithm: { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } },
   type: 'private',
   extractable: false,

@@ -4,7 +4,7 @@ import type { Attribute } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
 import { x509 } from '../../pki/x509.js';
-import { certificateStructure, serialNumber, tokenCrypto, tokenSigningKey } from '../certify-authority.js';
+import { certificateStructure, tokenSignedCertificate } from '../certify-authority.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors, KmipError } from '../errors.js';
 import { link, LinkType, linkedUid, linkTypeOf } from '../links.js';
@@ -200,17 +200,12 @@ export async function issueCertificate(
   ctx: RequestContext,
 ): Promise<{ der: Uint8Array; caUid: string }> {
   const ca = await ctx.certifyAuthority.issuer(ctx);
-  const notBefore = new Date(Date.now() - 60_000);
-  const certificate = await x509.X509CertificateGenerator.create(
+  const certificate = await tokenSignedCertificate(
     {
-      serialNumber: serialNumber(),
       subject: content.subject,
       issuer: ca.certificate.subjectName,
-      notBefore,
-      notAfter: new Date(notBefore.getTime() + CERTIFICATE_LIFETIME_MS),
+      lifetimeMs: CERTIFICATE_LIFETIME_MS,
       publicKey: content.publicKey,
-      signingKey: tokenSigningKey,
-      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
       extensions: [
         // RFC 5280 §4.2.1.9: never a CA, whatever the request asks.
         new x509.BasicConstraintsExtension(false, undefined, true),
@@ -219,7 +214,7 @@ export async function issueCertificate(
         ...content.extensions.filter((extension) => copiedExtensions.has(extension.type)),
       ],
     },
-    tokenCrypto(ca.sign),
+    ca.sign,
   );
   return { der: new Uint8Array(certificate.rawData), caUid: ca.certificateUid };
 }
