@@ -3,6 +3,7 @@ import type { StoreChange } from '../../store/store.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { PkiParseError, readCsr as readPkcs10 } from '../../pki/parse.js';
 import { x509 } from '../../pki/x509.js';
 import { certificateStructure, tokenSignedCertificate } from '../certify-authority.js';
 import { handler, type RequestContext } from '../context.js';
@@ -78,15 +79,11 @@ export async function readCsr(request: CertifyRequest): Promise<CertificateConte
   }
   let csr: x509.Pkcs10CertificateRequest;
   try {
-    csr =
-      request.requestType === RequestType.PEM
-        ? new x509.Pkcs10CertificateRequest(Buffer.from(request.request).toString('utf8'))
-        : new x509.Pkcs10CertificateRequest(Uint8Array.from(request.request));
+    // The lab PKI's reader (src/pki/parse.ts): DER, or PEM with its label and strict base64, one CSR exactly.
+    csr = readPkcs10(request.request);
   } catch (error) {
-    throw errors.invalidCsr(
-      'the Certificate Request does not parse as a PKCS#10 CertificationRequest',
-      error,
-    );
+    const reason = error instanceof PkiParseError ? `: ${error.message}` : '';
+    throw errors.invalidCsr(`the Certificate Request is not a readable PKCS#10 request${reason}`, error);
   }
   let content: CertificateContent;
   try {
