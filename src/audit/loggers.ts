@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import winston from 'winston';
 import type { OpsLogger } from '../kmip-ops/context.js';
 import type { AuditEvent } from '../kmip-ops/dispatch.js';
+import { AuditTrail } from './audit-trail.js';
 
 /**
  * The two logs (DESIGN.md "Identity, access, audit"): the operational log (console, and DIR/logs/kmipd.log when a
- * data directory is given) and the audit trail (DIR/logs/audit.log, one JSON event per batch item, CADF-like
- * field names). Neither ever receives key material, passwords or PINs: callers pass identifiers only.
+ * data directory is given) and the audit trail (DIR/logs/audit.log through audit-trail.ts, one JSON event per batch
+ * item, CADF-like field names). Neither ever receives key material, passwords or PINs: callers pass identifiers only.
  */
 export interface Loggers {
   readonly log: OpsLogger;
@@ -16,11 +17,6 @@ export interface Loggers {
   ) => void;
   close(): Promise<void>;
 }
-
-/** How long an audit event may wait to be written with the next ones: the window an abrupt crash can lose. */
-const AUDIT_FLUSH_MS = 10;
-/** A batch this long is written at once. */
-const AUDIT_BATCH_LINES = 256;
 
 export function createLoggers(options: { dataDir?: string; level?: string; console?: boolean }): Loggers {
   const level = options.level ?? 'info';
@@ -41,14 +37,12 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
       }),
     );
   }
-  const auditTransports: winston.transport[] = [];
   if (options.dataDir !== undefined) {
     const dir = join(options.dataDir, 'logs');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     transports.push(
       new winston.transports.File({ filename: join(dir, 'kmipd.log'), format: winston.format.json() }),
     );
-    auditTransports.push(new winston.transports.File({ filename: join(dir, 'audit.log') }));
   }
   /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
   const operational = winston.createLogger({
@@ -57,36 +51,16 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
     transports,
     silent: transports.length === 0,
   });
-  // The audit line is built here with JSON.stringify: one event per operation makes winston's generic json
-  // format (safe-stable-stringify over the whole info object) a measurable share of a Get.
-  const auditLogger = winston.createLogger({
-    level: 'info',
-    format: winston.format.printf((info) => String(info.message)),
-    transports: auditTransports,
-    silent: auditTransports.length === 0,
-  });
-  // Events are written in batches: winston's stream pipeline and the file write cost about as much as a Get per
-  // call, and more on a machine whose thread sleeps between requests (measured: 50-90 µs a call, one request at
-  // a time). A batch is written AUDIT_FLUSH_MS after its first event, or at once when it holds AUDIT_BATCH_LINES;
-  // each event is still one JSON line of the file, and close() writes what is pending.
-  let pending: string[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const flushAudit = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return;
-    auditLogger.info(pending.join('\n'));
-    pending = [];
-  };
-  const queueAudit = (line: string): void => {
-    pending.push(line);
-    if (pending.length >= AUDIT_BATCH_LINES) flushAudit();
-    else if (timer === undefined) {
-      timer = setTimeout(flushAudit, AUDIT_FLUSH_MS);
-      // A pending batch does not keep the process alive; close() writes it.
-      timer.unref();
-    }
-  };
+  const auditPath = options.dataDir === undefined ? undefined : join(options.dataDir, 'logs', 'audit.log');
+  const trail =
+    auditPath === undefined
+      ? undefined
+      : new AuditTrail(auditPath, (error) => {
+          operational.error('the audit trail cannot be written; requests go on without it', {
+            file: auditPath,
+            error: error.message,
+          });
+        });
   return {
     log: {
       info: (message, fields) => operational.info(message, fields),
@@ -94,7 +68,10 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
       error: (message, fields) => operational.error(message, fields),
     },
     audit: (event) => {
-      queueAudit(
+      if (trail === undefined) return;
+      // Built here with JSON.stringify: winston's generic json format (safe-stable-stringify over the whole info
+      // object) was a measurable share of a Get.
+      trail.write(
         JSON.stringify({
           event: 'kmip.operation',
           eventTime: new Date().toISOString(),
@@ -110,19 +87,14 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
         }),
       );
     },
-    close: () => {
-      flushAudit();
-      return Promise.all(
-        [operational, auditLogger].map(
-          (logger) =>
-            new Promise<void>((resolve) => {
-              logger.on('finish', () => {
-                resolve();
-              });
-              logger.end();
-            }),
-        ),
-      ).then(() => undefined);
+    close: async () => {
+      await trail?.close();
+      await new Promise<void>((resolve) => {
+        operational.on('finish', () => {
+          resolve();
+        });
+        operational.end();
+      });
     },
   };
 }
