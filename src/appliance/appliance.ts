@@ -2,7 +2,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLoggers, type Loggers } from '../audit/loggers.js';
 import type { Hsm } from '../hsm/hsm.js';
-import { openPkcs11Hsm, type Pkcs11Hsm, type Pkcs11HsmReport } from '../hsm/pkcs11-hsm.js';
+import {
+  openPkcs11Hsm,
+  type Pkcs11Hsm,
+  type Pkcs11HsmOptions,
+  type Pkcs11HsmReport,
+} from '../hsm/pkcs11-hsm.js';
 import type { RngDescription } from '../kmip-ops/context.js';
 import { Dispatcher } from '../kmip-ops/dispatch.js';
 import { KeyService } from '../kmip-ops/keys.js';
@@ -40,8 +45,12 @@ export interface Appliance {
 const embeddedTokenRng: RngDescription = { kind: 'ctr-drbg', cipher: 'AES', keyBits: 256 };
 
 /** The token of the configuration: the embedded SoftHSM2 one in DATA/hsm, or the given PKCS#11 module. */
-export function openHsm(config: ApplianceConfig): Promise<Pkcs11Hsm> {
+export function openHsm(
+  config: ApplianceConfig,
+  options: Pick<Pkcs11HsmOptions, 'gcmUnsealOnThread'> = {},
+): Promise<Pkcs11Hsm> {
   return openPkcs11Hsm({
+    ...options,
     token:
       config.pkcs11Module === undefined
         ? { kind: 'softhsm', dataDir: config.dataDir, tokenLabel: config.tokenLabel }
@@ -92,7 +101,12 @@ export async function startAppliance(
   let store: ObjectStore | undefined;
   const servers: { close(): Promise<void> }[] = [];
   try {
-    const pkcs11 = await openHsm(config);
+    // The dispatcher is made after the token (its services need it), before the first request.
+    const later: { dispatcher?: Dispatcher } = {};
+    const pkcs11 = await openHsm(config, {
+      // Off the event loop only when another request waits for it (Pkcs11HsmOptions.gcmUnsealOnThread).
+      gcmUnsealOnThread: () => (later.dispatcher?.requestsInFlight ?? 0) > 1,
+    });
     hsm = pkcs11;
     const hsmReport = pkcs11.report;
     if (hsmReport.token.created)
@@ -108,6 +122,7 @@ export async function startAppliance(
       protectionStorage: hsmReport.token.hardwareSlot ? ('Hardware' as const) : ('Software' as const),
     };
     const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
+    later.dispatcher = dispatcher;
     const settings = config.identity;
     const users = settings.usersFile === undefined ? undefined : await loadUsers(settings.usersFile);
     // Both listeners share one TLS configuration, identity, dispatcher and limits.

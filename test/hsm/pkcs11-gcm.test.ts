@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import type { SealedSecret } from '../../src/hsm/hsm.js';
 import { ck } from '../../src/hsm/pkcs11-module.js';
-import { openPkcs11Hsm, type Pkcs11Hsm } from '../../src/hsm/pkcs11-hsm.js';
+import { openPkcs11Hsm, type Pkcs11Hsm, type Pkcs11HsmOptions } from '../../src/hsm/pkcs11-hsm.js';
 import { gcmMechanism, TokenThread } from '../../src/hsm/token-thread.js';
 import { DEFAULT_SOFTHSM_MODULE, openToken } from '../../src/hsm/token.js';
 import { rejectsWith } from './contract.js';
@@ -29,9 +29,13 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kmipd-gcm-'));
   const token = { kind: 'softhsm', dataDir, tokenLabel: 'kmipd-gcm', env: {} } as const;
   const opened: Pkcs11Hsm[] = [];
-  const open = async (legacy = false): Promise<Pkcs11Hsm> => {
+  const open = async (
+    legacy = false,
+    gcmUnsealOnThread: Pkcs11HsmOptions['gcmUnsealOnThread'] = false,
+  ): Promise<Pkcs11Hsm> => {
     const hsm = await openPkcs11Hsm({
       token,
+      gcmUnsealOnThread,
       ...(legacy ? { sealMechanism: 'CKM_AES_KEY_WRAP_PAD' as const } : {}),
     });
     opened.push(hsm);
@@ -54,21 +58,6 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
     t.is((await open(true)).report.sealMechanism, 'CKM_AES_KEY_WRAP_PAD');
   });
 
-  test.serial('gcm: byte-exact round trip, blob = header | IV | ciphertext | tag', async (t) => {
-    const hsm = await open();
-    const kek = await hsm.createKek();
-    for (const size of SIZES) {
-      const plaintext = randomBytes(size);
-      const sealed = await hsm.seal(kek, plaintext, 'opaque');
-      const blob = Buffer.from(sealed.blob);
-      t.is(blob.readUInt8(3), 4, 'layout 4');
-      t.is(blob.readUInt32BE(4), size, 'the header carries the plaintext length');
-      t.is(blob.length, HEADER + IV + size + TAG);
-      if (size >= 16) t.false(blob.includes(plaintext), 'no plaintext in the blob');
-      t.deepEqual(Buffer.from(await hsm.unseal(kek, sealed)), plaintext, `${String(size)} bytes`);
-    }
-  });
-
   test.serial('gcm: two seals of the same bytes use different IVs', async (t) => {
     const hsm = await open();
     const kek = await hsm.createKek();
@@ -80,37 +69,96 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
     );
   });
 
-  test.serial('gcm: tampering with IV, ciphertext, tag or header is refused as unseal-failed', async (t) => {
-    const hsm = await open();
+  /** unseal() decrypts on the event loop or on a token thread (Pkcs11HsmOptions.gcmUnsealOnThread): both. */
+  const places = [
+    ['on the event loop', false],
+    ['on a token thread', true],
+  ] as const;
+
+  for (const [where, onThread] of places) {
+    test.serial(`gcm: byte-exact round trip ${where}, blob = header | IV | ciphertext | tag`, async (t) => {
+      const hsm = await open(false, onThread);
+      const kek = await hsm.createKek();
+      for (const size of SIZES) {
+        const plaintext = randomBytes(size);
+        const sealed = await hsm.seal(kek, plaintext, 'opaque');
+        const blob = Buffer.from(sealed.blob);
+        t.is(blob.readUInt8(3), 4, 'layout 4');
+        t.is(blob.readUInt32BE(4), size, 'the header carries the plaintext length');
+        t.is(blob.length, HEADER + IV + size + TAG);
+        if (size >= 16) t.false(blob.includes(plaintext), 'no plaintext in the blob');
+        t.deepEqual(Buffer.from(await hsm.unseal(kek, sealed)), plaintext, `${String(size)} bytes`);
+      }
+    });
+
+    test.serial(
+      `gcm: tampering with IV, ciphertext, tag or header is refused as unseal-failed ${where}`,
+      async (t) => {
+        const hsm = await open(false, onThread);
+        const kek = await hsm.createKek();
+        const sealed = await hsm.seal(kek, randomBytes(32), 'raw');
+        const offsets: readonly (readonly [string, number])[] = [
+          ['magic', 0],
+          ['version', 2],
+          ['layout', 3],
+          ['length', 7],
+          ['IV first byte', HEADER],
+          ['IV last byte', HEADER + IV - 1],
+          ['ciphertext', HEADER + IV + 5],
+          ['tag first byte', HEADER + IV + 32],
+          ['tag last byte', sealed.blob.length - 1],
+        ];
+        for (const [name, offset] of offsets) {
+          await rejectsWith(t, hsm.unseal(kek, altered(sealed, offset)), 'unseal-failed', name);
+        }
+        await rejectsWith(
+          t,
+          hsm.unseal(kek, { ...sealed, blob: sealed.blob.subarray(0, sealed.blob.length - 1) }),
+          'unseal-failed',
+          'cut',
+        );
+        await rejectsWith(
+          t,
+          hsm.unseal(kek, { ...sealed, blob: Buffer.concat([sealed.blob, Buffer.alloc(1)]) }),
+          'unseal-failed',
+          'extended',
+        );
+        t.is((await hsm.unseal(kek, sealed)).length, 32, 'the original still opens');
+      },
+    );
+  }
+
+  test.serial('gcm: under load, the hint is asked at each unseal and every answer is exact', async (t) => {
+    let asked = 0;
+    let busy = false;
+    const hsm = await open(false, () => {
+      asked += 1;
+      return busy;
+    });
     const kek = await hsm.createKek();
-    const sealed = await hsm.seal(kek, randomBytes(32), 'raw');
-    const places: readonly (readonly [string, number])[] = [
-      ['magic', 0],
-      ['version', 2],
-      ['layout', 3],
-      ['length', 7],
-      ['IV first byte', HEADER],
-      ['IV last byte', HEADER + IV - 1],
-      ['ciphertext', HEADER + IV + 5],
-      ['tag first byte', HEADER + IV + 32],
-      ['tag last byte', sealed.blob.length - 1],
-    ];
-    for (const [name, offset] of places) {
-      await rejectsWith(t, hsm.unseal(kek, altered(sealed, offset)), 'unseal-failed', name);
-    }
-    await rejectsWith(
-      t,
-      hsm.unseal(kek, { ...sealed, blob: sealed.blob.subarray(0, sealed.blob.length - 1) }),
-      'unseal-failed',
-      'cut',
+    const plaintexts = Array.from({ length: 40 }, (_, i) => randomBytes(1 + i));
+    const sealed = await Promise.all(plaintexts.map((p) => hsm.seal(kek, p, 'raw')));
+    // Half of them while the hint says busy: those go to the token thread, and while it is busy, others follow.
+    const opened = await Promise.all(
+      sealed.map((s, i) => {
+        busy = i % 2 === 0;
+        return hsm.unseal(kek, s);
+      }),
+    );
+    t.true(asked >= sealed.length, 'the hint is asked once per GCM unseal');
+    t.deepEqual(
+      opened.map((o) => Buffer.from(o)),
+      plaintexts,
     );
     await rejectsWith(
       t,
-      hsm.unseal(kek, { ...sealed, blob: Buffer.concat([sealed.blob, Buffer.alloc(1)]) }),
+      hsm.unseal(
+        kek,
+        altered(sealed[0] ?? sealed[1] ?? sealed[2] ?? (await hsm.seal(kek, randomBytes(8), 'raw')), HEADER),
+      ),
       'unseal-failed',
-      'extended',
+      'IV',
     );
-    t.is((await hsm.unseal(kek, sealed)).length, 32, 'the original still opens');
   });
 
   test.serial('gcm: the format and the KEK id are bound by the AAD', async (t) => {
