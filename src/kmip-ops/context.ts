@@ -31,12 +31,12 @@ export interface Services {
   readonly log: OpsLogger;
   readonly now: () => Date;
   /** The token's generator when the wiring knows it; absent, Query says Unspecified (KMIP 1.4 §4.25). */
-  readonly rng?: RngDescription;
+  readonly rng?: RngDescription | undefined;
   /**
    * Where the token keeps key material, for the Protection Storage Mask of every object (KMIP 2.1 §4.44, §12.2):
    * Hardware when its slot is a hardware device, else Software; absent (the in-memory test token) means Software.
    */
-  readonly protectionStorage?: 'Software' | 'Hardware';
+  readonly protectionStorage?: 'Software' | 'Hardware' | undefined;
 }
 
 /** Where a request came from, for the audit trail. */

@@ -28,18 +28,21 @@ export interface AuditEvent {
   readonly correlationId: string;
   readonly principal: string;
   /** The client's address and certificate fingerprint, when the request came over the network. */
-  readonly client?: string;
-  readonly certificateFingerprint?: string;
+  readonly client?: string | undefined;
+  readonly certificateFingerprint?: string | undefined;
   /** The request's Client Correlation Value, logged as KMIP 2.1 §9.9 asks. */
-  readonly clientCorrelation?: string;
+  readonly clientCorrelation?: string | undefined;
   readonly operation: string;
   readonly version: KmipVersion;
   readonly objects: readonly string[];
   /** 'undone': the item succeeded, and was undone when a later item of its Undo batch failed. */
   readonly outcome: 'success' | 'failure' | 'undone';
-  readonly reason?: string;
-  readonly message?: string;
+  readonly reason?: string | undefined;
+  readonly message?: string | undefined;
 }
+
+/** A batch item's context while its operation runs: the dispatcher sets `access` once it knows the handler. */
+type ItemContext = RequestContext & { access: RequestContext['access'] };
 
 const ticketCredential = enumValue('CredentialType', 'Ticket');
 
@@ -191,14 +194,22 @@ export class Dispatcher {
     const idPlaceholder = { current: undefined as string | undefined };
     const results: ResponseBatchItem[] = [];
     const contexts: RequestContext[] = [];
+    const itemOrigin: RequestOrigin =
+      header.clientCorrelationValue === undefined
+        ? origin
+        : { ...origin, clientCorrelation: header.clientCorrelationValue };
     for (const item of request.items) {
-      const ctx: RequestContext = {
-        ...services,
-        ...(journal ? { store: journal, undo: true } : {}),
-        origin:
-          header.clientCorrelationValue === undefined
-            ? origin
-            : { ...origin, clientCorrelation: header.clientCorrelationValue },
+      // Every field written, always in this order: one shape of context for every request, which the operations'
+      // reads of it stay fast on (spreads of the services and optional parts gave several shapes, and building
+      // them was a tenth of the event loop's time in a Get).
+      const ctx: ItemContext = {
+        store: journal ?? services.store,
+        keys: services.keys,
+        log: services.log,
+        now: services.now,
+        rng: services.rng,
+        protectionStorage: services.protectionStorage,
+        origin: itemOrigin,
         access: 'info',
         version,
         principal,
@@ -207,6 +218,7 @@ export class Dispatcher {
         tickets: this.tickets,
         certifyAuthority: this.certifyAuthority,
         touched: [],
+        undo: journal !== undefined,
       };
       const result =
         ticketRefusal === undefined
@@ -258,9 +270,8 @@ export class Dispatcher {
     operation: number,
     payload: TtlvItem | undefined,
     path: string,
-    itemCtx: RequestContext,
+    ctx: ItemContext,
   ): Promise<ResponseBatchItem> {
-    let ctx = itemCtx;
     const name = enumName(ctx.version, operationTag, operation);
     const handler = this.handlers.get(name);
     try {
@@ -269,7 +280,7 @@ export class Dispatcher {
         throw errors.operationNotSupported(`operation ${name} is not part of KMIP ${ctx.version}`);
       }
       checkOperationAllowed(ctx.principal, handler.access, name);
-      ctx = { ...ctx, access: handler.access };
+      ctx.access = handler.access;
       const fields = payload ? new Fields(payload, ctx.version, `${path}/RequestPayload`) : undefined;
       const request = handler.decodeRequest(fields, ctx);
       const response = await handler.execute(request, ctx);
@@ -353,25 +364,19 @@ export class Dispatcher {
     outcome: AuditEvent['outcome'],
     error?: KmipError,
   ): void {
-    const { origin } = ctx;
+    const { origin, touched } = ctx;
     this.options.audit?.({
-      ...(origin.client === undefined ? {} : { client: origin.client }),
-      ...(origin.certificateFingerprint === undefined
-        ? {}
-        : { certificateFingerprint: origin.certificateFingerprint }),
-      ...(origin.clientCorrelation === undefined ? {} : { clientCorrelation: origin.clientCorrelation }),
+      client: origin.client,
+      certificateFingerprint: origin.certificateFingerprint,
+      clientCorrelation: origin.clientCorrelation,
       correlationId: ctx.correlationId,
       principal: ctx.principal.name,
       operation,
       version: ctx.version,
-      objects: [...new Set(ctx.touched)],
+      objects: touched.length < 2 ? touched : [...new Set(touched)],
       outcome,
-      ...(error
-        ? {
-            reason: enumName(ctx.version, resultReasonTag, error.reasonValue(ctx.version)),
-            message: error.message,
-          }
-        : {}),
+      reason: error && enumName(ctx.version, resultReasonTag, error.reasonValue(ctx.version)),
+      message: error?.message,
     });
   }
 
