@@ -14,6 +14,7 @@ import { KeyService } from '../kmip-ops/keys.js';
 import { allOperations } from '../kmip-ops/operations.js';
 import { ensureLabPki, type LabPkiPaths } from '../pki/lab-pki.js';
 import { KmipHttpsServer } from '../server/https.js';
+import { ClientActivity } from '../server/client-activity.js';
 import { KmipServer } from '../server/server.js';
 import { loadUsers } from '../identity/users.js';
 import { openLevelStore } from '../store/level-store.js';
@@ -101,11 +102,10 @@ export async function startAppliance(
   let store: ObjectStore | undefined;
   const servers: { close(): Promise<void> }[] = [];
   try {
-    // The dispatcher is made after the token (its services need it), before the first request.
-    const later: { dispatcher?: Dispatcher } = {};
+    const activity = new ClientActivity();
     const pkcs11 = await openHsm(config, {
-      // Off the event loop only when another request waits for it (Pkcs11HsmOptions.gcmUnsealOnThread).
-      gcmUnsealOnThread: () => (later.dispatcher?.requestsInFlight ?? 0) > 1,
+      // Off the event loop only when other connections' requests wait for it (Pkcs11HsmOptions.gcmUnsealOnThread).
+      gcmUnsealOnThread: () => activity.activeConnections() > 1,
     });
     hsm = pkcs11;
     const hsmReport = pkcs11.report;
@@ -122,13 +122,13 @@ export async function startAppliance(
       protectionStorage: hsmReport.token.hardwareSlot ? ('Hardware' as const) : ('Software' as const),
     };
     const dispatcher = new Dispatcher({ handlers: allOperations(), services, audit: loggers.audit });
-    later.dispatcher = dispatcher;
     const settings = config.identity;
     const users = settings.usersFile === undefined ? undefined : await loadUsers(settings.usersFile);
     // Both listeners share one TLS configuration, identity, dispatcher and limits.
     const listener = {
       tls,
       dispatcher,
+      activity,
       log: loggers.log,
       audit: loggers.audit,
       limits: config.limits,

@@ -120,10 +120,10 @@ export interface Pkcs11HsmOptions {
   readonly tokenThreads?: number;
   /**
    * Whether unseal() decrypts a GCM blob on a token thread rather than on the event loop: always, never (the
-   * default), or under load: when this function says so at the time of the call, or a token thread is busy anyway.
-   * A hand-off costs a thread wake-up in latency (measured in one process: Get at 1 connection 2,660/s against
-   * 3,850/s on the event loop), and saves the event loop's time, which pays only when other requests wait for it
-   * (Get at 8 connections: 4,890/s against 3,770/s). The appliance says "when more than one request is in flight".
+   * default), or whenever this function says so at the time of the call. A hand-off costs a thread wake-up in
+   * latency (measured in one process: Get at 1 connection 2,660/s against 3,850/s on the event loop), and saves the
+   * event loop's time, which pays only when other requests wait for it (Get at 8 connections: 4,890/s against
+   * 3,770/s). The appliance says "when more than one connection is busy" (server/client-activity.ts).
    */
   readonly gcmUnsealOnThread?: boolean | (() => boolean);
   /** Unwrapped KEK handles kept in the token (default 1024). */
@@ -320,7 +320,6 @@ export class Pkcs11Hsm implements Hsm {
   private readonly preferGcm: boolean;
   private readonly crypto: TokenCrypto;
   private readonly gcmUnsealOnThread: () => boolean;
-  private readonly gcmUnsealFollowsThreads: boolean;
 
   /** Use openPkcs11Hsm(). */
   constructor(
@@ -353,7 +352,6 @@ export class Pkcs11Hsm implements Hsm {
     this.preferGcm = options.sealMechanism !== 'CKM_AES_KEY_WRAP_PAD';
     const onThread = options.gcmUnsealOnThread ?? false;
     this.gcmUnsealOnThread = typeof onThread === 'function' ? onThread : () => onThread;
-    this.gcmUnsealFollowsThreads = typeof onThread === 'function';
     this.crypto = new TokenCrypto(
       {
         thread: () => this.tokenThread(),
@@ -569,17 +567,6 @@ export class Pkcs11Hsm implements Hsm {
     );
   }
 
-  /**
-   * Whether unseal() hands its GCM decryption to a token thread: as the option says, and under load also while a
-   * token thread is still busy with earlier calls. A request the event loop has not read yet is in flight for no
-   * one, so at 8 connections the hint alone kept a third of the decryptions on the event loop; a busy thread wakes
-   * for nothing, so following it costs no latency.
-   */
-  private unsealOnThread(): boolean {
-    if (this.gcmUnsealOnThread()) return true;
-    return this.gcmUnsealFollowsThreads && this.threads.some((thread) => thread.load > 0);
-  }
-
   /** The token thread with the fewest calls in flight. */
   private tokenThread(): TokenThread {
     let best: TokenThread | undefined;
@@ -649,7 +636,7 @@ export class Pkcs11Hsm implements Hsm {
           // SoftHSM2's C_DecryptInit (the key's value read back, OpenSSL's cipher set up) was about 14% of the
           // event loop's time in a Get under load: on a token thread when other requests wait for the event loop,
           // here when none do, where a hand-off would only add latency (Pkcs11HsmOptions.gcmUnsealOnThread).
-          const plaintext = this.unsealOnThread()
+          const plaintext = this.gcmUnsealOnThread()
             ? await this.tokenThread().run(
                 'C_Decrypt CKM_AES_GCM',
                 {

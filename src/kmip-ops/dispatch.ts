@@ -77,7 +77,6 @@ export class Dispatcher {
   private readonly tickets = new TicketBook();
   /** The issuing CA of Certify and Re-certify (certify-authority.ts), made on first use. */
   private readonly certifyAuthority: CertifyAuthority;
-  private inFlight = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     // The server's store itself, never a batch's Undo journal: the CA outlives any batch.
@@ -103,31 +102,12 @@ export class Dispatcher {
     return this.failMessage({ major: major ?? 1, minor: minor ?? 0 }, version, timeStamp, error);
   }
 
-  /** Request messages being handled now, over every connection and listener. */
-  get requestsInFlight(): number {
-    return this.inFlight;
-  }
-
   /** Handles one decoded request message and returns the response message. Never throws. */
   async handle(
     message: TtlvItem,
     who: Principal | Authenticator,
     origin: RequestOrigin = {},
     maxBatchCount = Number.POSITIVE_INFINITY,
-  ): Promise<TtlvItem> {
-    this.inFlight += 1;
-    try {
-      return await this.handleMessage(message, who, origin, maxBatchCount);
-    } finally {
-      this.inFlight -= 1;
-    }
-  }
-
-  private async handleMessage(
-    message: TtlvItem,
-    who: Principal | Authenticator,
-    origin: RequestOrigin,
-    maxBatchCount: number,
   ): Promise<TtlvItem> {
     const correlationId = randomUUID();
     const { services } = this.options;

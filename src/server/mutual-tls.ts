@@ -7,6 +7,7 @@ import type { RequestHeader } from '../kmip/message.js';
 import type { Principal } from '../kmip-ops/access.js';
 import type { OpsLogger } from '../kmip-ops/context.js';
 import type { AuditEvent, Dispatcher } from '../kmip-ops/dispatch.js';
+import type { ClientActivity } from './client-activity.js';
 import { errors } from '../kmip-ops/errors.js';
 import {
   defaultIdentityOptions,
@@ -38,6 +39,8 @@ export interface ListenerOptions {
   readonly audit?: (event: AuditEvent) => void;
   readonly identity?: IdentityOptions;
   readonly limits?: Partial<ServerLimits>;
+  /** Told of every request, for the count of busy connections (client-activity.ts). */
+  readonly activity?: ClientActivity;
 }
 
 /** What the server knows of a connection's peer, for identity and the audit trail. */
@@ -218,6 +221,7 @@ export class MutualTls {
     encoding: 'TTLV' | 'KMIP XML' | 'KMIP JSON',
   ): Promise<Served> {
     const { dispatcher, log } = this;
+    this.options.activity?.noteRequest(peer.address);
     if (request instanceof TtlvError) {
       log.warn('request refused', { client: peer.address, cause: request.message });
       return {

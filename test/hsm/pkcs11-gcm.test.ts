@@ -128,37 +128,25 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
     );
   }
 
-  test.serial('gcm: under load, the hint is asked at each unseal and every answer is exact', async (t) => {
+  test.serial('gcm: with a hint, it is asked at each unseal, and both places answer exactly', async (t) => {
     let asked = 0;
-    let busy = false;
+    // Every other call on the token thread, the rest on the event loop, all at once.
     const hsm = await open(false, () => {
       asked += 1;
-      return busy;
+      return asked % 2 === 0;
     });
     const kek = await hsm.createKek();
     const plaintexts = Array.from({ length: 40 }, (_, i) => randomBytes(1 + i));
     const sealed = await Promise.all(plaintexts.map((p) => hsm.seal(kek, p, 'raw')));
-    // Half of them while the hint says busy: those go to the token thread, and while it is busy, others follow.
-    const opened = await Promise.all(
-      sealed.map((s, i) => {
-        busy = i % 2 === 0;
-        return hsm.unseal(kek, s);
-      }),
-    );
-    t.true(asked >= sealed.length, 'the hint is asked once per GCM unseal');
+    const opened = await Promise.all(sealed.map((s) => hsm.unseal(kek, s)));
+    t.is(asked, sealed.length, 'the hint is asked once per GCM unseal');
     t.deepEqual(
       opened.map((o) => Buffer.from(o)),
       plaintexts,
     );
-    await rejectsWith(
-      t,
-      hsm.unseal(
-        kek,
-        altered(sealed[0] ?? sealed[1] ?? sealed[2] ?? (await hsm.seal(kek, randomBytes(8), 'raw')), HEADER),
-      ),
-      'unseal-failed',
-      'IV',
-    );
+    const one = await hsm.seal(kek, randomBytes(8), 'raw');
+    for (let i = 0; i < 2; i++)
+      await rejectsWith(t, hsm.unseal(kek, altered(one, HEADER)), 'unseal-failed', 'IV');
   });
 
   test.serial('gcm: the format and the KEK id are bound by the AAD', async (t) => {

@@ -1,0 +1,112 @@
+/**
+ * ClientActivity: how many connections sent a request lately. The appliance runs the token's work off the event
+ * loop only when it says more than one; a count that never fell would slow a lone client down (a thread hand-off
+ * per request), one that never rose would keep every busy server on the event loop.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { Dispatcher } from '../../src/kmip-ops/dispatch.js';
+import { tag } from '../../src/kmip/vocabulary.js';
+import { ensureLabPki } from '../../src/pki/lab-pki.js';
+import { ClientActivity } from '../../src/server/client-activity.js';
+import { KmipServer } from '../../src/server/server.js';
+import { ttlv, type TtlvItem } from '../../src/ttlv/types.js';
+import { requestXml, TestKmipClient } from '../support/kmip-client.js';
+
+function clocked(): { activity: ClientActivity; advance: (ms: number) => void } {
+  let now = 1_000;
+  return {
+    activity: new ClientActivity(() => now),
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+test('each connection counts once, however many requests it sends', (t) => {
+  const { activity, advance } = clocked();
+  t.is(activity.activeConnections(), 0);
+  for (let i = 0; i < 5; i++) activity.noteRequest('127.0.0.1:5001');
+  advance(2);
+  t.is(activity.activeConnections(), 1, 'one connection');
+  activity.noteRequest('127.0.0.1:5002');
+  activity.noteRequest('127.0.0.1:5003');
+  advance(2);
+  t.is(activity.activeConnections(), 3);
+});
+
+test('a connection quiet for more than 20 ms no longer counts, and counts again when it sends', (t) => {
+  const { activity, advance } = clocked();
+  activity.noteRequest('a:1');
+  activity.noteRequest('b:2');
+  advance(15);
+  activity.noteRequest('b:2');
+  advance(10);
+  t.is(activity.activeConnections(), 1, 'a:1 sent 25 ms ago, b:2 10 ms ago');
+  advance(25);
+  t.is(activity.activeConnections(), 0);
+  activity.noteRequest('a:1');
+  advance(2);
+  t.is(activity.activeConnections(), 1);
+});
+
+test('the count is made at most once a millisecond', (t) => {
+  const { activity, advance } = clocked();
+  activity.noteRequest('a:1');
+  advance(2);
+  t.is(activity.activeConnections(), 1);
+  activity.noteRequest('b:2');
+  t.is(activity.activeConnections(), 1, 'within the same millisecond: the last count');
+  advance(1);
+  t.is(activity.activeConnections(), 2);
+});
+
+test('the listener tells it of each request, under the connection peer address', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kmipd-activity-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { paths } = await ensureLabPki(join(dir, 'certs'));
+  const answer: TtlvItem = ttlv.structure(tag('ResponseMessage'), []);
+  const dispatcher = { handle: () => Promise.resolve(answer) } as unknown as Dispatcher;
+  const peers: string[] = [];
+  const activity = new ClientActivity();
+  const noted = activity.noteRequest.bind(activity);
+  activity.noteRequest = (peer) => {
+    peers.push(peer);
+    noted(peer);
+  };
+  const server = new KmipServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: {
+      cert: readFileSync(paths.serverCert),
+      key: readFileSync(paths.serverKey),
+      ca: readFileSync(paths.ca),
+    },
+    dispatcher,
+    activity,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  const { port } = await server.listen();
+  t.teardown(() => server.close());
+  const files = { ca: paths.ca, cert: paths.adminCert, key: paths.adminKey };
+  const query = requestXml(
+    '1.4',
+    '<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload/></BatchItem>',
+  );
+  const first = await TestKmipClient.connect('127.0.0.1', port, files);
+  const second = await TestKmipClient.connect('127.0.0.1', port, files);
+  await first.request(query);
+  await first.request(query);
+  await second.request(query);
+  first.close();
+  second.close();
+  t.is(peers.length, 3);
+  t.is(peers[0], peers[1], 'one connection, one peer address');
+  t.not(peers[0], peers[2]);
+  t.regex(peers[2] ?? '', /^127\.0\.0\.1:\d+$/);
+  t.is(activity.activeConnections(), 2);
+});
