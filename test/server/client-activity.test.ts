@@ -3,16 +3,11 @@
  * loop only when it says more than one; a count that never fell would slow a lone client down (a thread hand-off
  * per request), one that never rose would keep every busy server on the event loop.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
-import type { Dispatcher } from '../../src/kmip-ops/dispatch.js';
 import { tag } from '../../src/kmip/vocabulary.js';
-import { ensureLabPki } from '../../src/pki/lab-pki.js';
 import { ClientActivity } from '../../src/server/client-activity.js';
-import { KmipServer } from '../../src/server/server.js';
 import { ttlv, type TtlvItem } from '../../src/ttlv/types.js';
+import { startBareServer } from '../support/bare-server.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 
 function clocked(): { activity: ClientActivity; advance: (ms: number) => void } {
@@ -64,13 +59,7 @@ test('the count is made at most once a millisecond', (t) => {
 });
 
 test('the listener tells it of each request, under the connection peer address', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kmipd-activity-'));
-  t.teardown(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const { paths } = await ensureLabPki(join(dir, 'certs'));
   const answer: TtlvItem = ttlv.structure(tag('ResponseMessage'), []);
-  const dispatcher = { handle: () => Promise.resolve(answer) } as unknown as Dispatcher;
   const peers: string[] = [];
   const activity = new ClientActivity();
   const noted = activity.noteRequest.bind(activity);
@@ -78,21 +67,10 @@ test('the listener tells it of each request, under the connection peer address',
     peers.push(peer);
     noted(peer);
   };
-  const server = new KmipServer({
-    host: '127.0.0.1',
-    port: 0,
-    tls: {
-      cert: readFileSync(paths.serverCert),
-      key: readFileSync(paths.serverKey),
-      ca: readFileSync(paths.ca),
-    },
-    dispatcher,
+  const { port, files } = await startBareServer(t, {
+    dispatcher: { handle: () => Promise.resolve(answer) },
     activity,
-    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
   });
-  const { port } = await server.listen();
-  t.teardown(() => server.close());
-  const files = { ca: paths.ca, cert: paths.adminCert, key: paths.adminKey };
   const query = requestXml(
     '1.4',
     '<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload/></BatchItem>',
