@@ -212,6 +212,16 @@ if (workerData.nice !== undefined) {
   // yields the cores to the event loop and the token thread, the rest of the process keeps its priority.
   try { require('node:os').setPriority(workerData.nice); } catch { /* best effort */ }
 }
+if (workerData.schedIdle) {
+  // SCHED_IDLE (sched(7)): the thread runs on time no other thread wants, and a waking thread of the event loop
+  // takes the core from it at once; under full load it keeps SCHED_IDLE's small weight, so it slows, never stops.
+  // Node has no call for it: chrt(1) of util-linux sets it on this thread's id, which needs no privilege when a
+  // thread lowers its own policy. Without chrt the niceness above stays.
+  try {
+    const tid = require('node:fs').readlinkSync('/proc/thread-self').split('/').pop();
+    require('node:child_process').execFileSync('chrt', ['--idle', '-p', '0', tid], { stdio: 'ignore', timeout: 5000 });
+  } catch { /* best effort */ }
+}
 const session = p.C_OpenSession(Buffer.from(workerData.slot), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
 const buf = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 // pkcs11js passes a zero-length Buffer as NULL, which SoftHSM2 refuses (see pkcs11-hsm.ts EMPTY).
@@ -442,7 +452,7 @@ export class TokenThread {
   static start(
     modulePath: string,
     slot: Handle,
-    options: { readonly nice?: number } = {},
+    options: { readonly nice?: number; readonly schedIdle?: boolean } = {},
   ): Promise<TokenThread> {
     const require = createRequire(import.meta.url);
     const worker = new Worker(WORKER_SOURCE, {
@@ -452,6 +462,7 @@ export class TokenThread {
         modulePath,
         slot: Uint8Array.from(slot),
         nice: options.nice,
+        schedIdle: options.schedIdle === true,
       },
       // No loader hooks or flags from the parent (tsx, --cpu-prof): the source is plain CommonJS.
       execArgv: [],

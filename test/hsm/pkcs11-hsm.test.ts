@@ -53,6 +53,45 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
       opened.find((candidate) => candidate === hsm)?.report.supports ?? { des: false, dsa: false },
   });
 
+  /** Policy and niceness of each thread of this process, from /proc/self/task/TID/stat (proc(5) fields 19, 41). */
+  const threadScheduling = (): { nice: number; policy: number }[] =>
+    readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        // The fields after the command name, which is in parentheses and may hold spaces: field 3 comes first.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [{ nice: Number(fields[19 - 3]), policy: Number(fields[41 - 3]) }];
+      } catch {
+        return []; // the thread ended meanwhile
+      }
+    });
+  const SCHED_IDLE = 5;
+
+  test.serial('pkcs11: key pair threads run niced and SCHED_IDLE, or niced only when asked', async (t) => {
+    if (process.platform !== 'linux') {
+      t.pass('thread policies are read from Linux /proc');
+      return;
+    }
+    const idleBefore = threadScheduling().filter((s) => s.policy === SCHED_IDLE).length;
+    const idle = await open();
+    await idle.generateKeyPair(await idle.createKek(), { algorithm: 'EC', curve: 'P-256' });
+    const afterIdle = threadScheduling();
+    t.true(
+      afterIdle.some((s) => s.policy === SCHED_IDLE && s.nice === 10),
+      `a SCHED_IDLE thread at nice 10: ${JSON.stringify(afterIdle)}`,
+    );
+    t.true(afterIdle.filter((s) => s.policy === SCHED_IDLE).length > idleBefore);
+    const idleCount = afterIdle.filter((s) => s.policy === SCHED_IDLE).length;
+    const niced = await open({ keyPairIdle: false, keyPairNice: 15 });
+    await niced.generateKeyPair(await niced.createKek(), { algorithm: 'EC', curve: 'P-256' });
+    const afterNiced = threadScheduling();
+    t.true(
+      afterNiced.some((s) => s.policy === 0 && s.nice === 15),
+      'a SCHED_OTHER thread at nice 15',
+    );
+    t.is(afterNiced.filter((s) => s.policy === SCHED_IDLE).length, idleCount, 'no new SCHED_IDLE thread');
+  });
+
   test.serial('pkcs11: the first open created the token, its PINs and the first master key', (t) => {
     const first = opened[0];
     if (first === undefined) return t.fail('the contract suite did not open');
