@@ -34,6 +34,7 @@ import {
   locateByNamePayload,
   registerSecretPayload,
   requestXml,
+  uidsOf,
 } from './support/requests.js';
 import { CellProfiler } from './support/profile.js';
 import { inlineRunner, workerRunner, type LoadRunner } from './support/runner.js';
@@ -194,9 +195,6 @@ async function trySetup(client: TestKmipClient, request: Uint8Array, what: strin
     throw new Error(`setup: ${what} does not succeed:\n${xml}`);
   return xml;
 }
-
-const uidsOf = (xml: string): string[] =>
-  [...xml.matchAll(/<UniqueIdentifier type="TextString" value="([^"]*)"\/>/g)].map((m) => m[1] ?? '');
 
 const byteStringOf = (xml: string, element: string): Buffer | undefined => {
   const match = new RegExp(`<${element} type="ByteString" value="([0-9a-fA-F]*)"/>`).exec(xml);

@@ -112,3 +112,7 @@ export function encodeRequest(xml: string): Uint8Array {
   if (!message?.item) throw new Error(`bench request does not parse: ${message?.error?.message ?? 'empty'}`);
   return encodeTtlv(message.item);
 }
+
+/** The Unique Identifiers of an answer written as KMIP XML (messageToXml), in order. */
+export const uidsOf = (xml: string): string[] =>
+  [...xml.matchAll(/<UniqueIdentifier type="TextString" value="([^"]*)"\/>/g)].map((m) => m[1] ?? '');
