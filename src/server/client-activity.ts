@@ -20,15 +20,30 @@ export class ClientActivity {
 
   constructor(private readonly clock: () => number = () => performance.now()) {}
 
-  /** A request from the connection with this peer address (address and port: one entry per connection). */
+  /**
+   * A request from the connection with this peer address (address and port: one entry per connection). It also
+   * recounts now and then, so that the entries of ended connections go even when nothing asks for the count (a
+   * client that opens a connection per request, as Barbican's plugin does, leaves one behind per request).
+   */
   noteRequest(peer: string): void {
-    this.lastRequest.set(peer, this.clock());
+    const now = this.clock();
+    this.lastRequest.set(peer, now);
+    if (now - this.countedAt >= RECOUNT_MS) this.recount(now);
   }
 
   /** Connections with a request in the last ACTIVE_MS; ones quiet for longer are forgotten. */
   activeConnections(): number {
     const now = this.clock();
-    if (now - this.countedAt < RECOUNT_MS) return this.counted;
+    if (now - this.countedAt >= RECOUNT_MS) this.recount(now);
+    return this.counted;
+  }
+
+  /** Entries held: the connections of the last ACTIVE_MS, and those since the last recount. */
+  get tracked(): number {
+    return this.lastRequest.size;
+  }
+
+  private recount(now: number): void {
     let active = 0;
     for (const [peer, at] of this.lastRequest) {
       if (now - at > ACTIVE_MS) this.lastRequest.delete(peer);
@@ -36,6 +51,5 @@ export class ClientActivity {
     }
     this.counted = active;
     this.countedAt = now;
-    return active;
   }
 }

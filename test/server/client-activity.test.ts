@@ -58,6 +58,17 @@ test('the count is made at most once a millisecond', (t) => {
   t.is(activity.activeConnections(), 2);
 });
 
+test('connections that ended are forgotten even when nothing asks for the count', (t) => {
+  const { activity, advance } = clocked();
+  // A connection per request for a minute, 100 a second, and no GCM unseal to ask for the count.
+  for (let i = 0; i < 6_000; i++) {
+    activity.noteRequest(`10.0.0.1:${String(10_000 + i)}`);
+    advance(10);
+  }
+  t.true(activity.tracked <= 3, `entries held: ${String(activity.tracked)}`);
+  t.is(activity.activeConnections(), 2, 'the requests of the last 20 ms: 10 and 20 ms ago');
+});
+
 test('the listener tells it of each request, under the connection peer address', async (t) => {
   const answer: TtlvItem = ttlv.structure(tag('ResponseMessage'), []);
   const peers: string[] = [];
