@@ -657,8 +657,10 @@ export class Pkcs11Hsm implements Hsm {
                 {
                   op: 'decrypt',
                   key: handleBytes(key),
-                  mechanism: gcmMechanism(parts.iv, aad),
-                  input: parts.ciphertext,
+                  // Fresh copies: a view posted to a thread takes its whole buffer along, and the blob's and the
+                  // AAD's are slices of Node's shared 8 KiB pool, where other requests' key material may lie.
+                  mechanism: gcmMechanism(Uint8Array.from(parts.iv), Uint8Array.from(aad)),
+                  input: Uint8Array.from(parts.ciphertext),
                   // SoftHSM2 2.6.1 wants room for the whole input, as in decryptGcmHere().
                   outputLength: parts.ciphertext.length,
                 },
@@ -762,7 +764,8 @@ export class Pkcs11Hsm implements Hsm {
           {
             op: 'encrypt',
             key: handleBytes(key),
-            mechanism: gcmMechanism(iv, aad),
+            // A fresh copy of the AAD: Buffer.concat makes it in Node's shared pool (see unseal()).
+            mechanism: gcmMechanism(iv, Uint8Array.from(aad)),
             input,
             outputLength: plaintext.length + GCM_TAG_BYTES,
           },
@@ -799,7 +802,7 @@ export class Pkcs11Hsm implements Hsm {
           {
             op,
             key: handleBytes(key ?? Buffer.alloc(0)),
-            mechanism: gcmMechanism(iv, aadUsed),
+            mechanism: gcmMechanism(iv, Uint8Array.from(aadUsed)),
             input: Uint8Array.from(input),
             outputLength: input.length + GCM_TAG_BYTES,
           },

@@ -8,6 +8,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import type { SealedSecret } from '../../src/hsm/hsm.js';
 import { ck } from '../../src/hsm/pkcs11-module.js';
@@ -127,6 +128,50 @@ if (!existsSync(DEFAULT_SOFTHSM_MODULE)) {
       },
     );
   }
+
+  test.serial(
+    'gcm: the token thread is sent compact copies, never the buffer a blob is a slice of',
+    async (t) => {
+      const hsm = await open(false, true);
+      const kek = await hsm.createKek();
+      const secret = randomBytes(32);
+      const sealed = await hsm.seal(kek, secret, 'raw');
+      // The blob as a slice of a larger buffer that holds something else too, as Node's shared pool does.
+      const neighbour = Buffer.from('another request key material, not for the token thread');
+      const big = Buffer.alloc(8192);
+      neighbour.copy(big, 0);
+      big.set(sealed.blob, 4096);
+      const sliced = { ...sealed, blob: big.subarray(4096, 4096 + sealed.blob.length) };
+      const posted: ArrayBufferLike[] = [];
+      const collect = (value: unknown): void => {
+        if (ArrayBuffer.isView(value)) posted.push(value.buffer);
+        else if (value !== null && typeof value === 'object')
+          for (const v of Object.values(value)) collect(v);
+      };
+      // Called below with each Worker as `this`, as the prototype's method always is.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      const original = Worker.prototype.postMessage;
+      const spy = function (
+        this: Worker,
+        message: unknown,
+        transfer?: Parameters<Worker['postMessage']>[1],
+      ): void {
+        collect(message);
+        original.call(this, message, transfer);
+      };
+      Worker.prototype.postMessage = spy as typeof Worker.prototype.postMessage;
+      try {
+        t.deepEqual(Buffer.from(await hsm.unseal(kek, sliced)), secret);
+      } finally {
+        Worker.prototype.postMessage = original;
+      }
+      t.true(posted.length >= 3, 'the key handle, IV, AAD and ciphertext went to the thread');
+      for (const buffer of posted) {
+        t.true(buffer.byteLength < 256, `a posted buffer of ${String(buffer.byteLength)} bytes`);
+        t.false(Buffer.from(buffer).includes(neighbour), 'nothing of the neighbouring bytes');
+      }
+    },
+  );
 
   test.serial('gcm: with a hint, it is asked at each unseal, and both places answer exactly', async (t) => {
     let asked = 0;
