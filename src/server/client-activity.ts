@@ -31,6 +31,11 @@ export class ClientActivity {
     if (now - this.countedAt >= RECOUNT_MS) this.recount(now);
   }
 
+  /** The connection with this peer address has closed: it counts no more. */
+  forget(peer: string): void {
+    if (this.lastRequest.delete(peer)) this.countedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Connections with a request in the last ACTIVE_MS; ones quiet for longer are forgotten. */
   activeConnections(): number {
     const now = this.clock();

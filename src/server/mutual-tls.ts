@@ -170,6 +170,14 @@ export class MutualTls {
   /** The identity of a client after the handshake; a refused one is logged and audited here, once. */
   admit(socket: tls.TLSSocket): Peer {
     const address = addressOf(socket);
+    // A closed connection is busy no more: a client that opens one per request must count as one, not as every
+    // connection of the last moments (client-activity.ts).
+    const { activity } = this.options;
+    if (activity) {
+      socket.once('close', () => {
+        activity.forget(address);
+      });
+    }
     const credentialMemo = { verified: undefined };
     try {
       const session = sessionIdentity(

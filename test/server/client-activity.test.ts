@@ -58,6 +58,18 @@ test('the count is made at most once a millisecond', (t) => {
   t.is(activity.activeConnections(), 2);
 });
 
+test('a client with a connection per request counts as one: a closed connection is forgotten at once', (t) => {
+  const { activity, advance } = clocked();
+  for (let i = 0; i < 10; i++) {
+    const peer = `10.0.0.1:${String(20_000 + i)}`;
+    activity.noteRequest(peer);
+    t.is(activity.activeConnections(), 1, `request ${String(i)}`);
+    activity.forget(peer);
+    advance(5);
+  }
+  t.is(activity.activeConnections(), 0);
+});
+
 test('connections that ended are forgotten even when nothing asks for the count', (t) => {
   const { activity, advance } = clocked();
   // A connection per request for a minute, 100 a second, and no GCM unseal to ask for the count.
@@ -91,11 +103,16 @@ test('the listener tells it of each request, under the connection peer address',
   await first.request(query);
   await first.request(query);
   await second.request(query);
+  t.is(activity.activeConnections(), 2, 'two connections open and busy');
   first.close();
   second.close();
   t.is(peers.length, 3);
   t.is(peers[0], peers[1], 'one connection, one peer address');
   t.not(peers[0], peers[2]);
   t.regex(peers[2] ?? '', /^127\.0\.0\.1:\d+$/);
-  t.is(activity.activeConnections(), 2);
+  // The server sees each close a moment after the client's.
+  for (let wait = 0; wait < 100 && activity.tracked > 0; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.is(activity.tracked, 0, 'both connections forgotten once closed');
 });
