@@ -75,6 +75,7 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
             error: error.message,
           });
         });
+  let closing: Promise<void> | undefined;
   return {
     log: {
       info: (message, fields) => operational.info(message, fields),
@@ -101,14 +102,18 @@ export function createLoggers(options: { dataDir?: string; level?: string; conso
         }),
       );
     },
-    close: async () => {
-      await trail?.close();
-      await new Promise<void>((resolve) => {
-        operational.on('finish', () => {
-          resolve();
+    close: () => {
+      // Once: a second end() of winston's logger never finishes again, so a second close() would never settle.
+      closing ??= (async () => {
+        await trail?.close();
+        await new Promise<void>((resolve) => {
+          operational.on('finish', () => {
+            resolve();
+          });
+          operational.end();
         });
-        operational.end();
-      });
+      })();
+      return closing;
     },
   };
 }

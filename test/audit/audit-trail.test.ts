@@ -90,6 +90,22 @@ test('a trail that cannot be written reports once and never throws; close() stil
   t.regex(failures[0]?.message ?? '', /EISDIR/);
 });
 
+test('the loggers close twice: the second close() settles too', async (t) => {
+  const dataDir = await tempDir(t);
+  const loggers = createLoggers({ dataDir, level: 'error', console: false });
+  loggers.log.error('something', { n: 1 });
+  await loggers.close();
+  const second = await Promise.race([
+    loggers.close().then(() => 'closed'),
+    new Promise((resolve) => {
+      setTimeout(() => {
+        resolve('still waiting after 2 s');
+      }, 2000);
+    }),
+  ]);
+  t.is(second, 'closed');
+});
+
 test('close() twice resolves twice; lines given after close() are dropped', async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, 'audit.log');
