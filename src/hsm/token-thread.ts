@@ -219,7 +219,10 @@ if (workerData.schedIdle) {
   // thread lowers its own policy. Without chrt the niceness above stays.
   try {
     const tid = require('node:fs').readlinkSync('/proc/thread-self').split('/').pop();
-    require('node:child_process').execFileSync('chrt', ['--idle', '-p', '0', tid], { stdio: 'ignore', timeout: 5000 });
+    // From the system's directories only, and with none of this process's environment (which may hold the PIN).
+    require('node:child_process').execFileSync('chrt', ['--idle', '-p', '0', tid], {
+      stdio: 'ignore', timeout: 5000, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' },
+    });
   } catch { /* best effort */ }
 }
 const session = p.C_OpenSession(Buffer.from(workerData.slot), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
