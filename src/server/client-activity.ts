@@ -22,8 +22,8 @@ export class ClientActivity {
 
   /**
    * A request from the connection with this peer address (address and port: one entry per connection). It also
-   * recounts now and then, so that the entries of ended connections go even when nothing asks for the count (a
-   * client that opens a connection per request, as Barbican's plugin does, leaves one behind per request).
+   * recounts now and then, so that entries quiet for longer than ACTIVE_MS go even when nothing asks for the count;
+   * a connection that closes goes at once (forget()).
    */
   noteRequest(peer: string): void {
     const now = this.clock();
