@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KmipVersion } from '../kmip/registry.js';
 import { textNamesFor } from '../kmip/text-names.js';
+import type { TextNames } from '../ttlv/text-names.js';
 import { ItemType, type ItemTypeName, type TtlvItem } from '../ttlv/types.js';
 import { xmlElementToTtlv, type XmlElement } from '../ttlv/xml.js';
 
@@ -103,19 +104,52 @@ function textOf(item: TtlvItem, type: ItemTypeName): string | undefined {
   return undefined;
 }
 
+/** The placeholder a vector would write for a field of this tag: `MACData` → `$MAC_DATA`. */
+export function placeholderNameOfTag(tagName: string): string {
+  const words = tagName.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2');
+  return `$${words.toUpperCase()}`;
+}
+
+/**
+ * Records, under the placeholder name of its tag, every Byte String and Text String the server put in the
+ * response payloads of an answer, the latest answer winning.
+ *
+ * Why: some vectors expect a literal in a response and then write the request that uses that value with a
+ * placeholder no response bound: CS-AC-M-6 (1.3 to 2.1) expects MAC Data `c911…` from MAC, then sends
+ * `$MAC_DATA` to MAC Verify. The literal is still compared with what the server said; the next request is given
+ * what the server said, as the vector's author meant.
+ */
+export function recordEchoes(answer: TtlvItem, names: TextNames, echoes: Map<string, TtlvItem>): void {
+  const payloadTag = names.tagByName('ResponsePayload');
+  const visit = (item: TtlvItem, inPayload: boolean): void => {
+    if (item.type === ItemType.Structure) {
+      const below = inPayload || item.tag === payloadTag;
+      for (const child of item.value) visit(child, below);
+      return;
+    }
+    if (!inPayload || (item.type !== ItemType.ByteString && item.type !== ItemType.TextString)) return;
+    const name = names.tagName(item.tag);
+    if (name !== undefined) echoes.set(placeholderNameOfTag(name), item);
+  };
+  visit(answer, false);
+}
+
 /**
  * Reads a request with `$NOW` at `now` (seconds) and every other placeholder replaced by the value learned under
- * that name; throws UnknownPlaceholderError naming those that were never learned, TtlvError when unreadable.
+ * that name, or else by the value echoed under it (recordEchoes); throws UnknownPlaceholderError naming those that
+ * were neither, TtlvError when unreadable.
  */
 export function readRequest(
   element: XmlElement,
   version: KmipVersion,
   now: bigint,
   learned: ReadonlyMap<string, TtlvItem>,
+  echoes: ReadonlyMap<string, TtlvItem> = new Map(),
 ): TtlvItem {
+  const known = echoes.size === 0 ? learned : new Map([...echoes, ...learned]);
   const missing = new Set<string>();
   const substitute = (placeholder: string, type: ItemTypeName): string | undefined => {
-    const value = learned.get(placeholder);
+    const value = known.get(placeholder);
     const replacement = value === undefined ? undefined : textOf(value, type);
     if (replacement === undefined) missing.add(placeholder);
     return replacement;
@@ -128,7 +162,7 @@ export function readRequest(
     if (missing.size > 0) throw new UnknownPlaceholderError([...missing]);
     throw error;
   }
-  const replaced = substituteText(item, learned, missing);
+  const replaced = substituteText(item, known, missing);
   if (missing.size > 0) throw new UnknownPlaceholderError([...missing]);
   return replaced;
 }

@@ -13,7 +13,7 @@ import { ItemType, type TtlvItem } from '../ttlv/types.js';
 import { readXmlDocument, type XmlElement } from '../ttlv/xml.js';
 import { TransportUnavailableError, type KmipExchange } from './client.js';
 import { compareMessages, DEFAULT_WINDOW_SECONDS, type Difference } from './compare.js';
-import { readExpected, readRequest, UnknownPlaceholderError } from './placeholders.js';
+import { readExpected, readRequest, recordEchoes, UnknownPlaceholderError } from './placeholders.js';
 import type { SkipList } from './skip-list.js';
 import type { VectorFile } from './vectors.js';
 
@@ -104,6 +104,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
   }
   const clock = options.now ?? Date.now;
   const learned = new Map<string, TtlvItem>();
+  const echoes = new Map<string, TtlvItem>();
   const generated = options.generated ?? new Set<string>();
   const fileOperations = operationsOf(elements.filter((_, i) => i % 2 === 0));
   try {
@@ -118,7 +119,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
       let request: TtlvItem;
       let expected;
       try {
-        request = readRequest(requestElement, version, sentAt, learned);
+        request = readRequest(requestElement, version, sentAt, learned, echoes);
         expected = readExpected(responseElement, responseVersion);
       } catch (error) {
         if (error instanceof UnknownPlaceholderError || error instanceof TtlvError) {
@@ -160,6 +161,7 @@ export async function runVector(vector: VectorFile, options: RunOptions): Promis
           ...(said === undefined ? {} : { serverSaid: said }),
         };
       }
+      recordEchoes(answer, textNamesFor(responseVersion), echoes);
     }
     return { vector, verdict: 'passed', requests };
   } finally {

@@ -1,5 +1,10 @@
 import test from 'ava';
-import { readRequest, UnknownPlaceholderError } from '../../src/conformance/placeholders.js';
+import {
+  placeholderNameOfTag,
+  readRequest,
+  recordEchoes,
+  UnknownPlaceholderError,
+} from '../../src/conformance/placeholders.js';
 import { ItemType, type TtlvItem } from '../../src/ttlv/types.js';
 import { xmlElementToTtlv } from '../../src/ttlv/xml.js';
 import {
@@ -138,4 +143,64 @@ test('requests get learned values and $NOW; unknown placeholders are named', (t)
     instanceOf: UnknownPlaceholderError,
   });
   t.true(error.message.includes('$IV_COUNTER_NONCE') || error.message.includes('$UNIQUE_IDENTIFIER_0'));
+});
+
+test('placeholder names follow the tag names the vectors use', (t) => {
+  t.is(placeholderNameOfTag('MACData'), '$MAC_DATA');
+  t.is(placeholderNameOfTag('IVCounterNonce'), '$IV_COUNTER_NONCE');
+  t.is(placeholderNameOfTag('UniqueIdentifier'), '$UNIQUE_IDENTIFIER');
+  t.is(placeholderNameOfTag('Data'), '$DATA');
+});
+
+test('a placeholder no response bound takes what the server last answered in the field of that name', (t) => {
+  // CS-AC-M-6: MAC's response holds a literal MAC Data, and MAC Verify then sends $MAC_DATA.
+  const macAnswer = xmlElementToTtlv(
+    element(
+      createResponse('MAC', payload(`${uid('k-1')}<MACData type="ByteString" value="c911e781"/>`), {
+        header: timeStamp('2026-11-24T01:00:00Z'),
+      }),
+    ),
+    names,
+  );
+  const echoes = new Map<string, TtlvItem>();
+  recordEchoes(macAnswer, names, echoes);
+  // Only the payload's strings are recorded (nothing from the header, no Operation or Result Status).
+  t.deepEqual([...echoes.keys()].sort(), ['$MAC_DATA', '$UNIQUE_IDENTIFIER']);
+
+  const request = `<RequestMessage><RequestHeader>
+    <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>
+    <BatchCount type="Integer" value="1"/></RequestHeader>
+    <BatchItem><Operation type="Enumeration" value="MACVerify"/><RequestPayload>
+    ${uid('$UNIQUE_IDENTIFIER_0')}<Data type="ByteString" value="01020304"/>
+    <MACData type="ByteString" value="$MAC_DATA"/></RequestPayload></BatchItem></RequestMessage>`;
+  const learned = new Map<string, TtlvItem>([
+    ['$UNIQUE_IDENTIFIER_0', { tag: 0x420094, type: ItemType.TextString, value: 'k-1' }],
+  ]);
+  const item = readRequest(element(request), '1.4', sentAt, learned, echoes);
+  t.deepEqual(
+    item,
+    xmlElementToTtlv(
+      element(request.replace('$UNIQUE_IDENTIFIER_0', 'k-1').replace('$MAC_DATA', 'c911e781')),
+      names,
+    ),
+  );
+  // Without the echo the placeholder is still unknown, and a learned value is preferred over an echo.
+  t.throws(() => readRequest(element(request), '1.4', sentAt, learned), {
+    instanceOf: UnknownPlaceholderError,
+  });
+  const bound = new Map([
+    ...learned,
+    [
+      '$MAC_DATA',
+      { tag: names.tagByName('MACData') ?? 0, type: ItemType.ByteString, value: new Uint8Array([9]) },
+    ] as const,
+  ]);
+  const preferred = readRequest(element(request), '1.4', sentAt, bound, echoes);
+  t.deepEqual(
+    preferred,
+    xmlElementToTtlv(
+      element(request.replace('$UNIQUE_IDENTIFIER_0', 'k-1').replace('$MAC_DATA', '09')),
+      names,
+    ),
+  );
 });
