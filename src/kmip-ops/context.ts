@@ -1,4 +1,4 @@
-import type { TicketBook } from './tickets.js';
+import type { Right, TicketBook } from './tickets.js';
 import type { CertifyAuthority } from './certify-authority.js';
 import type { TtlvItem } from '../ttlv/types.js';
 import type { Fields } from '../kmip/fields.js';
@@ -60,6 +60,8 @@ export interface RequestContext extends Services {
   readonly idPlaceholder: { current: string | undefined };
   /** The server's Login tickets (tickets.ts): Login issues them, Logout ends them. */
   readonly tickets: TicketBook;
+  /** The Rights of the Delegated Login ticket the request presented; undefined when it presented none of those. */
+  readonly rights: readonly Right[] | undefined;
   /** The server's issuing CA for Certify and Re-certify (certify-authority.ts). */
   readonly certifyAuthority: CertifyAuthority;
   /** UIDs the current batch item touched, for the audit trail. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeTtlv } from '../ttlv/encode.js';
-import type { TtlvItem } from '../ttlv/types.js';
+import { ItemType, type TtlvItem } from '../ttlv/types.js';
 import { checkTagsExist, FieldError, Fields } from '../kmip/fields.js';
 import {
   answerVersion,
@@ -20,7 +20,7 @@ import type { AnyHandler, Principal, RequestContext, RequestOrigin, Services } f
 import { checkOperationAllowed } from './access.js';
 import { errors, KmipError, toKmipError } from './errors.js';
 import { UndoConflict, UndoJournal } from './undo.js';
-import { TicketBook } from './tickets.js';
+import { rightsAllow, TicketBook, type Right } from './tickets.js';
 import { CertifyAuthority } from './certify-authority.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
@@ -52,6 +52,25 @@ function presentedTicket(header: RequestHeader): Uint8Array | undefined {
   if (credential === undefined) return undefined;
   const value = credential.value?.struct('Ticket')?.bytes('TicketValue');
   return value ?? new Uint8Array(0);
+}
+
+/**
+ * Refuses an item its Delegated Login ticket's Rights do not allow (tickets.ts), before it runs. The object is the
+ * one the request names, or the ID placeholder's when it names none (KMIP 2.0 §6.1.12: the ticket holder "may only
+ * perform operations allowed by at least one of the contained Right structures").
+ */
+function checkRights(
+  rights: readonly Right[],
+  operation: string,
+  payload: Fields | undefined,
+  ctx: RequestContext,
+): void {
+  const named = payload?.optional('UniqueIdentifier');
+  const uid = named?.type === ItemType.TextString ? named.value : ctx.idPlaceholder.current;
+  if (!rightsAllow(rights, operation, uid)) {
+    const on = uid === undefined ? '' : ` on ${uid}`;
+    throw errors.permissionDenied(`the Rights of this Delegated Login ticket do not allow ${operation}${on}`);
+  }
 }
 
 /** Decides the principal of a request from its header (Credential), or throws a KmipError refusing it. */
@@ -144,15 +163,19 @@ export class Dispatcher {
       return this.failMessage(protocolVersion, version, timeStamp, toKmipError(error).error);
     }
     // KMIP 2.0 §2.1.2 Credential Type Ticket: a request may present a Login ticket, which must be its principal's.
-    // A spent Request Count refuses the whole message; an unknown or ended ticket fails each item (TC-LOGIN-2/3).
+    // A Login ticket is a credential: its spent Request Count refuses the whole message. An unknown or ended ticket
+    // fails each item (TC-LOGIN-2/3), and so does a spent Delegated Login ticket, whose count limits what it grants
+    // like its Rights do (TC-DLOGIN-1).
     let ticketRefusal: KmipError | undefined;
+    let rights: readonly Right[] | undefined;
     const ticket = presentedTicket(header);
     if (ticket !== undefined) {
+      const delegated = this.tickets.isDelegated(ticket);
       try {
-        this.tickets.use(ticket, principal.name);
+        rights = this.tickets.use(ticket, principal.name);
       } catch (error) {
         const refusal = toKmipError(error).error;
-        if (refusal.reason === 'UsageLimitExceeded') {
+        if (refusal.reason === 'UsageLimitExceeded' && !delegated) {
           return this.failMessage(protocolVersion, version, timeStamp, refusal);
         }
         ticketRefusal = refusal;
@@ -197,6 +220,7 @@ export class Dispatcher {
         correlationId,
         idPlaceholder,
         tickets: this.tickets,
+        rights,
         certifyAuthority: this.certifyAuthority,
         touched: [],
         undo: journal !== undefined,
@@ -263,6 +287,7 @@ export class Dispatcher {
       checkOperationAllowed(ctx.principal, handler.access, name);
       ctx.access = handler.access;
       const fields = payload ? new Fields(payload, ctx.version, `${path}/RequestPayload`) : undefined;
+      if (ctx.rights !== undefined) checkRights(ctx.rights, name, fields, ctx);
       const request = handler.decodeRequest(fields, ctx);
       const response = await handler.execute(request, ctx);
       const out = handler.encodeResponse(response, ctx);

@@ -40,6 +40,7 @@ import { certify } from './ops/certify.js';
 import { reCertify } from './ops/re-certify.js';
 import { joinSplitKey } from './ops/join-split-key.js';
 import { login, logout } from './ops/login.js';
+import { delegatedLogin } from './ops/delegated-login.js';
 import { revoke } from './ops/revoke.js';
 import { setAttribute } from './ops/set-attribute.js';
 
@@ -81,6 +82,7 @@ export function allOperations(): AnyHandler[] {
     joinSplitKey,
     login,
     logout,
+    delegatedLogin,
     check,
     obtainLease,
     archive,
@@ -89,8 +91,12 @@ export function allOperations(): AnyHandler[] {
     exportObject,
     importObject,
   ];
+  // Under a Delegated Login ticket, Query lists only the operations its Rights allow on some object or on none.
   const query = queryHandler((ctx: RequestContext) =>
-    [...handlers, query].filter((h) => versionAtLeast(ctx.version, h.since)).map((h) => h.operation),
+    [...handlers, query]
+      .filter((h) => versionAtLeast(ctx.version, h.since))
+      .map((h) => h.operation)
+      .filter((name) => ctx.rights?.some((r) => r.operations?.has(name) ?? true) ?? true),
   );
   handlers.push(query);
   return handlers;

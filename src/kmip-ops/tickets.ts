@@ -6,9 +6,28 @@ import { errors } from './errors.js';
  * requests present as their Credential (Credential Type Ticket) instead of signing in again. A ticket belongs to the
  * principal that logged in and serves no other; it ends with its Lease Time, after its Request Count, or at Logout.
  * Tickets live in this process only: a restart logs every client out.
+ *
+ * A Delegated Login (KMIP 2.0 §6.1.12) ticket also carries Rights: requests presenting it may only perform what at
+ * least one of them allows. It narrows what its principal may do, and like a Login ticket it serves no other
+ * principal: identity here is the client's certificate, and a ticket is a bearer value, so a ticket copied to
+ * another client must not make that client someone else.
  */
+
+/**
+ * One Right (KMIP 2.0 §7.28): the operations it allows, on the objects it names; "if any field is omitted, then
+ * that aspect is unrestricted".
+ */
+export interface Right {
+  /** Operation names; undefined: any operation. */
+  readonly operations: ReadonlySet<string> | undefined;
+  /** Unique Identifiers; undefined: any object, or none (an operation that names no object). */
+  readonly objects: ReadonlySet<string> | undefined;
+}
+
 export interface Ticket {
   readonly principal: string;
+  /** Delegated Login's Rights; undefined for a Login ticket, which allows whatever its principal may do. */
+  readonly rights: readonly Right[] | undefined;
   /** Requests it may still authenticate; undefined: no limit. */
   remaining: number | undefined;
   /** Seconds since the epoch after which it is no longer valid. */
@@ -28,7 +47,12 @@ export class TicketBook {
   constructor(private readonly now: () => number = () => Date.now() / 1000) {}
 
   /** A new ticket for `principal`: 32 random bytes, as the Ticket Value. */
-  issue(principal: string, leaseSeconds: number | undefined, requestCount: number | undefined): Uint8Array {
+  issue(
+    principal: string,
+    leaseSeconds: number | undefined,
+    requestCount: number | undefined,
+    rights?: readonly Right[],
+  ): Uint8Array {
     this.sweep();
     while (this.tickets.size >= MAX_TICKETS) {
       const oldest = this.tickets.keys().next().value;
@@ -39,6 +63,7 @@ export class TicketBook {
     const value = randomBytes(32);
     this.tickets.set(value.toString('hex'), {
       principal,
+      rights,
       remaining: requestCount !== undefined && requestCount > 0 ? requestCount : undefined,
       expiresAt: this.now() + Math.min(lease, MAX_LEASE_SECONDS),
     });
@@ -48,8 +73,9 @@ export class TicketBook {
   /**
    * Takes one request from the ticket `value` presented by `principal`. A ticket unknown, ended or another
    * principal's is Invalid Ticket; one whose Request Count is spent is Usage Limit Exceeded (and is then ended).
+   * Answers the ticket's Rights (undefined: a Login ticket).
    */
-  use(value: Uint8Array, principal: string): void {
+  use(value: Uint8Array, principal: string): readonly Right[] | undefined {
     const ticket = this.find(value, principal);
     if (ticket.remaining !== undefined) {
       if (ticket.remaining <= 0) {
@@ -58,6 +84,12 @@ export class TicketBook {
       }
       ticket.remaining -= 1;
     }
+    return ticket.rights;
+  }
+
+  /** Whether `value` is a Delegated Login ticket (one with Rights), whatever its state. */
+  isDelegated(value: Uint8Array): boolean {
+    return this.tickets.get(Buffer.from(value).toString('hex'))?.rights !== undefined;
   }
 
   /** Logout: ends the ticket, which must be the principal's own and still valid. */
@@ -80,4 +112,16 @@ export class TicketBook {
     const now = this.now();
     for (const [key, ticket] of this.tickets) if (ticket.expiresAt <= now) this.tickets.delete(key);
   }
+}
+
+/**
+ * Whether Rights allow an operation on an object (undefined: the request names none). A Right that names objects
+ * allows nothing that names no object: an operation such as Create or Locate is not "on" the objects it lists.
+ */
+export function rightsAllow(rights: readonly Right[], operation: string, uid: string | undefined): boolean {
+  return rights.some(
+    (right) =>
+      (right.operations === undefined || right.operations.has(operation)) &&
+      (right.objects === undefined || (uid !== undefined && right.objects.has(uid))),
+  );
 }

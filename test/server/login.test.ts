@@ -81,3 +81,169 @@ test.serial('Login is a KMIP 2.x operation', async (t) => {
   const answer = await connection().requestXml(requestXml('1.4', item('Login', '')));
   t.is(outcome(answer), 'OperationFailed/OperationNotSupported');
 });
+
+const right = (operations: readonly string[], objects: readonly string[] = []): string =>
+  `<Right><Operations>${operations.map((o) => `<Operation type="Enumeration" value="${o}"/>`).join('')}</Operations>${
+    objects.length === 0
+      ? ''
+      : `<Objects>${objects.map((uid) => `<UniqueIdentifier type="TextString" value="${uid}"/>`).join('')}</Objects>`
+  }</Right>`;
+
+async function delegatedLogin(client: TestKmipClient, rights: string, count = 0): Promise<string> {
+  const answer = await client.requestXml(
+    requestXml(
+      '2.0',
+      item(
+        'DelegatedLogin',
+        `<LeaseTime type="Interval" value="0"/><RequestCount type="Integer" value="${String(count)}"/><Rights>${rights}</Rights>`,
+      ),
+    ),
+  );
+  const value = /TicketValue type="ByteString" value="([0-9a-f]+)"/.exec(answer)?.[1];
+  if (value === undefined) throw new Error(`Delegated Login answered no ticket:\n${answer}`);
+  return value;
+}
+
+async function createKey(client: TestKmipClient): Promise<string> {
+  const answer = await client.requestXml(
+    requestXml(
+      '2.0',
+      item(
+        'Create',
+        '<ObjectType type="Enumeration" value="SymmetricKey"/><Attributes><CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="128"/><CryptographicUsageMask type="Integer" value="Encrypt Decrypt"/></Attributes>',
+      ),
+    ),
+  );
+  const uid = /UniqueIdentifier type="TextString" value="([^"]+)"/.exec(answer)?.[1];
+  if (uid === undefined) throw new Error(`Create answered no Unique Identifier:\n${answer}`);
+  return uid;
+}
+
+const getLength = (uid: string): string =>
+  item(
+    'GetAttributes',
+    `<UniqueIdentifier type="TextString" value="${uid}"/><AttributeReference type="Enumeration" value="CryptographicLength"/>`,
+  );
+
+test.serial(
+  'a Delegated Login ticket allows only what its Rights allow, on the objects they name',
+  async (t) => {
+    const [granted, other] = [await createKey(connection()), await createKey(connection())];
+    const ticket = await delegatedLogin(
+      connection(),
+      right(['Query', 'Log']) + right(['GetAttributes'], [granted]),
+    );
+    const send = async (body: string): Promise<string> =>
+      connection().requestXml(requestXml('2.0', body, withTicket(ticket)));
+
+    const listed = await send(query);
+    t.is(outcome(listed), 'Success/-');
+    const operations = [...listed.matchAll(/<Operation type="Enumeration" value="(\w+)"\/>/g)].map(
+      (m) => m[1],
+    );
+    // The batch item's own Operation is Query; the payload lists what the Rights allow, and nothing else.
+    t.deepEqual([...new Set(operations)].sort(), ['GetAttributes', 'Log', 'Query']);
+
+    const length = await send(getLength(granted));
+    t.is(outcome(length), 'Success/-');
+    t.true(length.includes('<CryptographicLength type="Integer" value="128"/>'));
+    t.is(
+      outcome(await send(getLength(other))),
+      'OperationFailed/PermissionDenied',
+      'an object no Right names',
+    );
+    const get = await send(item('Get', `<UniqueIdentifier type="TextString" value="${granted}"/>`));
+    t.is(outcome(get), 'OperationFailed/PermissionDenied', 'an operation no Right names');
+    t.regex(get, /do not allow Get on /);
+    t.is(
+      outcome(await send(item('Login', '<LeaseTime type="Interval" value="0"/>'))),
+      'OperationFailed/PermissionDenied',
+    );
+    // Without the ticket the same client may do everything its certificate allows.
+    const plain = await connection().requestXml(
+      requestXml('2.0', item('Get', `<UniqueIdentifier type="TextString" value="${granted}"/>`)),
+    );
+    t.is(outcome(plain), 'Success/-');
+  },
+);
+
+test.serial(
+  'a Right naming objects covers them through the ID placeholder, and nothing that names none',
+  async (t) => {
+    const nameKey = async (): Promise<{ uid: string; locate: string }> => {
+      const uid = await createKey(connection());
+      const name = `<Name><NameValue type="TextString" value="delegated-${uid}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>`;
+      const added = await connection().requestXml(
+        requestXml(
+          '2.0',
+          item(
+            'AddAttribute',
+            `<UniqueIdentifier type="TextString" value="${uid}"/><NewAttribute>${name}</NewAttribute>`,
+          ),
+        ),
+      );
+      if (outcome(added) !== 'Success/-') throw new Error(`Add Attribute failed:\n${added}`);
+      return { uid, locate: item('Locate', `<Attributes>${name}</Attributes>`) };
+    };
+    const granted = await nameKey();
+    const other = await nameKey();
+    const ticket = await delegatedLogin(
+      connection(),
+      right(['Locate']) + right(['Activate', 'Create'], [granted.uid]),
+    );
+    const send = async (body: string): Promise<string> =>
+      connection().requestXml(requestXml('2.0', body, withTicket(ticket)));
+    // Create names no object: a Right limited to objects does not allow it.
+    const create = await send(
+      item(
+        'Create',
+        '<ObjectType type="Enumeration" value="SymmetricKey"/><Attributes><CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="128"/></Attributes>',
+      ),
+    );
+    t.is(outcome(create), 'OperationFailed/PermissionDenied');
+    // Locate sets the ID placeholder to the one object it finds; Activate without a UID then acts on that object.
+    const batch = await send(granted.locate + item('Activate', ''));
+    t.is([...batch.matchAll(/ResultStatus type="Enumeration" value="Success"/g)].length, 2, batch);
+    const refused = await send(other.locate + item('Activate', ''));
+    t.regex(refused, /ResultReason type="Enumeration" value="PermissionDenied"/);
+    t.true(refused.includes(`do not allow Activate on ${other.uid}`), refused);
+  },
+);
+
+test.serial('a spent Delegated Login ticket fails each item, and serves no other client', async (t) => {
+  const ticket = await delegatedLogin(connection(), right(['Query']), 1);
+  const files = await server().issueClient('delegate-thief');
+  const other = await TestKmipClient.connect(server().host, server().port, files);
+  t.teardown(() => {
+    other.close();
+  });
+  t.is(
+    outcome(await other.requestXml(requestXml('2.0', query, withTicket(ticket)))),
+    'OperationFailed/InvalidTicket',
+  );
+  t.is(outcome(await connection().requestXml(requestXml('2.0', query, withTicket(ticket)))), 'Success/-');
+  const spent = await connection().requestXml(requestXml('2.0', query, withTicket(ticket)));
+  t.is(outcome(spent), 'OperationFailed/UsageLimitExceeded');
+  t.true(
+    spent.includes('<Operation type="Enumeration" value="Query"/>'),
+    'refused per item, with its operation',
+  );
+});
+
+test.serial('Delegated Login refuses what it cannot honour', async (t) => {
+  const ask = async (payload: string): Promise<string> =>
+    outcome(await connection().requestXml(requestXml('2.0', item('DelegatedLogin', payload))));
+  t.is(await ask('<LeaseTime type="Interval" value="0"/>'), 'OperationFailed/InvalidField', 'no Rights');
+  t.is(
+    await ask(
+      '<UsageLimits><UsageLimitsTotal type="LongInteger" value="10"/><UsageLimitsUnit type="Enumeration" value="Object"/></UsageLimits><Rights>' +
+        right(['Query']) +
+        '</Rights>',
+    ),
+    'OperationFailed/FeatureNotSupported',
+  );
+  t.is(
+    outcome(await connection().requestXml(requestXml('1.4', item('DelegatedLogin', '')))),
+    'OperationFailed/OperationNotSupported',
+  );
+});

@@ -22,6 +22,9 @@ export const login = handler({
     return { lease, count };
   },
   execute(request: { lease: number | undefined; count: number | undefined }, ctx) {
+    // A Delegated Login ticket's holder may not trade it for one without its Rights (delegated-login.ts).
+    if (ctx.rights !== undefined)
+      throw errors.permissionDenied('a Delegated Login ticket cannot log in again');
     return Promise.resolve(ctx.tickets.issue(ctx.principal.name, request.lease, request.count));
   },
   encodeResponse(value: Uint8Array): TtlvItem[] {
