@@ -22,6 +22,7 @@ import { errors, KmipError, toKmipError } from './errors.js';
 import { UndoConflict, UndoJournal } from './undo.js';
 import { rightsAllow, TicketBook, type Right } from './tickets.js';
 import { CertifyAuthority } from './certify-authority.js';
+import { expandTemplateReferences, namesTemplates } from './template-objects.js';
 
 /** One audit event per batch item (DESIGN.md "The path of one request"). */
 export interface AuditEvent {
@@ -286,7 +287,12 @@ export class Dispatcher {
       }
       checkOperationAllowed(ctx.principal, handler.access, name);
       ctx.access = handler.access;
-      const fields = payload ? new Fields(payload, ctx.version, `${path}/RequestPayload`) : undefined;
+      // KMIP 1.x templates named in a Template-Attribute become the attributes they hold (template-objects.ts).
+      const expanded =
+        payload !== undefined && namesTemplates(payload)
+          ? await expandTemplateReferences(payload, ctx)
+          : payload;
+      const fields = expanded ? new Fields(expanded, ctx.version, `${path}/RequestPayload`) : undefined;
       if (ctx.rights !== undefined) checkRights(ctx.rights, name, fields, ctx);
       const request = handler.decodeRequest(fields, ctx);
       const response = await handler.execute(request, ctx);

@@ -51,6 +51,7 @@ export const ObjectType = enumValues(
   'SecretData',
   'OpaqueObject',
   'PGPKey',
+  'Template',
 );
 export const State = enumValues(
   'State',
@@ -214,10 +215,21 @@ function parseMaterial(bytes: Uint8Array): Material {
   return { kind: record.kind, sealed: { kekId: record.kek ?? '', format: record.format ?? 'opaque', blob } };
 }
 
+/**
+ * The Object Type name the store indexes an object under (and Locate asks for): the newest version's name, and a
+ * 1.x Template's 1.4 name, since 2.x no longer names that type.
+ */
+export function storedTypeName(value: number): string {
+  return (
+    registryFor('2.1').enumName(T.ObjectType, value) ??
+    registryFor('1.4').enumName(T.ObjectType, value) ??
+    'Unknown'
+  );
+}
+
 export function toStored(object: ManagedObject, revision: number): StoredObject {
   const registry = registryFor('2.1');
-  const typeName =
-    registry.enumName(T.ObjectType, enumAttribute(object.attributes, 'ObjectType') ?? 0) ?? 'Unknown';
+  const typeName = storedTypeName(enumAttribute(object.attributes, 'ObjectType') ?? 0);
   const stateName = registry.enumName(T.State, enumAttribute(object.attributes, 'State') ?? 0) ?? 'Unknown';
   return {
     uid: object.uid,

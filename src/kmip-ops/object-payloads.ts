@@ -6,6 +6,7 @@ import { Fields } from '../kmip/fields.js';
 import { registryFor, versionAtLeast } from '../kmip/registry.js';
 import { enumValues, tags } from '../kmip/vocabulary.js';
 import { certificateAttributes } from './certificate-attributes.js';
+import { clientAttributes } from './template.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
 import { ObjectType, single, type ManagedObject, type Material } from './managed-object.js';
@@ -28,6 +29,7 @@ const T = tags(
   'Certificate',
   'SplitKey',
   'PGPKey',
+  'Template',
   'KeyBlock',
   'KeyFormatType',
   'KeyValue',
@@ -63,6 +65,8 @@ const structureTagByType = new Map<number, number>([
   [ObjectType.Certificate, T.Certificate],
   [ObjectType.SplitKey, T.SplitKey],
   [ObjectType.PGPKey, T.PGPKey],
+  // KMIP 1.x only (1.4 §2.2.6, deprecated since 1.3, gone in 2.0: the 2.x registries lack the tag).
+  [ObjectType.Template, T.Template],
 ]);
 
 /** The Object Type whose structure has this tag (Symmetric Key → SymmetricKey ...), if any. */
@@ -70,8 +74,11 @@ export function objectTypeOfStructureTag(structureTagValue: number): number | un
   return [...structureTagByType].find(([, t]) => t === structureTagValue)?.[0];
 }
 
-/** Public keys and certificates are not secret (DESIGN.md: "may be stored in clear"). */
-const clearTypes = new Set([ObjectType.PublicKey, ObjectType.Certificate]);
+/**
+ * Public keys and certificates are not secret (DESIGN.md: "may be stored in clear"), and a Template holds only
+ * the client-settable attributes of the objects made from it.
+ */
+const clearTypes = new Set([ObjectType.PublicKey, ObjectType.Certificate, ObjectType.Template]);
 
 export function structureTag(objectType: number, ctx: RequestContext): number {
   const t = structureTagByType.get(objectType);
@@ -91,6 +98,10 @@ export function readObjectStructure(payload: Fields, objectType: number, ctx: Re
     fields.requiredEnumeration('CertificateType');
     fields.required('CertificateValue');
     fields.bytes('CertificateValue');
+  } else if (t === T.Template) {
+    // The attributes it holds are given to objects as a request's own would be: checked the same way now, so that
+    // a template naming a server-only attribute is refused when registered rather than at every use.
+    clientAttributes(fields, ctx);
   } else if (t === T.OpaqueObject) {
     fields.requiredEnumeration('OpaqueDataType');
     fields.required('OpaqueDataValue');

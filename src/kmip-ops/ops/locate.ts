@@ -13,6 +13,7 @@ import {
   scalarText,
   single,
   State,
+  storedTypeName,
   stateOf,
   type ManagedObject,
 } from '../managed-object.js';
@@ -55,7 +56,7 @@ function splitFilters(attributes: readonly Attribute[]): { query: LocateQuery; r
     if (a.kind === 'custom') {
       custom.push([a.name, scalarText(v)]);
     } else if (v.tag === T.ObjectType && v.type === ItemType.Enumeration && query.objectType === undefined) {
-      query = { ...query, objectType: registry.enumName(T.ObjectType, v.value) ?? String(v.value) };
+      query = { ...query, objectType: storedTypeName(v.value) };
     } else if (v.tag === T.State && v.type === ItemType.Enumeration && query.state === undefined) {
       query = { ...query, state: registry.enumName(T.State, v.value) ?? String(v.value) };
     } else if (v.tag === T.Name && v.type === ItemType.Structure && query.name === undefined) {

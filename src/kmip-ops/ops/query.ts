@@ -37,7 +37,7 @@ const QueryFunction = enumValues(
 
 export const vendorIdentification = 'kmipd';
 
-/** The object types this server manages (Register/Get). */
+/** The object types this server manages (Register/Get); Template only in the versions that have it (1.x). */
 const managedTypes = [
   ObjectType.SymmetricKey,
   ObjectType.PublicKey,
@@ -45,6 +45,7 @@ const managedTypes = [
   ObjectType.SecretData,
   ObjectType.OpaqueObject,
   ObjectType.Certificate,
+  ObjectType.Template,
 ];
 
 /**

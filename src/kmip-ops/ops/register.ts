@@ -8,6 +8,7 @@ import {
   activationState,
   createObject,
   newUid,
+  ObjectType,
   serverAttributes,
   uidResponse,
   type ManagedObject,
@@ -91,7 +92,9 @@ export async function newStructureObject(
   const state = activationState(attributes, ctx);
   const digest = await registeredDigest(structure, ctx);
   if (digest) attributes.push(digest);
-  attributes.push(...leaseTimeAttributes(objectType), ...newObjectFlags(given), ...generated);
+  // A Template (1.x) is no cryptographic object: no Lease Time, no Sensitive or Extractable flags of its own.
+  if (objectType !== ObjectType.Template)
+    attributes.push(...leaseTimeAttributes(objectType), ...newObjectFlags(given), ...generated);
   const material = await materialForRegister(structure, objectType, owner, ctx);
   return {
     uid,
