@@ -52,6 +52,9 @@ export const KeyFormat = enumValues(
   'X_509',
   'ECPrivateKey',
   'TransparentSymmetricKey',
+  'TransparentRSAPrivateKey',
+  'TransparentRSAPublicKey',
+  'PKCS_12',
 );
 
 const Algorithm = enumValues('CryptographicAlgorithm', 'AES', 'DES', 'DES3', 'RSA', 'DSA', 'ECDSA', 'EC');
@@ -339,7 +342,8 @@ function mapKeyBlock(
 
 /**
  * Converts the key in a Key Block to the requested Key Format Type (KMIP 1.4 §4.11 Get: "Key Format Type"):
- * Raw <-> Transparent Symmetric Key; RSA private PKCS#1 <-> PKCS#8; public PKCS#1 <-> X.509 SubjectPublicKeyInfo.
+ * Raw <-> Transparent Symmetric Key; RSA private PKCS#1 <-> PKCS#8; public PKCS#1 <-> X.509 SubjectPublicKeyInfo;
+ * Transparent RSA Private Key -> PKCS#1 or PKCS#8, Transparent RSA Public Key -> PKCS#1 or X.509.
  */
 function convertFormat(structure: TtlvItem, requested: number | undefined, ctx: RequestContext): TtlvItem {
   if (requested === undefined || structure.type !== ItemType.Structure) return structure;
@@ -374,6 +378,59 @@ function convertFormat(structure: TtlvItem, requested: number | undefined, ctx: 
   );
 }
 
+/** JWK's base64url of a non-negative integer, big-endian with no leading zero bytes (RFC 7518 §6.3). */
+function jwkInteger(item: TtlvItem | undefined): string | undefined {
+  if (item?.type !== ItemType.BigInteger || item.value < 0n) return undefined;
+  const hex = item.value.toString(16);
+  return Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex').toString('base64url');
+}
+
+/**
+ * A Transparent RSA Private or Public Key (KMIP 1.4 §2.1.7.5-6) as DER: PKCS#1 or PKCS#8 for a private key, PKCS#1
+ * or X.509 for a public one. A private key needs its CRT fields (P, Q, the prime exponents, the CRT coefficient),
+ * which node:crypto's RSA keys carry; one given by its modulus and exponents only is not converted.
+ */
+function fromTransparentRsa(objectTag: number, material: TtlvItem, to: number): TtlvItem | undefined {
+  const field = (name: keyof typeof rsaFields): string | undefined =>
+    jwkInteger(child(material, rsaFields[name]));
+  const n = field('Modulus');
+  const e = field('PublicExponent');
+  if (n === undefined || e === undefined) return undefined;
+  try {
+    if (objectTag === T.PublicKey) {
+      const type = to === KeyFormat.PKCS_1 ? 'pkcs1' : to === KeyFormat.X_509 ? 'spki' : undefined;
+      if (type === undefined) return undefined;
+      const key = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
+      return ttlv.byteString(T.KeyMaterial, key.export({ format: 'der', type }));
+    }
+    const type = to === KeyFormat.PKCS_1 ? 'pkcs1' : to === KeyFormat.PKCS_8 ? 'pkcs8' : undefined;
+    const [d, p, q, dp, dq, qi] = [
+      field('PrivateExponent'),
+      field('P'),
+      field('Q'),
+      field('PrimeExponentP'),
+      field('PrimeExponentQ'),
+      field('CRTCoefficient'),
+    ];
+    if (type === undefined || !d || !p || !q || !dp || !dq || !qi) return undefined;
+    const key = createPrivateKey({ key: { kty: 'RSA', n, e, d, p, q, dp, dq, qi }, format: 'jwk' });
+    return ttlv.byteString(T.KeyMaterial, key.export({ format: 'der', type }));
+  } catch (error) {
+    throw errors.keyFormatTypeNotSupported('the Transparent RSA key does not make an RSA key', error);
+  }
+}
+
+const rsaFields = tags(
+  'Modulus',
+  'PrivateExponent',
+  'PublicExponent',
+  'P',
+  'Q',
+  'PrimeExponentP',
+  'PrimeExponentQ',
+  'CRTCoefficient',
+);
+
 function convertMaterial(
   objectTag: number,
   from: number,
@@ -394,6 +451,12 @@ function convertMaterial(
       return key?.type === ItemType.ByteString ? ttlv.byteString(T.KeyMaterial, key.value) : undefined;
     }
     return undefined;
+  }
+  if (
+    (from === KeyFormat.TransparentRSAPrivateKey || from === KeyFormat.TransparentRSAPublicKey) &&
+    material?.type === ItemType.Structure
+  ) {
+    return fromTransparentRsa(objectTag, material, to);
   }
   if (material?.type !== ItemType.ByteString) return undefined;
   const der = Buffer.from(material.value);

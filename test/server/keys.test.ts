@@ -86,6 +86,77 @@ test.serial('Create Key Pair DSA-2048 at KMIP 1.4', async (t) => {
   t.is(key.asymmetricKeyDetails?.modulusLength, 2048);
 });
 
+test.serial(
+  'Get turns a Transparent RSA key into PKCS#1, PKCS#8 and X.509, as node:crypto writes them',
+  async (t) => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = privateKey.export({ format: 'jwk' });
+    // A BigInteger is two's complement (KMIP 1.4 §9.1.1.4), padded to a multiple of 8 bytes: 264 bytes leave a zero
+    // byte before a 2048-bit modulus, which is positive.
+    const big = (tag: string, b64?: string): string =>
+      `<${tag} type="BigInteger" value="${Buffer.from(b64 ?? '', 'base64url')
+        .toString('hex')
+        .padStart(528, '0')}"/>`;
+    const privateMaterial =
+      big('Modulus', jwk.n) +
+      big('PrivateExponent', jwk.d) +
+      big('PublicExponent', jwk.e) +
+      big('P', jwk.p) +
+      big('Q', jwk.q) +
+      big('PrimeExponentP', jwk.dp) +
+      big('PrimeExponentQ', jwk.dq) +
+      big('CRTCoefficient', jwk.qi);
+    const register = (type: string, format: string, fields: string): string =>
+      item(
+        'Register',
+        `<ObjectType type="Enumeration" value="${type}"/><TemplateAttribute/>
+      <${type}><KeyBlock><KeyFormatType type="Enumeration" value="${format}"/>
+        <KeyValue><KeyMaterial>${fields}</KeyMaterial></KeyValue>
+        <CryptographicAlgorithm type="Enumeration" value="RSA"/><CryptographicLength type="Integer" value="2048"/>
+      </KeyBlock></${type}>`,
+      );
+    const registered = await connection().requestXml(
+      requestXml(
+        '1.4',
+        register('PrivateKey', 'TransparentRSAPrivateKey', privateMaterial) +
+          register(
+            'PublicKey',
+            'TransparentRSAPublicKey',
+            big('Modulus', jwk.n) + big('PublicExponent', jwk.e),
+          ) +
+          register(
+            'PrivateKey',
+            'TransparentRSAPrivateKey',
+            big('Modulus', jwk.n) + big('PrivateExponent', jwk.d),
+          ),
+      ),
+    );
+    const uidAt = (i: number): string => valueOf(registered, 'UniqueIdentifier', i) ?? '';
+    const [privateUid, publicUid, partialUid] = [uidAt(0), uidAt(1), uidAt(2)];
+    const getAs = async (uid: string, format: string): Promise<string> =>
+      connection().requestXml(
+        requestXml('1.4', item('Get', `${uidXml(uid)}<KeyFormatType type="Enumeration" value="${format}"/>`)),
+      );
+    for (const type of ['pkcs1', 'pkcs8'] as const) {
+      t.is(
+        valueOf(await getAs(privateUid, type === 'pkcs1' ? 'PKCS_1' : 'PKCS_8'), 'KeyMaterial'),
+        privateKey.export({ format: 'der', type }).toString('hex'),
+      );
+    }
+    for (const [format, type] of [
+      ['PKCS_1', 'pkcs1'],
+      ['X_509', 'spki'],
+    ] as const) {
+      t.is(
+        valueOf(await getAs(publicUid, format), 'KeyMaterial'),
+        publicKey.export({ format: 'der', type }).toString('hex'),
+      );
+    }
+    // Without the CRT fields no RSA private key can be written: refused, not guessed.
+    t.regex(await getAs(partialUid, 'PKCS_8'), /KeyFormatTypeNotSupported/);
+  },
+);
+
 test.serial('Get converts between key formats where defined, and says so where not', async (t) => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pkcs1 = privateKey.export({ format: 'der', type: 'pkcs1' });

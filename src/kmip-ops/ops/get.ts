@@ -5,6 +5,8 @@ import { errors } from '../errors.js';
 import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
 import { readKeyWrappingSpecification, type KeyWrappingSpecification } from '../key-wrapping.js';
 import { markServed, servedValue } from '../serving.js';
+import { KeyFormat } from '../object-payloads.js';
+import { pkcs12Served } from '../pkcs12-export.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier');
 
@@ -18,7 +20,8 @@ interface GetRequest {
 /**
  * Get (KMIP 1.4 §4.11): the object as registered (byte-exact), or in the requested Key Format Type, and wrapped when
  * the request has a Key Wrapping Specification (key-wrapping.ts); a key registered wrapped is served in clear for Key
- * Wrap Type Not Wrapped. A Sensitive object is served only wrapped (1.4 §3.48).
+ * Wrap Type Not Wrapped. A Sensitive object is served only wrapped (1.4 §3.48). A private key asked for as PKCS#12
+ * comes in a PKCS#12 container with its certificate chain, under the password its PKCS#12 Password Link names.
  */
 export const get = handler({
   operation: 'Get',
@@ -39,11 +42,15 @@ export const get = handler({
       throw errors.objectDestroyed(`object ${object.uid} has been destroyed; its key material is gone`);
     }
     const objectType = objectTypeOf(object);
-    const { structure, resealed } = await servedValue(object, objectType, ctx, {
-      format: request.keyFormatType,
-      wrapping: request.wrapping,
-      keyWrapType: request.keyWrapType,
-    });
+    // PKCS#12 is a container of the key and its chain under a password (pkcs12-export.ts), not a key conversion.
+    const pkcs12 = request.keyFormatType === KeyFormat.PKCS_12 && request.wrapping === undefined;
+    const { structure, resealed } = pkcs12
+      ? await pkcs12Served(object, ctx)
+      : await servedValue(object, objectType, ctx, {
+          format: request.keyFormatType,
+          wrapping: request.wrapping,
+          keyWrapType: request.keyWrapType,
+        });
     await markServed(object, ctx, resealed);
     return { uid: object.uid, objectType, structure };
   },

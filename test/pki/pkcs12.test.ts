@@ -1,0 +1,122 @@
+/**
+ * The PKCS#12 encoder (src/pki/pkcs12.ts) against two independent readers: Python's cryptography (key, chain order,
+ * friendly name, and a MAC that fails under a wrong password) and the openssl command (the algorithms named in the
+ * container). The key and certificates are made here by node:crypto and the lab PKI's issuer.
+ */
+import { execFile } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { createCertificateAuthority, issueCertificate } from '../../src/pki/issue.js';
+import { encodePkcs12, pkcs12Kdf } from '../../src/pki/pkcs12.js';
+import { runPythonJson } from '../support/python.js';
+
+const reader = join(import.meta.dirname, '..', 'support', 'pkcs12_read.py');
+
+interface Read {
+  readonly key?: string | null;
+  readonly certificates?: string[];
+  readonly friendlyName?: string | null;
+  readonly error?: string;
+}
+
+const chain = (async () => {
+  const now = Date.now();
+  const validity = { notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) };
+  const ca = await createCertificateAuthority({ subject: { commonName: 'P12 CA' }, ...validity });
+  const leaf = await issueCertificate(ca, {
+    subject: { commonName: 'p12.kmip.test' },
+    eku: ['clientAuth'],
+    sans: [],
+    ...validity,
+    keyAlgorithm: 'rsa-2048',
+  });
+  return {
+    key: createPrivateKey(leaf.keyPem).export({ format: 'der', type: 'pkcs8' }),
+    leaf: new Uint8Array(leaf.certificate.rawData),
+    ca: new Uint8Array(ca.certificate.rawData),
+  };
+})();
+
+async function readBack(container: Uint8Array, password: string): Promise<Read> {
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-p12-'));
+  try {
+    const path = join(dir, 'c.p12');
+    await writeFile(path, container);
+    return await runPythonJson<Read>(reader, [path, Buffer.from(password, 'utf8').toString('hex')]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('Python reads the key, the chain in order and the friendly name; a wrong password fails the MAC', async (t) => {
+  const { key, leaf, ca } = await chain;
+  const password = 'correct hörse';
+  const container = encodePkcs12({
+    privateKeyPkcs8: key,
+    certificates: [leaf, ca],
+    password: Buffer.from(password),
+    friendlyName: 'signing-key',
+  });
+  const read = await readBack(container, password);
+  t.is(read.key, Buffer.from(key).toString('hex'));
+  t.deepEqual(read.certificates, [Buffer.from(leaf).toString('hex'), Buffer.from(ca).toString('hex')]);
+  t.is(read.friendlyName, 'signing-key');
+  t.truthy((await readBack(container, 'correct horse')).error, 'one character off');
+});
+
+test('a key alone, with no certificate, is a valid container too', async (t) => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = privateKey.export({ format: 'der', type: 'pkcs8' });
+  const read = await readBack(
+    encodePkcs12({
+      privateKeyPkcs8: key,
+      certificates: [],
+      password: Buffer.from('pw'),
+      friendlyName: 'alias',
+    }),
+    'pw',
+  );
+  t.is(read.key, key.toString('hex'));
+  t.deepEqual(read.certificates, []);
+});
+
+test('openssl names the algorithms: PBES2 with AES-256-CBC for the key, an HMAC-SHA256 MAC', async (t) => {
+  const { key, leaf } = await chain;
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-p12-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'c.p12');
+  await writeFile(
+    path,
+    encodePkcs12({
+      privateKeyPkcs8: key,
+      certificates: [leaf],
+      password: Buffer.from('pw'),
+      friendlyName: 'alias',
+    }),
+  );
+  const info = await new Promise<string>((resolve, reject) => {
+    execFile(
+      'openssl',
+      ['pkcs12', '-in', path, '-passin', 'pass:pw', '-info', '-noout'],
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`openssl pkcs12 failed: ${stderr}`));
+        else resolve(`${stdout}${stderr}`);
+      },
+    );
+  });
+  t.regex(info, /MAC: sha256, Iteration 2048/);
+  t.regex(info, /Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC/);
+});
+
+test('the key derivation of RFC 7292 B.2 repeats over its 64-byte blocks and depends on every input', (t) => {
+  const salt = Buffer.from('0102030405060708', 'hex');
+  const base = pkcs12Kdf('pw', salt, 3, 2, 80);
+  t.is(base.length, 80, 'longer than one 32-byte hash: three rounds of the I_j update');
+  t.notDeepEqual(pkcs12Kdf('pw', salt, 1, 2, 80), base, 'the ID');
+  t.notDeepEqual(pkcs12Kdf('pW', salt, 3, 2, 80), base, 'the password');
+  t.notDeepEqual(pkcs12Kdf('pw', salt, 3, 3, 80), base, 'the iterations');
+  t.deepEqual(pkcs12Kdf('pw', salt, 3, 2, 32), base.subarray(0, 32), 'a prefix of the longer output');
+});

@@ -1,0 +1,179 @@
+/**
+ * Get with Key Format Type PKCS#12 (KMIP 1.4 §4.11) over real mutual TLS at 1.4 and 2.1: the container holds the
+ * registered private key and its certificate chain, found by PKCS#12 Certificate Links or else by the Public Key
+ * and Certificate Links, under the password of the key's PKCS#12 Password Link; each container is opened by
+ * Python's cryptography, never by the server's own code. The refusals: no password link, a password not Active, two
+ * chains, a key not Extractable.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { createCertificateAuthority, issueCertificate } from '../../src/pki/issue.js';
+import {
+  activeSinceAnHour,
+  attr,
+  attributesXml,
+  bytesXml,
+  enumXml,
+  structAttr,
+  uidXml,
+  usage,
+  v2,
+  VersionedClient,
+  type AttributeSpec,
+} from '../support/crypto-client.js';
+import { runPythonJson } from '../support/python.js';
+import { serverFixture } from '../support/server-fixture.js';
+
+const { client } = serverFixture(test);
+const reader = join(import.meta.dirname, '..', 'support', 'pkcs12_read.py');
+
+const linkAttr = (type: string, uid: string): AttributeSpec =>
+  structAttr(
+    'Link',
+    `${enumXml('LinkType', type)}<LinkedObjectIdentifier type="TextString" value="${uid}"/>`,
+  );
+
+const material = (async () => {
+  const now = Date.now();
+  const validity = { notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) };
+  const root = await createCertificateAuthority({ subject: { commonName: 'PKCS12 Root' }, ...validity });
+  const leaf = await issueCertificate(root, {
+    subject: { commonName: 'pkcs12.kmip.test' },
+    eku: ['clientAuth'],
+    sans: [],
+    ...validity,
+    keyAlgorithm: 'rsa-2048',
+  });
+  const key = createPrivateKey(leaf.keyPem);
+  return {
+    pkcs8: key.export({ format: 'der', type: 'pkcs8' }),
+    spki: leaf.certificate.publicKey.rawData,
+    leaf: Buffer.from(leaf.certificate.rawData),
+    root: Buffer.from(root.certificate.rawData),
+  };
+})();
+
+async function registerCertificate(kmip: VersionedClient, der: Uint8Array, attributes: AttributeSpec[]) {
+  const container = v2(kmip.version) ? 'Attributes' : 'TemplateAttribute';
+  const answer = await kmip.must(
+    'Register',
+    `${enumXml('ObjectType', 'Certificate')}${attributesXml(kmip.version, attributes, { v1: container, v2: container })}
+     <Certificate>${enumXml('CertificateType', 'X_509')}${bytesXml('CertificateValue', der)}</Certificate>`,
+  );
+  return answer.value('UniqueIdentifier') ?? '';
+}
+
+/** The container Get answers, opened by Python with the password. */
+async function opened(kmip: VersionedClient, uid: string, password: string) {
+  const answer = await kmip.call('Get', `${uidXml(uid)}${enumXml('KeyFormatType', 'PKCS_12')}`);
+  if (answer.status !== 'Success') return { outcome: answer.outcome, message: answer.message ?? '' };
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-p12-'));
+  try {
+    const path = join(dir, 'got.p12');
+    // 1.x answers the container as the Key Value itself, 2.x as the Key Material of a Key Value structure.
+    await writeFile(path, answer.bytes(v2(kmip.version) ? 'KeyMaterial' : 'KeyValue'));
+    const read = await runPythonJson<{
+      key?: string;
+      certificates?: string[];
+      friendlyName?: string;
+      error?: string;
+    }>(reader, [path, Buffer.from(password).toString('hex')]);
+    return { outcome: answer.outcome, message: '', ...read };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+for (const version of ['1.4', '2.1'] as const) {
+  test.serial(
+    `${version}: the key and its chain by PKCS#12 Certificate Links, under the linked password`,
+    async (t) => {
+      const kmip = client(version);
+      const { pkcs8, leaf, root } = await material;
+      const password = `pässword-${version}`;
+      const secret = await kmip.registerSecretData(Buffer.from(password), [
+        activeSinceAnHour,
+        usage('DeriveKey'),
+      ]);
+      const rootUid = await registerCertificate(kmip, root, []);
+      const leafUid = await registerCertificate(kmip, leaf, [linkAttr('PKCS_12CertificateLink', rootUid)]);
+      const keyUid = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, [
+        usage('Sign'),
+        linkAttr('PKCS_12PasswordLink', secret),
+        linkAttr('PKCS_12CertificateLink', leafUid),
+        attr('PKCS_12FriendlyName', 'TextString', 'lab-signer'),
+      ]);
+      const read = await opened(kmip, keyUid, password);
+      t.is(read.outcome, 'Success/-', read.message);
+      t.is(read.key, pkcs8.toString('hex'), 'the registered key');
+      t.deepEqual(read.certificates, [leaf.toString('hex'), root.toString('hex')], 'leaf, then its issuer');
+      t.is(read.friendlyName, 'lab-signer');
+      t.truthy((await opened(kmip, keyUid, `${password}!`)).error, 'another password does not open it');
+    },
+  );
+
+  test.serial(
+    `${version}: without PKCS#12 Certificate Links, the Public Key and Certificate Links`,
+    async (t) => {
+      const kmip = client(version);
+      const { pkcs8, spki, leaf, root } = await material;
+      const secret = await kmip.registerSecretData(Buffer.from('pw'), [activeSinceAnHour]);
+      const rootUid = await registerCertificate(kmip, root, []);
+      const leafUid = await registerCertificate(kmip, leaf, [linkAttr('CertificateLink', rootUid)]);
+      const publicUid = await kmip.registerAsymmetric(
+        'PublicKey',
+        'X_509',
+        new Uint8Array(spki),
+        'RSA',
+        2048,
+        [linkAttr('CertificateLink', leafUid)],
+      );
+      const keyUid = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, [
+        linkAttr('PKCS_12PasswordLink', secret),
+        linkAttr('PublicKeyLink', publicUid),
+      ]);
+      const read = await opened(kmip, keyUid, 'pw');
+      t.is(read.outcome, 'Success/-', read.message);
+      t.deepEqual(read.certificates, [leaf.toString('hex'), root.toString('hex')]);
+      t.is(read.friendlyName, 'alias', 'KMIP 1.4 §3.45: "alias" when the key has no PKCS#12 Friendly Name');
+    },
+  );
+}
+
+test.serial(
+  'the refusals: no password link, a password not Active, two chains, a key not Extractable',
+  async (t) => {
+    const kmip = client('2.1');
+    const { pkcs8, leaf, root } = await material;
+    const noPassword = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, []);
+    const none = await opened(kmip, noPassword, 'pw');
+    t.is(none.outcome, 'OperationFailed/InvalidField');
+    t.regex(none.message, /no PKCS#12 Password Links/);
+
+    const preActive = await kmip.registerSecretData(Buffer.from('pw'), []);
+    const waiting = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, [
+      linkAttr('PKCS_12PasswordLink', preActive),
+    ]);
+    t.is((await opened(kmip, waiting, 'pw')).outcome, 'OperationFailed/WrongKeyLifecycleState');
+
+    const secret = await kmip.registerSecretData(Buffer.from('pw'), [activeSinceAnHour]);
+    const [a, b] = [await registerCertificate(kmip, leaf, []), await registerCertificate(kmip, root, [])];
+    const twoChains = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, [
+      linkAttr('PKCS_12PasswordLink', secret),
+      linkAttr('PKCS_12CertificateLink', a),
+      linkAttr('PKCS_12CertificateLink', b),
+    ]);
+    const two = await opened(kmip, twoChains, 'pw');
+    t.is(two.outcome, 'OperationFailed/InvalidField');
+    t.regex(two.message, /more than one chain/);
+
+    const kept = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, [
+      linkAttr('PKCS_12PasswordLink', secret),
+      attr('Extractable', 'Boolean', 'false'),
+    ]);
+    t.is((await opened(kmip, kept, 'pw')).outcome, 'OperationFailed/NotExtractable');
+  },
+);
