@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what is missing, and nothing else: Node check, Debian packages the appliance needs (SoftHSM2 for the key
-# store, PyKMIP and Barbican for the interoperability tests), npm dependencies, and the build. Safe to run again:
+# store, PyKMIP and Barbican for the interoperability tests, the openssl command as the tests' independent reader of
+# certificates and PKCS#12 containers), npm dependencies, and the build. Safe to run again:
 # each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # Debian packages: installed with apt-get when absent and we are root, otherwise we name the command to run.
-debian_packages=(softhsm2 python3-pykmip python3-barbican)
+debian_packages=(softhsm2 python3-pykmip python3-barbican openssl)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
