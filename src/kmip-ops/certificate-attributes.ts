@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { readTlv, type Tlv } from '../hsm/der.js';
 import { ttlv, type TtlvItem } from '../ttlv/types.js';
 import { enumValues, tag, tags } from '../kmip/vocabulary.js';
@@ -93,7 +93,7 @@ export function certificateAttributes(der: Uint8Array): TtlvItem[] {
   } catch {
     return [];
   }
-  const out: TtlvItem[] = [...publicKeyAttributes(certificate)];
+  const out: TtlvItem[] = [...keyAlgorithmAttributes(certificate.publicKey)];
   const signature = signatureAlgorithms.get(fields.signatureOid);
   if (signature !== undefined) out.push(ttlv.enumeration(T.DigitalSignatureAlgorithm, signature));
   const subjectAlt = fields.extensions.get(SUBJECT_ALT_NAME);
@@ -133,9 +133,11 @@ export function certificateAttributes(der: Uint8Array): TtlvItem[] {
   return out;
 }
 
-/** Cryptographic Algorithm and Length of the certificate's public key (KMIP 1.4 §3.4: "the algorithm for the public key contained within the Certificate"). */
-function publicKeyAttributes(certificate: X509Certificate): TtlvItem[] {
-  const key = certificate.publicKey;
+/**
+ * Cryptographic Algorithm and Length of a key: a certificate's public key (KMIP 1.4 §3.4: "the algorithm for the
+ * public key contained within the Certificate"), or a private key read from a PKCS#12 container.
+ */
+export function keyAlgorithmAttributes(key: KeyObject): TtlvItem[] {
   const details = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case 'rsa':

@@ -83,6 +83,11 @@ export const errors = {
    * of each version expect exactly that).
    */
   wrongStateForUse: make('WrongKeyLifecycleState', 'PermissionDenied', '2.0'),
+  /**
+   * An object another operation needs, not in the state for it (a PKCS#12 password not Active): Wrong Key
+   * Lifecycle State where the version has it (TC-PKCS12-2-20), Permission Denied in 1.x (TC-PKCS12-2-14).
+   */
+  wrongStateOfLinked: make('WrongKeyLifecycleState', 'PermissionDenied'),
   /** KMIP 2.0 §11 reason 0x29; 1.x has no such reason and answers Permission Denied. */
   incompatibleUsageMask: make('IncompatibleCryptographicUsageMask', 'PermissionDenied'),
   attributeNotFound: make('AttributeNotFound', 'InvalidField'),

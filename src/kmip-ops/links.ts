@@ -19,6 +19,7 @@ export const LinkType = enumValues(
   'DerivationBaseObjectLink',
   'DerivedKeyLink',
   'CertificateLink',
+  'PKCS_12CertificateLink',
 );
 
 /** A Link attribute of a type to an object. */

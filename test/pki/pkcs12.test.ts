@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/issue.js';
-import { encodePkcs12, pkcs12Kdf } from '../../src/pki/pkcs12.js';
+import { decodePkcs12, encodePkcs12, Pkcs12Error, pkcs12Kdf } from '../../src/pki/pkcs12.js';
 import { runPythonJson } from '../support/python.js';
 
 const reader = join(import.meta.dirname, '..', 'support', 'pkcs12_read.py');
@@ -119,4 +119,81 @@ test('the key derivation of RFC 7292 B.2 repeats over its 64-byte blocks and dep
   t.notDeepEqual(pkcs12Kdf('pW', salt, 3, 2, 80), base, 'the password');
   t.notDeepEqual(pkcs12Kdf('pw', salt, 3, 3, 80), base, 'the iterations');
   t.deepEqual(pkcs12Kdf('pw', salt, 3, 2, 32), base.subarray(0, 32), 'a prefix of the longer output');
+});
+
+test('decodePkcs12 reads back what encodePkcs12 wrote, and refuses another password', async (t) => {
+  const { key, leaf, ca } = await chain;
+  const container = encodePkcs12({
+    privateKeyPkcs8: key,
+    certificates: [leaf, ca],
+    password: Buffer.from('pw'),
+    friendlyName: 'round-trip',
+  });
+  const read = decodePkcs12(container, Buffer.from('pw'));
+  t.deepEqual(
+    read.keys.map((k) => [Buffer.from(k.der).toString('hex'), k.friendlyName]),
+    [[Buffer.from(key).toString('hex'), 'round-trip']],
+  );
+  t.deepEqual(
+    read.certificates.map((c) => Buffer.from(c.der).toString('hex')),
+    [Buffer.from(leaf).toString('hex'), Buffer.from(ca).toString('hex')],
+  );
+  t.is(
+    read.keys[0]?.localKeyId,
+    read.certificates[0]?.localKeyId,
+    'the key and its certificate share a Local Key ID',
+  );
+  t.throws(() => decodePkcs12(container, Buffer.from('pW')), {
+    instanceOf: Pkcs12Error,
+    message: /MAC does not match/,
+  });
+});
+
+test('a damaged container is a Pkcs12Error wherever it is cut or changed, never another exception', async (t) => {
+  const { key, leaf } = await chain;
+  const container = Buffer.from(
+    encodePkcs12({
+      privateKeyPkcs8: key,
+      certificates: [leaf],
+      password: Buffer.from('pw'),
+      friendlyName: 'a',
+    }),
+  );
+  let checked = 0;
+  for (let at = 0; at < container.length; at += 7) {
+    const cut = container.subarray(0, at);
+    t.throws(() => decodePkcs12(cut, Buffer.from('pw')), { instanceOf: Pkcs12Error }, `cut at ${at}`);
+    const changed = Buffer.from(container);
+    changed[at] = (changed[at] ?? 0) ^ 0x5a;
+    try {
+      decodePkcs12(changed, Buffer.from('pw'));
+    } catch (error) {
+      if (!(error instanceof Pkcs12Error)) t.fail(`byte ${at} changed: ${String(error)}`);
+    }
+    checked += 1;
+  }
+  t.true(checked > 100);
+});
+
+test('a container asking for more iterations than the server computes is refused before any is computed', async (t) => {
+  const { key } = await chain;
+  const container = encodePkcs12({
+    privateKeyPkcs8: key,
+    certificates: [],
+    password: Buffer.from('pw'),
+    friendlyName: 'a',
+    macIterations: 100_001,
+  });
+  t.throws(() => decodePkcs12(container, Buffer.from('pw')), {
+    instanceOf: Pkcs12Error,
+    message: /asks for 100001 iterations; this server computes 1 to 100000/,
+  });
+  const within = encodePkcs12({
+    privateKeyPkcs8: key,
+    certificates: [],
+    password: Buffer.from('pw'),
+    friendlyName: 'a',
+    macIterations: 100_000,
+  });
+  t.is(decodePkcs12(within, Buffer.from('pw')).keys.length, 1, 'the limit itself is computed');
 });

@@ -1,12 +1,16 @@
 /**
- * Get with Key Format Type PKCS#12 (KMIP 1.4 §4.11) over real mutual TLS at 1.4 and 2.1: the container holds the
- * registered private key and its certificate chain, found by PKCS#12 Certificate Links or else by the Public Key
- * and Certificate Links, under the password of the key's PKCS#12 Password Link; each container is opened by
- * Python's cryptography, never by the server's own code. The refusals: no password link, a password not Active, two
- * chains, a key not Extractable.
+ * PKCS#12 over real mutual TLS at 1.4 and 2.1.
+ * - Get with Key Format Type PKCS#12 (KMIP 1.4 §4.11): the container holds the registered private key and its
+ *   certificate chain, found by PKCS#12 Certificate Links or else by the Public Key and Certificate Links, under the
+ *   password of the key's PKCS#12 Password Link; each container is opened by Python's cryptography, never by the
+ *   server's own code. The refusals: no password link, a password not Active, two chains, a key not Extractable.
+ * - Register of a PKCS#12 private key (1.4 §3.45): containers made by the openssl command, in OpenSSL 3's default
+ *   algorithms and in the legacy 3DES ones, become the key (as PKCS#8) and a Certificate object for each of its
+ *   chain, linked as Get follows them; a wrong password or a password not Active stores nothing.
  */
+import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -49,6 +53,9 @@ const material = (async () => {
   });
   const key = createPrivateKey(leaf.keyPem);
   return {
+    keyPem: leaf.keyPem,
+    leafPem: leaf.certPem,
+    rootPem: root.certificate.toString('pem'),
     pkcs8: key.export({ format: 'der', type: 'pkcs8' }),
     spki: leaf.certificate.publicKey.rawData,
     leaf: Buffer.from(leaf.certificate.rawData),
@@ -175,5 +182,142 @@ test.serial(
       attr('Extractable', 'Boolean', 'false'),
     ]);
     t.is((await opened(kmip, kept, 'pw')).outcome, 'OperationFailed/NotExtractable');
+  },
+);
+
+/** A container made by the openssl command from the material above (the key, its certificate, then the root). */
+async function opensslContainer(password: string, legacy3des: boolean): Promise<Buffer> {
+  const { keyPem, leafPem, rootPem } = await material;
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-p12-'));
+  try {
+    await writeFile(join(dir, 'key.pem'), keyPem);
+    await writeFile(join(dir, 'leaf.pem'), leafPem);
+    await writeFile(join(dir, 'root.pem'), rootPem);
+    const out = join(dir, 'out.p12');
+    const algorithms = legacy3des
+      ? ['-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']
+      : [];
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        'openssl',
+        ['pkcs12', '-export', '-inkey', join(dir, 'key.pem'), '-in', join(dir, 'leaf.pem')]
+          .concat(['-certfile', join(dir, 'root.pem'), '-name', 'lab-alias', '-passout', `pass:${password}`])
+          .concat([...algorithms, '-out', out]),
+        (error, _stdout, stderr) => {
+          if (error) reject(new Error(`openssl pkcs12 -export: ${stderr}`));
+          else resolve();
+        },
+      );
+    });
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function registerContainer(kmip: VersionedClient, container: Uint8Array, attributes: AttributeSpec[]) {
+  const value = v2(kmip.version)
+    ? `<KeyValue>${bytesXml('KeyMaterial', container)}</KeyValue>`
+    : bytesXml('KeyValue', container);
+  return kmip.call(
+    'Register',
+    `${enumXml('ObjectType', 'PrivateKey')}${attributesXml(kmip.version, attributes)}
+     <PrivateKey><KeyBlock>${enumXml('KeyFormatType', 'PKCS_12')}${value}</KeyBlock></PrivateKey>`,
+  );
+}
+
+/** The Unique Identifier one PKCS#12 Certificate Link of an object names. */
+async function certificateLinkOf(kmip: VersionedClient, uid: string): Promise<string | undefined> {
+  const answer = await kmip.must(
+    'GetAttributes',
+    v2(kmip.version)
+      ? `${uidXml(uid)}<AttributeReference type="Enumeration" value="Link"/>`
+      : `${uidXml(uid)}<AttributeName type="TextString" value="Link"/>`,
+  );
+  const link =
+    /<LinkType type="Enumeration" value="PKCS_12CertificateLink"\/>\s*<LinkedObjectIdentifier type="TextString" value="([^"]+)"/.exec(
+      answer.xml,
+    );
+  return link?.[1];
+}
+
+for (const [version, legacy] of [
+  ['1.4', true],
+  ['2.1', false],
+] as const) {
+  test.serial(
+    `${version}: Register of a PKCS#12 container (${legacy ? 'legacy 3DES' : 'OpenSSL 3 default'}) stores the key and its chain`,
+    async (t) => {
+      const kmip = client(version);
+      const { pkcs8, leaf, root } = await material;
+      const secret = await kmip.registerSecretData(Buffer.from('import-pw'), [activeSinceAnHour]);
+      const container = await opensslContainer('import-pw', legacy);
+      const registered = await registerContainer(kmip, container, [
+        usage('Sign'),
+        linkAttr('PKCS_12PasswordLink', secret),
+      ]);
+      t.is(registered.outcome, 'Success/-', registered.xml);
+      const keyUid = registered.value('UniqueIdentifier') ?? '';
+      const got = await kmip.must('Get', uidXml(keyUid));
+      t.is(got.value('KeyFormatType'), 'PKCS_8');
+      t.is(got.bytes('KeyMaterial').toString('hex'), pkcs8.toString('hex'), 'the key, as PKCS#8');
+      t.is(got.value('CryptographicAlgorithm'), 'RSA');
+      t.is(got.value('CryptographicLength'), '2048');
+      const leafUid = await certificateLinkOf(kmip, keyUid);
+      t.truthy(leafUid, 'the key links to its certificate');
+      const leafGot = await kmip.must('Get', uidXml(leafUid ?? ''));
+      t.is(leafGot.bytes('CertificateValue').toString('hex'), leaf.toString('hex'));
+      const rootUid = await certificateLinkOf(kmip, leafUid ?? '');
+      t.is(
+        (await kmip.must('Get', uidXml(rootUid ?? ''))).bytes('CertificateValue').toString('hex'),
+        root.toString('hex'),
+      );
+      t.is(await certificateLinkOf(kmip, rootUid ?? ''), undefined, 'the root ends the chain');
+      const friendly = await kmip.must(
+        'GetAttributes',
+        v2(version)
+          ? `${uidXml(keyUid)}<AttributeReference type="Enumeration" value="PKCS_12FriendlyName"/>`
+          : `${uidXml(keyUid)}<AttributeName type="TextString" value="PKCS#12 Friendly Name"/>`,
+      );
+      t.true(friendly.xml.includes('value="lab-alias"'), 'the friendly name found is recorded');
+      // And back out: the same key and chain in a container of the server's own making.
+      const read = await opened(kmip, keyUid, 'import-pw');
+      t.is(read.key, pkcs8.toString('hex'));
+      t.deepEqual(read.certificates, [leaf.toString('hex'), root.toString('hex')]);
+      t.is(read.friendlyName, 'lab-alias');
+    },
+  );
+}
+
+test.serial(
+  'a PKCS#12 container that does not open, or whose password is not Active, stores nothing',
+  async (t) => {
+    const kmip = client('2.1');
+    const container = await opensslContainer('right-pw', false);
+    const wrong = await kmip.registerSecretData(Buffer.from('wrong-pw'), [activeSinceAnHour]);
+    const name = `p12-${Date.now()}`;
+    const nameSpec = structAttr(
+      'Name',
+      `<NameValue type="TextString" value="${name}"/>${enumXml('NameType', 'UninterpretedTextString')}`,
+    );
+    const refused = await registerContainer(kmip, container, [
+      linkAttr('PKCS_12PasswordLink', wrong),
+      nameSpec,
+    ]);
+    t.is(refused.outcome, 'OperationFailed/InvalidField');
+    t.regex(refused.message ?? '', /does not open with this password/);
+    const waiting = await kmip.registerSecretData(Buffer.from('right-pw'), []);
+    const early = await registerContainer(kmip, container, [
+      linkAttr('PKCS_12PasswordLink', waiting),
+      nameSpec,
+    ]);
+    t.is(early.outcome, 'OperationFailed/WrongKeyLifecycleState');
+    const none = await registerContainer(kmip, container, [nameSpec]);
+    t.is(none.outcome, 'OperationFailed/InvalidField');
+    const located = await kmip.must(
+      'Locate',
+      `<Attributes><Name><NameValue type="TextString" value="${name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name></Attributes>`,
+    );
+    t.false(located.has('UniqueIdentifier'), 'no key was stored');
   },
 );

@@ -6,7 +6,7 @@ import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed
 import { readKeyWrappingSpecification, type KeyWrappingSpecification } from '../key-wrapping.js';
 import { markServed, servedValue } from '../serving.js';
 import { KeyFormat } from '../object-payloads.js';
-import { pkcs12Served } from '../pkcs12-export.js';
+import { pkcs12Served } from '../pkcs12-objects.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier');
 

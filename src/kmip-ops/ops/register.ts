@@ -1,4 +1,5 @@
-import type { StructureItem } from '../../ttlv/types.js';
+import { ItemType, type StructureItem } from '../../ttlv/types.js';
+import { tag } from '../../kmip/vocabulary.js';
 import type { StoreChange } from '../../store/store.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import { handler, type RequestContext } from '../context.js';
@@ -10,14 +11,26 @@ import {
   newUid,
   ObjectType,
   serverAttributes,
+  toStored,
   uidResponse,
   type ManagedObject,
 } from '../managed-object.js';
-import { impliedAttributes, materialForRegister, readObjectStructure } from '../object-payloads.js';
+import { link, LinkType } from '../links.js';
+import {
+  child,
+  impliedAttributes,
+  KeyFormat,
+  materialForRegister,
+  readObjectStructure,
+} from '../object-payloads.js';
+import { readPkcs12ForRegister } from '../pkcs12-objects.js';
 import { requireQuantumSafe } from '../quantum-safe.js';
 import { leaseTimeAttributes, newObjectFlags, registeredDigest } from '../server-attributes.js';
 import { withFullUsageCount } from '../usage-limits.js';
 import { attributeContainer, clientAttributes } from '../template.js';
+
+const keyBlockTag = tag('KeyBlock');
+const keyFormatTypeTag = tag('KeyFormatType');
 
 interface RegisterRequest {
   readonly objectType: number;
@@ -43,10 +56,49 @@ export const register = handler({
     return { objectType, attributes, structure: readObjectStructure(payload, objectType, ctx) };
   },
   execute(request: RegisterRequest, ctx) {
+    if (isPkcs12(request.structure)) return registerPkcs12(request, ctx);
     return storeStructure(request.objectType, request.attributes, request.structure, ctx);
   },
   encodeResponse: uidResponse,
 });
+
+function isPkcs12(structure: StructureItem): boolean {
+  const format = child(child(structure, keyBlockTag), keyFormatTypeTag);
+  return format?.type === ItemType.Enumeration && format.value === KeyFormat.PKCS_12;
+}
+
+/**
+ * A PKCS#12 container (pkcs12-objects.ts): the private key it holds and each certificate of the key's chain become
+ * objects, the key linked to its certificate and each certificate to its issuer's by PKCS#12 Certificate Links, all
+ * in one commit; the answer is the key's Unique Identifier.
+ */
+async function registerPkcs12(request: RegisterRequest, ctx: RequestContext): Promise<string> {
+  const read = await readPkcs12ForRegister(request.attributes, request.structure, ctx);
+  const certificates: Omit<ManagedObject, 'revision'>[] = [];
+  let issuer: string | undefined;
+  for (const certificate of read.certificates) {
+    const attributes =
+      issuer === undefined
+        ? certificate.attributes
+        : [...certificate.attributes, link(LinkType.PKCS_12CertificateLink, issuer)];
+    const object = await newStructureObject(ObjectType.Certificate, attributes, certificate.structure, ctx);
+    certificates.push(object);
+    issuer = object.uid;
+  }
+  const attributes = [
+    ...request.attributes,
+    ...read.keyAttributes,
+    ...(issuer === undefined ? [] : [link(LinkType.PKCS_12CertificateLink, issuer)]),
+  ];
+  const key = await newStructureObject(ObjectType.PrivateKey, attributes, read.key, ctx);
+  await createObject(
+    key,
+    ctx,
+    certificates.map((object) => ({ object: toStored({ ...object, revision: 1 }, 1), expectedRevision: 0 })),
+  );
+  ctx.touched.push(...certificates.map((object) => object.uid));
+  return key.uid;
+}
 
 /**
  * Stores an object structure as Register does: the client's attributes and those its Key Block implies, sealed by
