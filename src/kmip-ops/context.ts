@@ -56,6 +56,8 @@ export interface RequestContext extends Services {
   readonly origin: RequestOrigin;
   /** What the operation being run does (its handler's `access`), for the object-level check in loadObject. */
   readonly access: Access;
+  /** The operation being run, by its KMIP XML name ("Get"), for the Rights check in loadObject. */
+  readonly operation: string;
   readonly correlationId: string;
   readonly idPlaceholder: { current: string | undefined };
   /** The server's Login tickets (tickets.ts): Login issues them, Logout ends them. */

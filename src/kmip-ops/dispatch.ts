@@ -56,20 +56,25 @@ function presentedTicket(header: RequestHeader): Uint8Array | undefined {
 }
 
 /**
- * Refuses an item its Delegated Login ticket's Rights do not allow (tickets.ts), before it runs. The object is the
- * one the request names, or the ID placeholder's when it names none (KMIP 2.0 §6.1.12: the ticket holder "may only
- * perform operations allowed by at least one of the contained Right structures").
+ * Refuses an item its Delegated Login ticket's Rights do not allow (tickets.ts), before it runs: every object the
+ * request names must be allowed for the operation, and a request that names none needs a Right without Objects
+ * (KMIP 2.0 §6.1.12: the ticket holder "may only perform operations allowed by at least one of the contained Right
+ * structures"). The ID placeholder is not taken for the object here: an operation that names none may make or find
+ * others (Create, Locate). The objects an operation then loads, the placeholder's included, are checked again as
+ * they are loaded (managed-object.ts loadObject).
  */
-function checkRights(
-  rights: readonly Right[],
-  operation: string,
-  payload: Fields | undefined,
-  ctx: RequestContext,
-): void {
-  const named = payload?.optional('UniqueIdentifier');
-  const uid = named?.type === ItemType.TextString ? named.value : ctx.idPlaceholder.current;
-  if (!rightsAllow(rights, operation, uid)) {
-    const on = uid === undefined ? '' : ` on ${uid}`;
+function checkRights(rights: readonly Right[], operation: string, payload: Fields | undefined): void {
+  const named = (payload?.all('UniqueIdentifier') ?? []).flatMap((item) =>
+    item.type === ItemType.TextString ? [item.value] : [],
+  );
+  const refused =
+    named.length === 0
+      ? rightsAllow(rights, operation, undefined)
+        ? undefined
+        : ''
+      : named.find((uid) => !rightsAllow(rights, operation, uid));
+  if (refused !== undefined) {
+    const on = refused === '' ? ' on no named object' : ` on ${refused}`;
     throw errors.permissionDenied(`the Rights of this Delegated Login ticket do not allow ${operation}${on}`);
   }
 }
@@ -216,6 +221,7 @@ export class Dispatcher {
         protectionStorage: services.protectionStorage,
         origin: itemOrigin,
         access: 'info',
+        operation: enumName(version, operationTag, item.operation),
         version,
         principal,
         correlationId,
@@ -278,7 +284,7 @@ export class Dispatcher {
     path: string,
     ctx: ItemContext,
   ): Promise<ResponseBatchItem> {
-    const name = enumName(ctx.version, operationTag, operation);
+    const name = ctx.operation;
     const handler = this.handlers.get(name);
     try {
       if (!handler) throw errors.operationNotSupported(`operation ${name} is not supported by this server`);
@@ -293,7 +299,7 @@ export class Dispatcher {
           ? await expandTemplateReferences(payload, ctx)
           : payload;
       const fields = expanded ? new Fields(expanded, ctx.version, `${path}/RequestPayload`) : undefined;
-      if (ctx.rights !== undefined) checkRights(ctx.rights, name, fields, ctx);
+      if (ctx.rights !== undefined) checkRights(ctx.rights, name, fields);
       const request = handler.decodeRequest(fields, ctx);
       const response = await handler.execute(request, ctx);
       const out = handler.encodeResponse(response, ctx);

@@ -16,6 +16,7 @@ import type { LocateIndex, StoreChange, StoredObject } from '../store/store.js';
 import type { RequestContext } from './context.js';
 import { objectAccess } from './access.js';
 import { errors } from './errors.js';
+import { rightsAllow } from './tickets.js';
 import { storageMaskAttribute } from './protection-storage.js';
 
 /**
@@ -343,6 +344,13 @@ export async function loadObject(
   ctx: RequestContext,
   options: { readonly archived?: 'allow' } = {},
 ): Promise<ManagedObject> {
+  // A Delegated Login ticket's Rights cover every object an operation loads, not only the one it names
+  // (dispatch.ts checkRights): the ID placeholder's, a wrapping key, a PKCS#12 password.
+  if (ctx.rights !== undefined && !rightsAllow(ctx.rights, ctx.operation, uid)) {
+    throw errors.permissionDenied(
+      `the Rights of this Delegated Login ticket do not allow ${ctx.operation} on ${uid}`,
+    );
+  }
   const stored = await ctx.store.get(uid);
   const access = stored ? objectAccess(ctx.principal, stored.owner, ctx.access) : 'hidden';
   if (!stored || access === 'hidden') throw errors.objectNotFound(`no object with Unique Identifier ${uid}`);

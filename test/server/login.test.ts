@@ -4,6 +4,16 @@
  * Limit Exceeded; after Logout each item is Invalid Ticket; another client's certificate cannot use the ticket.
  */
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import {
+  activeSinceAnHour,
+  enumXml,
+  parametersAttr,
+  parametersXml,
+  uidXml,
+  usage,
+  VersionedClient,
+} from '../support/crypto-client.js';
 import { requestXml, TestKmipClient } from '../support/kmip-client.js';
 import { serverFixture } from '../support/server-fixture.js';
 
@@ -168,28 +178,20 @@ test.serial(
 );
 
 test.serial(
-  'a Right naming objects covers them through the ID placeholder, and nothing that names none',
+  'a Right naming objects allows only requests that name them, and each object the operation loads',
   async (t) => {
-    const nameKey = async (): Promise<{ uid: string; locate: string }> => {
-      const uid = await createKey(connection());
-      const name = `<Name><NameValue type="TextString" value="delegated-${uid}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>`;
-      const added = await connection().requestXml(
-        requestXml(
-          '2.0',
-          item(
-            'AddAttribute',
-            `<UniqueIdentifier type="TextString" value="${uid}"/><NewAttribute>${name}</NewAttribute>`,
-          ),
-        ),
-      );
-      if (outcome(added) !== 'Success/-') throw new Error(`Add Attribute failed:\n${added}`);
-      return { uid, locate: item('Locate', `<Attributes>${name}</Attributes>`) };
-    };
-    const granted = await nameKey();
-    const other = await nameKey();
+    const kmip = new VersionedClient(connection(), '2.0');
+    const granted = await createKey(connection());
+    const name = `<Name><NameValue type="TextString" value="delegated-${granted}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>`;
+    await kmip.must('AddAttribute', `${uidXml(granted)}<NewAttribute>${name}</NewAttribute>`);
+    const wrapper = await kmip.registerSymmetric(randomBytes(32), [
+      usage('WrapKey Encrypt'),
+      activeSinceAnHour,
+      parametersAttr(enumXml('BlockCipherMode', 'NISTKeyWrap')),
+    ]);
     const ticket = await delegatedLogin(
       connection(),
-      right(['Locate']) + right(['Activate', 'Create'], [granted.uid]),
+      right(['Locate']) + right(['Activate', 'Create', 'Get'], [granted]),
     );
     const send = async (body: string): Promise<string> =>
       connection().requestXml(requestXml('2.0', body, withTicket(ticket)));
@@ -201,12 +203,19 @@ test.serial(
       ),
     );
     t.is(outcome(create), 'OperationFailed/PermissionDenied');
-    // Locate sets the ID placeholder to the one object it finds; Activate without a UID then acts on that object.
-    const batch = await send(granted.locate + item('Activate', ''));
-    t.is([...batch.matchAll(/ResultStatus type="Enumeration" value="Success"/g)].length, 2, batch);
-    const refused = await send(other.locate + item('Activate', ''));
-    t.regex(refused, /ResultReason type="Enumeration" value="PermissionDenied"/);
-    t.true(refused.includes(`do not allow Activate on ${other.uid}`), refused);
+    // Nor an Activate that names none, even when the ID placeholder holds the object the Right names: an
+    // operation naming no object could as well make or find others.
+    const batch = await send(item('Locate', `<Attributes>${name}</Attributes>`) + item('Activate', ''));
+    t.regex(batch, /ResultReason type="Enumeration" value="PermissionDenied"/);
+    t.true(batch.includes('do not allow Activate on no named object'), batch);
+    t.is(outcome(await send(item('Activate', uidXml(granted)))), 'Success/-', 'named, it is allowed');
+    // A Get of the object wrapped under a key no Right names is refused as the wrapping key is loaded.
+    const wrapping = `<KeyWrappingSpecification>${enumXml('WrappingMethod', 'Encrypt')}<EncryptionKeyInformation>${uidXml(wrapper)}${parametersXml(enumXml('BlockCipherMode', 'NISTKeyWrap'))}</EncryptionKeyInformation></KeyWrappingSpecification>`;
+    const wrapped = await send(item('Get', uidXml(granted) + wrapping));
+    t.is(outcome(wrapped), 'OperationFailed/PermissionDenied');
+    t.true(wrapped.includes(`do not allow Get on ${wrapper}`), wrapped);
+    // Without the ticket the same Get is served.
+    t.is((await kmip.call('Get', uidXml(granted) + wrapping)).outcome, 'Success/-');
   },
 );
 
@@ -246,4 +255,16 @@ test.serial('Delegated Login refuses what it cannot honour', async (t) => {
     outcome(await connection().requestXml(requestXml('1.4', item('DelegatedLogin', '')))),
     'OperationFailed/OperationNotSupported',
   );
+});
+
+test.serial('a Delegated Login Lease Time may be the Date Time the ticket ends', async (t) => {
+  const ask = (lease: string): Promise<string> =>
+    connection().requestXml(
+      requestXml('2.0', item('DelegatedLogin', `${lease}<Rights>${right(['Query'])}</Rights>`)),
+    );
+  const inAnHour = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const later = await ask(`<LeaseTime type="DateTime" value="${inAnHour}"/>`);
+  t.is(outcome(later), 'Success/-', later);
+  const past = await ask('<LeaseTime type="DateTime" value="2020-01-01T00:00:00Z"/>');
+  t.is(outcome(past), 'OperationFailed/InvalidField');
 });

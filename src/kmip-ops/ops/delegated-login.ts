@@ -1,4 +1,4 @@
-import { ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
 import type { Fields } from '../../kmip/fields.js';
 import { enumName, enumValues, tags } from '../../kmip/vocabulary.js';
 import { handler, type RequestContext } from '../context.js';
@@ -36,11 +36,12 @@ function readRight(right: Fields, ctx: RequestContext): Right {
 
 /**
  * Delegated Login (KMIP 2.0 §6.1.12): a Ticket, like Login's (login.ts), whose requests may only perform what at
- * least one of its Rights allows (tickets.ts `rightsAllow`, checked by the dispatcher before each item runs; Query
- * lists only the operations they allow). It serves the client that asked for it, never another (tickets.ts). The
- * Lease Time and Request Count are Login's: an hour when 0 or absent, a day at most; a Request Count of 0 is no
- * limit. Usage Limits, on the request or on a Right, are refused as Feature Not Supported rather than ignored: a
- * ticket must not allow more than it was asked to.
+ * least one of its Rights allows (tickets.ts `rightsAllow`: checked by the dispatcher on the objects a request
+ * names, and by loadObject on each object an operation loads; Query lists only the operations they allow). It
+ * serves the client that asked for it, never another (tickets.ts). The Lease Time (an Interval, or the Date Time
+ * the ticket ends) and Request Count are Login's: an hour when 0 or absent, a day at most; a Request Count of 0 is
+ * no limit. Usage Limits, on the request or on a Right, are refused as Feature Not Supported rather than ignored:
+ * a ticket must not allow more than it was asked to.
  */
 export const delegatedLogin = handler({
   operation: 'DelegatedLogin',
@@ -50,7 +51,15 @@ export const delegatedLogin = handler({
     if (payload?.optional('UsageLimits') !== undefined) {
       throw errors.featureNotSupported('Delegated Login with Usage Limits is not supported');
     }
-    const lease = payload?.interval('LeaseTime');
+    // "The lease time Interval or Date Time for the ticket" (2.0 Table 184): a Date Time is when the ticket ends.
+    const leaseItem = payload?.optional('LeaseTime');
+    let lease: number | undefined;
+    if (leaseItem?.type === ItemType.DateTime) {
+      lease = Number(leaseItem.value) - Math.floor(ctx.now().getTime() / 1000);
+      if (lease <= 0) throw errors.invalidField('the Lease Time of a Delegated Login is already past');
+    } else {
+      lease = payload?.interval('LeaseTime');
+    }
     const count = payload?.integer('RequestCount');
     if (count !== undefined && count < 0) throw errors.invalidField('Request Count cannot be negative');
     const rights = payload?.struct('Rights');
