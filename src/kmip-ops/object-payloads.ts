@@ -30,6 +30,7 @@ const T = tags(
   'SplitKey',
   'PGPKey',
   'Template',
+  'Name',
   'KeyBlock',
   'KeyFormatType',
   'KeyValue',
@@ -91,8 +92,16 @@ export function structureTag(objectType: number, ctx: RequestContext): number {
   return t;
 }
 
-/** The object structure of a Register request, checked for the fields its type needs. */
-export function readObjectStructure(payload: Fields, objectType: number, ctx: RequestContext): StructureItem {
+/**
+ * The object structure of a Register (or Import) request, checked for the fields its type needs. A PKCS#12
+ * container is taken only where the caller reads it (`pkcs12`: Register, pkcs12-objects.ts).
+ */
+export function readObjectStructure(
+  payload: Fields,
+  objectType: number,
+  ctx: RequestContext,
+  options: { readonly pkcs12?: boolean } = {},
+): StructureItem {
   const t = structureTag(objectType, ctx);
   const name = registryFor(ctx.version).tag(t)?.xmlName ?? 'object';
   const item = payload.required(name);
@@ -103,8 +112,14 @@ export function readObjectStructure(payload: Fields, objectType: number, ctx: Re
     fields.bytes('CertificateValue');
   } else if (t === T.Template) {
     // The attributes it holds are given to objects as a request's own would be: checked the same way now, so that
-    // a template naming a server-only attribute is refused when registered rather than at every use.
-    clientAttributes(fields, ctx);
+    // a template naming a server-only attribute is refused when registered rather than at every use. A Name inside
+    // it is Invalid Field (KMIP 1.4 Table 330): the template's own Name goes in the Template-Attribute.
+    const held = clientAttributes(fields, ctx);
+    if (held.some((a) => a.kind === 'standard' && a.value.tag === T.Name)) {
+      throw errors.invalidField(
+        'a Template may not hold a Name: give the template its Name in the Template-Attribute',
+      );
+    }
   } else if (t === T.OpaqueObject) {
     fields.requiredEnumeration('OpaqueDataType');
     fields.required('OpaqueDataValue');
@@ -113,6 +128,11 @@ export function readObjectStructure(payload: Fields, objectType: number, ctx: Re
     if (block.requiredEnumeration('KeyFormatType') === KeyFormat.PKCS_12) {
       // A PKCS#12 container (1.4 §3.45) in the Key Value itself, as the 1.4 test cases send it, or as the Key
       // Material of a Key Value structure (2.0's): read at Register (pkcs12-objects.ts) into the key and its chain.
+      if (options.pkcs12 !== true) {
+        throw errors.keyFormatTypeNotSupported(
+          'a PKCS#12 container is taken by Register, with its PKCS#12 Password Link',
+        );
+      }
       if (t !== T.PrivateKey) throw errors.invalidField('a PKCS#12 container is registered as a Private Key');
       pkcs12Container(fields.item);
       return fields.item;

@@ -265,6 +265,8 @@ export async function readPkcs12ForRegister(
         : `the PKCS#12 container holds no private key under the friendly name "${wanted}"`,
     );
   }
+  // The keys not taken are dropped here; the one taken goes into the structure Register seals.
+  for (const other of read.keys) if (other !== bag) other.der.fill(0);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key: Buffer.from(bag.der), format: 'der', type: 'pkcs8' });
@@ -300,7 +302,10 @@ export async function readPkcs12ForRegister(
   };
 }
 
-/** The key's certificate and its issuers, the key's first; certificates outside that chain are left out. */
+/**
+ * The key's certificate and its issuers, the key's first, at most MAX_CHAIN of them (as Get follows them);
+ * certificates outside that chain are left out.
+ */
 function certificateChain(
   privateKey: KeyObject,
   bag: Pkcs12Bag,

@@ -7,7 +7,7 @@ import { tags } from '../kmip/vocabulary.js';
 import { objectAccess, visibleOwners } from './access.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { fromStored, ObjectType, storedTypeName } from './managed-object.js';
+import { fromStored, ObjectType, single, storedTypeName, type ManagedObject } from './managed-object.js';
 import { isMultiValued } from './template.js';
 
 /**
@@ -95,30 +95,41 @@ function overlay(base: readonly TtlvItem[], top: readonly TtlvItem[], ctx: Reque
   return result;
 }
 
-/** The Attribute structures of the Template the client may read that carries this Name, the oldest such first. */
+/**
+ * The Attribute structures of the Template that carries this Name and whose content the client may read (as Get
+ * would read it: 'read-material'), its own first, then the oldest of another owner's. An archived one is Object
+ * Archived (KMIP 1.4 Tables 328-330: "Template object is archived").
+ */
 async function templateAttributes(name: TtlvItem, ctx: RequestContext): Promise<TtlvItem[]> {
   const value =
     name.type === ItemType.Structure ? name.value.find((child) => child.tag === T.NameValue) : undefined;
   if (value?.type !== ItemType.TextString) {
     throw errors.invalidField('a template Name in a Template-Attribute needs its Name Value');
   }
-  const owners = visibleOwners(ctx.principal, 'read-metadata');
+  const owners = visibleOwners(ctx.principal, 'read-material');
   const candidates = await ctx.store.locate({
     name: value.value,
     objectType: storedTypeName(ObjectType.Template),
     ...(owners ? { owners } : {}),
   });
+  const readable: ManagedObject[] = [];
   for (const uid of candidates) {
     const stored = await ctx.store.get(uid);
-    // Reading a template's attributes is reading its metadata, whatever the operation that applies them.
-    if (!stored || objectAccess(ctx.principal, stored.owner, 'read-metadata') !== 'ok') continue;
-    ctx.touched.push(uid);
-    const material = fromStored(stored).material;
+    if (!stored || objectAccess(ctx.principal, stored.owner, 'read-material') !== 'ok') continue;
+    const template = fromStored(stored);
     // A destroyed template keeps its metadata (destroy.ts) but no longer its attributes.
-    if (material?.kind !== 'clear-object') continue;
-    const structure = decodeTtlv(material.bytes);
-    if (structure.tag !== T.Template || structure.type !== ItemType.Structure) continue;
-    return structure.value.filter((child) => child.tag === T.Attribute);
+    if (template.material?.kind === 'clear-object') readable.push(template);
   }
-  throw errors.itemNotFound(`no Template named "${value.value}"`);
+  const template = readable.find((t) => t.owner === ctx.principal.name) ?? readable[0];
+  if (template === undefined) throw errors.itemNotFound(`no Template named "${value.value}"`);
+  if (single(template.attributes, 'ArchiveDate') !== undefined) {
+    throw errors.objectArchived(`the Template named "${value.value}" is archived; Recover it first`);
+  }
+  ctx.touched.push(template.uid);
+  const material = template.material;
+  const structure = material?.kind === 'clear-object' ? decodeTtlv(material.bytes) : undefined;
+  if (structure?.tag !== T.Template || structure.type !== ItemType.Structure) {
+    throw errors.generalFailure(`the Template named "${value.value}" holds no Template structure`);
+  }
+  return structure.value.filter((child) => child.tag === T.Attribute);
 }

@@ -50,9 +50,10 @@ export interface Pkcs12Contents {
 
 export function encodePkcs12(contents: Pkcs12Contents): Uint8Array {
   const password = Buffer.from(contents.password).toString('utf8');
-  const keyId = createHash('sha1')
-    .update(contents.certificates[0] ?? contents.privateKeyPkcs8)
-    .digest();
+  // The Local Key ID ties the key to its certificate (a hash of the certificate, as OpenSSL makes it); a key alone
+  // gets random bytes, never a hash of itself, which would sit in clear beside it.
+  const leaf = contents.certificates[0];
+  const keyId = leaf === undefined ? randomBytes(20) : createHash('sha1').update(leaf).digest();
   const bagAttributes = set([
     sequence([oid(OID.friendlyName), set([bmpString(contents.friendlyName)])]),
     sequence([oid(OID.localKeyId), set([octetString(keyId)])]),
@@ -141,7 +142,11 @@ export function pkcs12Kdf(
     }
   }
   i.fill(0);
-  return Buffer.concat(blocks).subarray(0, size);
+  const joined = Buffer.concat(blocks);
+  const out = Buffer.from(joined.subarray(0, size));
+  joined.fill(0);
+  for (const block of blocks) block.fill(0);
+  return out;
 }
 
 // --- DER (X.690 §10): definite lengths, only the types a PFX needs. ---
@@ -221,12 +226,42 @@ const READ_OID = {
 } as const;
 
 /**
- * The most iterations a container read here may ask for. The derivations run on the event loop, so a container
- * asking for billions would stop the server: OpenSSL writes 2048, Java's keytool 10,000 (PKCS#12 KDF) and up to
- * 600,000 for PBKDF2 as OWASP advises for SHA-256; more than these is refused, not computed.
+ * What reading one container may compute. The derivations run on the event loop, so a container asking for
+ * billions of iterations, or holding thousands of encrypted bags, would stop the server. OpenSSL writes 2048
+ * iterations, Java's keytool 10,000, and OWASP advises up to 600,000 for PBKDF2-SHA256: each derivation may ask for
+ * that much, and all of a container's derivations together for a few times more (measured on this machine: 300,000
+ * PKCS#12 KDF hash blocks take about 0.45 s, 1,200,000 PBKDF2 iterations about 0.3 s). Beyond, the container is
+ * refused, not computed.
  */
 const MAX_KDF_ITERATIONS = 100_000;
 const MAX_PBKDF2_ITERATIONS = 600_000;
+const KDF_BLOCK_BUDGET = 300_000;
+const PBKDF2_BUDGET = 1_200_000;
+/** Bags one container may hold: a key, its chain, and room for what tools add. */
+const MAX_BAGS = 64;
+
+class Budget {
+  kdfBlocks = KDF_BLOCK_BUDGET;
+  pbkdf2 = PBKDF2_BUDGET;
+  bags = MAX_BAGS;
+
+  spendKdf(iterations: number, blocks: number): void {
+    this.kdfBlocks -= iterations * blocks;
+    if (this.kdfBlocks < 0)
+      throw new Pkcs12Error('the container asks for more key derivation than this server computes');
+  }
+
+  spendPbkdf2(iterations: number, blocks: number): void {
+    this.pbkdf2 -= iterations * blocks;
+    if (this.pbkdf2 < 0)
+      throw new Pkcs12Error('the container asks for more key derivation than this server computes');
+  }
+
+  spendBag(): void {
+    this.bags -= 1;
+    if (this.bags < 0) throw new Pkcs12Error(`the container holds more than ${MAX_BAGS} bags`);
+  }
+}
 
 function iterationsWithin(n: Node, buf: Uint8Array, limit: number): number {
   const iterations = intValue(n, buf);
@@ -280,7 +315,11 @@ export function decodePkcs12(container: Uint8Array, passwordBytes: Uint8Array): 
     throw new Pkcs12Error('only password-integrity containers (authSafe of type data) are read');
   }
   const authOctets = octets(only(children(authContent, container)), container);
-  if (macData !== undefined) checkMac(macData, authOctets, password, container);
+  // Without a MAC nothing would tell a wrong password from a right one for a container whose key is in clear.
+  if (macData === undefined)
+    throw new Pkcs12Error('a container without a MAC is not read: its password cannot be checked');
+  const budget = new Budget();
+  checkMac(macData, authOctets, password, container, budget);
   const keys: Pkcs12Bag[] = [];
   const certificates: Pkcs12Bag[] = [];
   for (const info of children(node(authOctets, 0), authOctets)) {
@@ -295,16 +334,24 @@ export function decodePkcs12(container: Uint8Array, passwordBytes: Uint8Array): 
       const [, algorithm, encrypted] = children(encryptedInfo, authOctets);
       if (algorithm === undefined || encrypted === undefined)
         throw new Pkcs12Error('an EncryptedData without its content');
-      safeContents = decrypt(algorithm, implicitOctets(encrypted, authOctets), password, authOctets);
+      safeContents = decrypt(algorithm, implicitOctets(encrypted, authOctets), password, authOctets, budget);
     } else {
       throw new Pkcs12Error(`a content of type ${kind ?? '?'} is not read (only data and encryptedData)`);
     }
-    readBags(safeContents, password, keys, certificates);
+    readBags(safeContents, password, keys, certificates, budget);
+    // What was decrypted may have held a key in clear (a keyBag); the bags read from it are copies.
+    if (kind === READ_OID.encryptedData) safeContents.fill(0);
   }
   return { keys, certificates };
 }
 
-function checkMac(macData: Node, authOctets: Uint8Array, password: string, buf: Uint8Array): void {
+function checkMac(
+  macData: Node,
+  authOctets: Uint8Array,
+  password: string,
+  buf: Uint8Array,
+  budget: Budget,
+): void {
   const [digestInfo, saltNode, iterationsNode] = children(macData, buf);
   if (digestInfo === undefined || saltNode === undefined) throw new Pkcs12Error('a MacData without its salt');
   const [algorithm, digest] = children(digestInfo, buf);
@@ -317,6 +364,7 @@ function checkMac(macData: Node, authOctets: Uint8Array, password: string, buf: 
   const iterations =
     iterationsNode === undefined ? 1 : iterationsWithin(iterationsNode, buf, MAX_KDF_ITERATIONS);
   const [u] = kdfHashes[hash] ?? [0];
+  budget.spendKdf(iterations, 1);
   const key = pkcs12Kdf(password, octets(saltNode, buf), 3, iterations, u, hash);
   const mac = createHmac(hash, key).update(authOctets).digest();
   key.fill(0);
@@ -331,8 +379,10 @@ function readBags(
   password: string,
   keys: Pkcs12Bag[],
   certificates: Pkcs12Bag[],
+  budget: Budget,
 ): void {
   for (const bag of children(node(safeContents, 0), safeContents)) {
+    budget.spendBag();
     const [idNode, valueNode, attributesNode] = children(bag, safeContents);
     if (idNode === undefined || valueNode === undefined) throw new Pkcs12Error('a SafeBag without its value');
     const id = oidValue(idNode, safeContents);
@@ -347,7 +397,11 @@ function readBags(
       if (first === undefined) continue;
       const oidText = oidValue(attrId, safeContents);
       if (oidText === OID.friendlyName) {
-        friendlyName = Buffer.from(contentOf(first, safeContents)).swap16().toString('utf16le');
+        const bmp = contentOf(first, safeContents);
+        if (safeContents[first.start] !== 0x1e || bmp.length % 2 !== 0) {
+          throw new Pkcs12Error('a friendly name that is not a BMPString');
+        }
+        friendlyName = Buffer.from(bmp).swap16().toString('utf16le');
       } else if (oidText === OID.localKeyId) {
         localKeyId = Buffer.from(contentOf(first, safeContents)).toString('hex');
       }
@@ -358,7 +412,7 @@ function readBags(
       const [algorithm, encrypted] = children(value, safeContents);
       if (algorithm === undefined || encrypted === undefined)
         throw new Pkcs12Error('a shrouded key bag without its key');
-      const der = decrypt(algorithm, octets(encrypted, safeContents), password, safeContents);
+      const der = decrypt(algorithm, octets(encrypted, safeContents), password, safeContents, budget);
       keys.push({ der, friendlyName, localKeyId });
     } else if (id === OID.certBag) {
       const [certType, certValue] = children(value, safeContents);
@@ -370,7 +424,7 @@ function readBags(
         continue; // SDSI certificates: nothing KMIP can register.
       }
       certificates.push({
-        der: octets(only(children(certValue, safeContents)), safeContents),
+        der: Uint8Array.from(octets(only(children(certValue, safeContents)), safeContents)),
         friendlyName,
         localKeyId,
       });
@@ -379,7 +433,13 @@ function readBags(
   }
 }
 
-function decrypt(algorithm: Node, data: Uint8Array, password: string, buf: Uint8Array): Uint8Array {
+function decrypt(
+  algorithm: Node,
+  data: Uint8Array,
+  password: string,
+  buf: Uint8Array,
+  budget: Budget,
+): Uint8Array {
   const [idNode, params] = children(algorithm, buf);
   const id = idNode === undefined ? '?' : oidValue(idNode, buf);
   if ((id === READ_OID.pbeSha1TripleDes || id === READ_OID.pbeSha1TwoKeyTripleDes) && params !== undefined) {
@@ -389,6 +449,8 @@ function decrypt(algorithm: Node, data: Uint8Array, password: string, buf: Uint8
     const salt = octets(saltNode, buf);
     const iterations = iterationsWithin(iterationsNode, buf, MAX_KDF_ITERATIONS);
     const three = id === READ_OID.pbeSha1TripleDes;
+    // SHA-1 gives 20 bytes a block: two blocks for the key, one for the IV.
+    budget.spendKdf(iterations, 3);
     const key = pkcs12Kdf(password, salt, 1, iterations, three ? 24 : 16, 'sha1');
     const iv = pkcs12Kdf(password, salt, 2, iterations, 8, 'sha1');
     return decipher(three ? 'des-ede3-cbc' : 'des-ede-cbc', key, iv, data);
@@ -412,13 +474,9 @@ function decrypt(algorithm: Node, data: Uint8Array, password: string, buf: Uint8
     const prf = prfId === undefined ? 'sha1' : prfHashes[oidValue(prfId, buf)];
     if (prf === undefined) throw new Pkcs12Error('the PBKDF2 pseudo-random function is not read here');
     const keyLength = Number(cipher.split('-')[1]) / 8;
-    const key = pbkdf2Sync(
-      Buffer.from(password, 'utf8'),
-      octets(saltNode, buf),
-      iterationsWithin(iterationsNode, buf, MAX_PBKDF2_ITERATIONS),
-      keyLength,
-      prf,
-    );
+    const iterations = iterationsWithin(iterationsNode, buf, MAX_PBKDF2_ITERATIONS);
+    budget.spendPbkdf2(iterations, prf === 'sha1' && keyLength > 20 ? 2 : 1);
+    const key = pbkdf2Sync(Buffer.from(password, 'utf8'), octets(saltNode, buf), iterations, keyLength, prf);
     return decipher(cipher, key, octets(ivNode, buf), data);
   }
   throw new Pkcs12Error(

@@ -4,8 +4,8 @@
  * container). The key and certificates are made here by node:crypto and the lab PKI's issuer.
  */
 import { execFile } from 'node:child_process';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -196,4 +196,57 @@ test('a container asking for more iterations than the server computes is refused
     macIterations: 100_000,
   });
   t.is(decodePkcs12(within, Buffer.from('pw')).keys.length, 1, 'the limit itself is computed');
+});
+
+test('a container without a MAC, or with more bags than a key and its chain need, is refused', async (t) => {
+  const { key, leaf } = await chain;
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-p12-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, 'key.pem'),
+    createPrivateKey({ key: Buffer.from(key), format: 'der', type: 'pkcs8' }).export({
+      format: 'pem',
+      type: 'pkcs8',
+    }),
+  );
+  await writeFile(join(dir, 'leaf.pem'), new X509Certificate(leaf).toString());
+  const out = join(dir, 'nomac.p12');
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      'openssl',
+      ['pkcs12', '-export', '-nomac', '-inkey', join(dir, 'key.pem'), '-in', join(dir, 'leaf.pem')].concat([
+        '-passout',
+        'pass:pw',
+        '-out',
+        out,
+      ]),
+      (error, _stdout, stderr) => {
+        if (error) reject(new Error(`openssl pkcs12 -export -nomac: ${stderr}`));
+        else resolve();
+      },
+    );
+  });
+  const noMac = await readFile(out);
+  t.throws(() => decodePkcs12(noMac, Buffer.from('pw')), {
+    instanceOf: Pkcs12Error,
+    message: /without a MAC/,
+  });
+
+  const many = encodePkcs12({
+    privateKeyPkcs8: key,
+    certificates: Array.from({ length: 64 }, () => leaf),
+    password: Buffer.from('pw'),
+    friendlyName: 'a',
+  });
+  t.throws(() => decodePkcs12(many, Buffer.from('pw')), {
+    instanceOf: Pkcs12Error,
+    message: /more than 64 bags/,
+  });
+  const enough = encodePkcs12({
+    privateKeyPkcs8: key,
+    certificates: Array.from({ length: 63 }, () => leaf),
+    password: Buffer.from('pw'),
+    friendlyName: 'a',
+  });
+  t.is(decodePkcs12(enough, Buffer.from('pw')).certificates.length, 63, 'the limit itself is read');
 });

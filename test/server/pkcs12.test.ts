@@ -321,3 +321,14 @@ test.serial(
     t.false(located.has('UniqueIdentifier'), 'no key was stored');
   },
 );
+
+test.serial('Import takes no PKCS#12 container: only Register opens one', async (t) => {
+  const kmip = client('2.1');
+  const container = await opensslContainer('pw', false);
+  const imported = await kmip.call(
+    'Import',
+    `${uidXml(`imported-p12-${Date.now()}`)}${enumXml('ObjectType', 'PrivateKey')}<Attributes/>
+     <PrivateKey><KeyBlock>${enumXml('KeyFormatType', 'PKCS_12')}<KeyValue>${bytesXml('KeyMaterial', container)}</KeyValue></KeyBlock></PrivateKey>`,
+  );
+  t.is(imported.outcome, 'OperationFailed/KeyFormatTypeNotSupported', imported.xml);
+});

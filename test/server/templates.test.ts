@@ -192,3 +192,50 @@ test.serial('a template may not hold what only the server sets, and 2.x has no t
   const v2 = await client('2.0').call('Register', `${enumXml('ObjectType', 'Template')}<Attributes/>`);
   t.is(v2.status, 'OperationFailed', v2.xml);
 });
+
+test.serial('a template holding a Name is refused; an archived one is Object Archived', async (t) => {
+  const kmip = client('1.4');
+  const named = await kmip.call(
+    'Register',
+    `${enumXml('ObjectType', 'Template')}<TemplateAttribute>${attributeXml(nameAttr(unique('outer')))}</TemplateAttribute><Template>${attributeXml(
+      nameAttr(unique('inner')),
+    )}</Template>`,
+  );
+  t.is(named.outcome, 'OperationFailed/InvalidField', 'KMIP 1.4 Table 330');
+  const name = unique('archived');
+  const uid = await registerTemplate(kmip, name, [
+    attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
+    attr('CryptographicLength', 'Integer', '128'),
+  ]);
+  t.is((await kmip.call('Archive', uidXml(uid))).outcome, 'Success/-');
+  const made = await createAes(kmip, templateAttribute([name]));
+  t.is(made.outcome, 'OperationFailed/ObjectArchived', made.xml);
+});
+
+test.serial('a client’s own template comes before another owner’s of the same name', async (t) => {
+  const files = await server().issueClient(unique('template-owner'));
+  const other = await TestKmipClient.connect(server().host, server().port, files);
+  t.teardown(() => {
+    other.close();
+  });
+  const theirs = new VersionedClient(other, '1.4');
+  const ours = client('1.4');
+  const name = unique('shared-name');
+  // The other owner's comes first, so that neither the oldest nor the first found is ours by chance.
+  await registerTemplate(theirs, name, [
+    attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
+    attr('CryptographicLength', 'Integer', '128'),
+  ]);
+  await registerTemplate(ours, name, [
+    attr('CryptographicAlgorithm', 'Enumeration', 'AES'),
+    attr('CryptographicLength', 'Integer', '256'),
+  ]);
+  const mine = await createAes(ours, templateAttribute([name]));
+  t.deepEqual(await attributeValues(ours, mine.value('UniqueIdentifier') ?? '', 'Cryptographic Length'), [
+    '256',
+  ]);
+  const yours = await createAes(theirs, templateAttribute([name]));
+  t.deepEqual(await attributeValues(theirs, yours.value('UniqueIdentifier') ?? '', 'Cryptographic Length'), [
+    '128',
+  ]);
+});

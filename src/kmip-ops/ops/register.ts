@@ -53,7 +53,11 @@ export const register = handler({
     const attributes = clientAttributes(attributeContainer(payload, 'TemplateAttribute', 'Attributes'), ctx, {
       registering: true,
     });
-    return { objectType, attributes, structure: readObjectStructure(payload, objectType, ctx) };
+    return {
+      objectType,
+      attributes,
+      structure: readObjectStructure(payload, objectType, ctx, { pkcs12: true }),
+    };
   },
   execute(request: RegisterRequest, ctx) {
     if (isPkcs12(request.structure)) return registerPkcs12(request, ctx);
