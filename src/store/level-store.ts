@@ -355,6 +355,10 @@ export class LevelObjectStore implements ObjectStore {
   /** The last creation sequence number handed out; only grows. */
   #seq: number;
   #closed = false;
+  /** Group commit (#writeGrouped): the operations and callers queued for the next write, and whether one is out. */
+  #queued: LevelBatchOperation[] = [];
+  #queuedWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #writing = false;
   /**
    * Records read or written recently, newest last (a Map keeps insertion order, which makes it an LRU). Every write
    * goes through commit() in this process (LevelDB locks its directory to one process), and commit() drops the
@@ -588,7 +592,7 @@ export class LevelObjectStore implements ObjectStore {
       }
       if (allocated) ops.push({ type: 'put', key: toBytes(SEQ_KEY), value: toBytes(String(this.#seq)) });
       try {
-        await this.#io('commit: write batch', () => this.#db.batch(ops));
+        await this.#writeGrouped(ops);
       } finally {
         // Whether the batch landed or not, what is cached for these UIDs may be stale now: drop it. The next get()
         // reads the record from the database and caches it again.
@@ -737,6 +741,47 @@ export class LevelObjectStore implements ObjectStore {
     } finally {
       await it.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * Group commit: writes a commit's batch together with the batches other commits queued while the previous write
+   * was in flight, in one LevelDB batch. A lone commit is written at once; under load each write carries several.
+   * Why: a batch call's fixed cost on the event loop (the native call, its promise, the trip through libuv's pool)
+   * is a tenth of a Create's time there, and the loop is what limits Create (bench: srv loop ~97%).
+   * What stays true: each commit's records and index entries land in one LevelDB batch, all or nothing, now with
+   * those of the commits beside it, which fail with it if the write fails (none of them landed then). Commits in
+   * one write touch different UIDs (each holds its UIDs' locks until its write lands), and their operations keep
+   * the order the commits queued them in, so the sequence high-water key written last is the highest allocated.
+   */
+  #writeGrouped(ops: LevelBatchOperation[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      for (const op of ops) this.#queued.push(op);
+      this.#queuedWaiters.push({ resolve, reject });
+      if (!this.#writing) this.#writeQueued();
+    });
+  }
+
+  #writeQueued(): void {
+    const ops = this.#queued;
+    const waiters = this.#queuedWaiters;
+    this.#queued = [];
+    this.#queuedWaiters = [];
+    this.#writing = true;
+    this.#io('commit: write batch', () => this.#db.batch(ops)).then(
+      () => {
+        for (const waiter of waiters) waiter.resolve();
+        this.#writeNext();
+      },
+      (error: unknown) => {
+        for (const waiter of waiters) waiter.reject(error);
+        this.#writeNext();
+      },
+    );
+  }
+
+  #writeNext(): void {
+    this.#writing = false;
+    if (this.#queuedWaiters.length > 0) this.#writeQueued();
   }
 
   /** Closes the database; every later call fails with StoreError('closed'). Calling it twice is harmless. */

@@ -96,6 +96,8 @@ export async function storeError(
 export interface ReadCounts {
   entries: number;
   gets: number;
+  /** batch() calls: writes to the database. */
+  batches: number;
 }
 
 /** A database that delegates everything and counts reads; `failWrites` makes batch() fail like a broken disk. */
@@ -104,7 +106,7 @@ export function instrument(db: LevelDatabase): {
   counts: ReadCounts;
   failWrites: { on: boolean };
 } {
-  const counts: ReadCounts = { entries: 0, gets: 0 };
+  const counts: ReadCounts = { entries: 0, gets: 0, batches: 0 };
   const failWrites = { on: false };
   const wrapped: LevelDatabase = {
     open: () => db.open(),
@@ -117,8 +119,10 @@ export function instrument(db: LevelDatabase): {
       counts.gets += keys.length;
       return db.getMany(keys);
     },
-    batch: (operations: LevelBatchOperation[]) =>
-      failWrites.on ? Promise.reject(new Error('simulated disk failure')) : db.batch(operations),
+    batch: (operations: LevelBatchOperation[]) => {
+      counts.batches += 1;
+      return failWrites.on ? Promise.reject(new Error('simulated disk failure')) : db.batch(operations);
+    },
     iterator: (options: LevelIteratorOptions) => {
       const it = db.iterator(options);
       return {
@@ -731,6 +735,46 @@ export function storeContract(label: string, openDatabase: OpenDatabase): void {
     // KEKs are not objects: locate and get do not see them.
     t.deepEqual(await store.locate({}), []);
     t.is(await store.get('alice'), undefined);
+  });
+
+  test(`${label}: commits made at once are written together, and each lands whole or not at all`, async (t) => {
+    const { db, counts, failWrites } = instrument(await openDatabase(t));
+    const store = await LevelObjectStore.open(db);
+    t.teardown(() => store.close());
+    const before = counts.batches;
+    const uids = Array.from({ length: 30 }, (_, i) => `g${String(i).padStart(2, '0')}`);
+    await Promise.all(
+      uids.map((uid) =>
+        store.commit({ put: [{ object: makeObject(uid, { names: [uid] }), expectedRevision: 0 }] }),
+      ),
+    );
+    t.log(`30 commits, ${counts.batches - before} writes`);
+    t.true(counts.batches - before < uids.length, 'commits queued while a write was out went in one write');
+    // Every record and every index entry landed, in the order the commits were made.
+    t.deepEqual(await store.locate({}), uids);
+    for (const uid of uids) t.deepEqual(await store.locate({ name: uid }), [uid]);
+
+    // A failed write fails every commit in it, and none of them is left half written.
+    failWrites.on = true;
+    const failed = await Promise.allSettled(
+      ['f1', 'f2', 'f3'].map((uid) =>
+        store.commit({ put: [{ object: makeObject(uid, { names: [uid] }), expectedRevision: 0 }] }),
+      ),
+    );
+    failWrites.on = false;
+    t.deepEqual(
+      failed.map((r) =>
+        r.status === 'rejected' && r.reason instanceof StoreError ? r.reason.code : r.status,
+      ),
+      ['io', 'io', 'io'],
+    );
+    for (const uid of ['f1', 'f2', 'f3']) {
+      t.is(await store.get(uid), undefined);
+      t.deepEqual(await store.locate({ name: uid }), []);
+    }
+    // The next commits are written as if nothing had happened, after the others.
+    await store.commit({ put: [{ object: makeObject('after'), expectedRevision: 0 }] });
+    t.deepEqual((await store.locate({})).slice(-1), ['after']);
   });
 
   test(`${label}: corrupt bytes give StoreError corrupt naming the key`, async (t) => {
