@@ -8,7 +8,7 @@ import {
   standard,
   type Attribute,
 } from '../kmip/attributes.js';
-import { registryFor } from '../kmip/registry.js';
+import { registryFor, type KmipVersion } from '../kmip/registry.js';
 import { enumValues, tag, tags } from '../kmip/vocabulary.js';
 import type { SealedSecret } from '../hsm/hsm.js';
 import type { Fields } from '../kmip/fields.js';
@@ -228,6 +228,15 @@ export function storedTypeName(value: number): string {
   );
 }
 
+/**
+ * Whether a request's version defines the type an object is stored under. A 1.x Template does not exist for a 2.x
+ * request: loadObject answers it as no object, and Locate leaves it out, since a response carries no type or tag
+ * its version does not define (DESIGN.md "Versions").
+ */
+export function typeInVersion(storedType: string, version: KmipVersion): boolean {
+  return registryFor(version).enumValue(T.ObjectType, storedType) !== undefined;
+}
+
 export function toStored(object: ManagedObject, revision: number): StoredObject {
   const registry = registryFor('2.1');
   const typeName = storedTypeName(enumAttribute(object.attributes, 'ObjectType') ?? 0);
@@ -352,7 +361,10 @@ export async function loadObject(
     );
   }
   const stored = await ctx.store.get(uid);
-  const access = stored ? objectAccess(ctx.principal, stored.owner, ctx.access) : 'hidden';
+  const access =
+    stored && typeInVersion(stored.objectType, ctx.version)
+      ? objectAccess(ctx.principal, stored.owner, ctx.access)
+      : 'hidden';
   if (!stored || access === 'hidden') throw errors.objectNotFound(`no object with Unique Identifier ${uid}`);
   if (access === 'denied') {
     throw errors.permissionDenied(

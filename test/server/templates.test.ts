@@ -239,3 +239,20 @@ test.serial('a client’s own template comes before another owner’s of the sam
     '128',
   ]);
 });
+
+test.serial('a Template does not exist for a KMIP 2.x request, which has no such type', async (t) => {
+  const name = unique('v1-only');
+  const uid = await registerTemplate(client('1.4'), name, [attr('CryptographicLength', 'Integer', '128')]);
+  const byName = (version: '1.4' | '2.1'): string =>
+    version === '2.1'
+      ? `<Attributes><Name><NameValue type="TextString" value="${name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name></Attributes>`
+      : attributeXml(nameAttr(name));
+  t.true((await client('1.4').must('Locate', byName('1.4'))).xml.includes(uid));
+  const located = await client('2.1').must('Locate', byName('2.1'));
+  t.false(located.xml.includes(uid), '2.1 Locate leaves it out');
+  for (const operation of ['Get', 'GetAttributes', 'Destroy']) {
+    const answer = await client('2.1').call(operation, uidXml(uid));
+    t.is(answer.outcome, 'OperationFailed/ObjectNotFound', `${operation}: ${answer.xml}`);
+  }
+  t.is((await client('1.4').call('Get', uidXml(uid))).outcome, 'Success/-', 'still there for 1.x');
+});

@@ -15,6 +15,7 @@ import {
   State,
   storedTypeName,
   stateOf,
+  typeInVersion,
   type ManagedObject,
 } from '../managed-object.js';
 
@@ -149,8 +150,9 @@ async function find(
       if (examined.has(uid)) continue;
       examined.add(uid);
       const stored = await ctx.store.get(uid);
-      // An administrator's or auditor's Locate spans every owner, but never the server's own (access.ts).
-      if (!stored || isServerOwned(stored.owner)) continue;
+      // An administrator's or auditor's Locate spans every owner, but never the server's own (access.ts); nor an
+      // object of a type the request's version does not define (a 1.x Template at 2.x).
+      if (!stored || isServerOwned(stored.owner) || !typeInVersion(stored.objectType, ctx.version)) continue;
       const object = fromStored(stored);
       const ok = inSearchedStorage(object, request) && matchesRest(object, rest);
       if (ok) matches.push(uid);
