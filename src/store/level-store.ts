@@ -425,8 +425,9 @@ export class LevelObjectStore implements ObjectStore {
         `unknown schema version ${version} (this server reads ${SCHEMA_VERSION})`,
       );
     }
-    // The high-water key may lag behind when concurrent batches land out of order; the newest creation entry
-    // cannot, so the next seq is above both.
+    // Writes land one after another (group commit), each with the highest seq allocated so far; a database written
+    // before group commit may have landed batches out of order and left the high-water key behind, which the
+    // newest creation entry cannot be: the next seq is above both.
     const seqValue = db.getSync(toBytes(SEQ_KEY));
     const stored = seqValue === undefined ? 0 : parseDecimal(SEQ_KEY, seqValue);
     const it = db.iterator({ ...prefixRange(Prefix.created), reverse: true, limit: 1 });

@@ -100,14 +100,17 @@ export interface ReadCounts {
   batches: number;
 }
 
-/** A database that delegates everything and counts reads; `failWrites` makes batch() fail like a broken disk. */
+/**
+ * A database that delegates everything and counts reads and writes; `failWrites.on` makes batch() fail like a
+ * broken disk, `failWrites.next` fails that many batch() calls and then writes again.
+ */
 export function instrument(db: LevelDatabase): {
   db: LevelDatabase;
   counts: ReadCounts;
-  failWrites: { on: boolean };
+  failWrites: { on: boolean; next: number };
 } {
   const counts: ReadCounts = { entries: 0, gets: 0, batches: 0 };
-  const failWrites = { on: false };
+  const failWrites = { on: false, next: 0 };
   const wrapped: LevelDatabase = {
     open: () => db.open(),
     close: () => db.close(),
@@ -121,7 +124,9 @@ export function instrument(db: LevelDatabase): {
     },
     batch: (operations: LevelBatchOperation[]) => {
       counts.batches += 1;
-      return failWrites.on ? Promise.reject(new Error('simulated disk failure')) : db.batch(operations);
+      const fail = failWrites.on || failWrites.next > 0;
+      if (failWrites.next > 0) failWrites.next -= 1;
+      return fail ? Promise.reject(new Error('simulated disk failure')) : db.batch(operations);
     },
     iterator: (options: LevelIteratorOptions) => {
       const it = db.iterator(options);
@@ -775,6 +780,16 @@ export function storeContract(label: string, openDatabase: OpenDatabase): void {
     // The next commits are written as if nothing had happened, after the others.
     await store.commit({ put: [{ object: makeObject('after'), expectedRevision: 0 }] });
     t.deepEqual((await store.locate({})).slice(-1), ['after']);
+
+    // A commit queued behind a write that fails goes out in the next write, which lands.
+    failWrites.next = 1;
+    const [first, queued] = await Promise.allSettled(
+      ['q1', 'q2'].map((uid) => store.commit({ put: [{ object: makeObject(uid), expectedRevision: 0 }] })),
+    );
+    t.is(first?.status, 'rejected');
+    t.is(queued?.status, 'fulfilled');
+    t.is(await store.get('q1'), undefined);
+    t.is((await store.get('q2'))?.uid, 'q2');
   });
 
   test(`${label}: corrupt bytes give StoreError corrupt naming the key`, async (t) => {
