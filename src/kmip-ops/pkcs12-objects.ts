@@ -110,6 +110,22 @@ export async function pkcs12Served(
   }
 }
 
+/**
+ * The value Get and Export serve (serving.ts servedValue), or, for a private key asked for as PKCS#12 without a Key
+ * Wrapping Specification, the container with its chain (pkcs12Served): PKCS#12 is a container, not a key format to
+ * convert to.
+ */
+export function servedValueOrContainer(
+  object: ManagedObject,
+  objectType: number,
+  ctx: RequestContext,
+  requested: Parameters<typeof servedValue>[3],
+): ReturnType<typeof servedValue> {
+  if (requested.format === KeyFormat.PKCS_12 && requested.wrapping === undefined)
+    return pkcs12Served(object, ctx);
+  return servedValue(object, objectType, ctx, requested);
+}
+
 /** The UIDs attributes link to with a Link Type. */
 function linked(attributes: readonly Attribute[], type: number): string[] {
   return attributes.flatMap((a) => {

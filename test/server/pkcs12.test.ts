@@ -332,3 +332,25 @@ test.serial('Import takes no PKCS#12 container: only Register opens one', async 
   );
   t.is(imported.outcome, 'OperationFailed/KeyFormatTypeNotSupported', imported.xml);
 });
+
+test.serial('Export serves the same container as Get, with the key’s attributes', async (t) => {
+  const kmip = client('2.1');
+  const { pkcs8, leaf } = await material;
+  const secret = await kmip.registerSecretData(Buffer.from('export-pw'), [activeSinceAnHour]);
+  const leafUid = await registerCertificate(kmip, leaf, []);
+  const keyUid = await kmip.registerAsymmetric('PrivateKey', 'PKCS_8', pkcs8, 'RSA', 2048, [
+    linkAttr('PKCS_12PasswordLink', secret),
+    linkAttr('PKCS_12CertificateLink', leafUid),
+  ]);
+  const exported = await kmip.must('Export', `${uidXml(keyUid)}${enumXml('KeyFormatType', 'PKCS_12')}`);
+  t.true(exported.has('Attributes'), 'Export carries the attributes');
+  const dir = await mkdtemp(join(tmpdir(), 'kmipd-p12-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'exported.p12'), exported.bytes('KeyMaterial'));
+  const read = await runPythonJson<{ key?: string; certificates?: string[] }>(reader, [
+    join(dir, 'exported.p12'),
+    Buffer.from('export-pw').toString('hex'),
+  ]);
+  t.is(read.key, pkcs8.toString('hex'));
+  t.deepEqual(read.certificates, [leaf.toString('hex')]);
+});

@@ -1,7 +1,8 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { encodeAttributes, type Attribute } from '../../kmip/attributes.js';
 import { tags } from '../../kmip/vocabulary.js';
-import { markServed, servedValue } from '../serving.js';
+import { markServed } from '../serving.js';
+import { servedValueOrContainer } from '../pkcs12-objects.js';
 import { listingOrder } from '../attribute-order.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
@@ -62,7 +63,7 @@ function destroyedStructure(object: ManagedObject, objectType: number, ctx: Requ
 
 /**
  * Export (KMIP 1.4 §4.40, 2.0 and 2.1 §6.1.18): the object as Get gives it, "in the same manner as the Get operation"
- * (the same Key Format Type conversions; the same key wrapping when asked, key-wrapping.ts; a Sensitive object's value
+ * (the same Key Format Type conversions, PKCS#12 included; the same key wrapping when asked, key-wrapping.ts; a Sensitive object's value
  * served only wrapped; Fresh turns False), together with all of its attributes in the
  * request's version's form (1.x Attribute structures, 2.x one Attributes structure). The Unique Identifier becomes
  * the ID placeholder ("The server SHALL copy the Unique Identifier returned by this operations into the ID
@@ -87,7 +88,7 @@ export const exportObject = handler({
     const destroyed = state === State.Destroyed || state === State.DestroyedCompromised;
     const { structure, resealed } = destroyed
       ? { structure: destroyedStructure(object, objectType, ctx), resealed: undefined }
-      : await servedValue(object, objectType, ctx, {
+      : await servedValueOrContainer(object, objectType, ctx, {
           format: request.keyFormatType,
           wrapping: request.wrapping,
           keyWrapType: request.keyWrapType,

@@ -4,9 +4,8 @@ import { handler } from '../context.js';
 import { errors } from '../errors.js';
 import { loadObject, objectTypeOf, resolveUid, State, stateOf } from '../managed-object.js';
 import { readKeyWrappingSpecification, type KeyWrappingSpecification } from '../key-wrapping.js';
-import { markServed, servedValue } from '../serving.js';
-import { KeyFormat } from '../object-payloads.js';
-import { pkcs12Served } from '../pkcs12-objects.js';
+import { markServed } from '../serving.js';
+import { servedValueOrContainer } from '../pkcs12-objects.js';
 
 const T = tags('ObjectType', 'UniqueIdentifier');
 
@@ -42,15 +41,11 @@ export const get = handler({
       throw errors.objectDestroyed(`object ${object.uid} has been destroyed; its key material is gone`);
     }
     const objectType = objectTypeOf(object);
-    // PKCS#12 is a container of the key and its chain under a password (pkcs12-export.ts), not a key conversion.
-    const pkcs12 = request.keyFormatType === KeyFormat.PKCS_12 && request.wrapping === undefined;
-    const { structure, resealed } = pkcs12
-      ? await pkcs12Served(object, ctx)
-      : await servedValue(object, objectType, ctx, {
-          format: request.keyFormatType,
-          wrapping: request.wrapping,
-          keyWrapType: request.keyWrapType,
-        });
+    const { structure, resealed } = await servedValueOrContainer(object, objectType, ctx, {
+      format: request.keyFormatType,
+      wrapping: request.wrapping,
+      keyWrapType: request.keyWrapType,
+    });
     await markServed(object, ctx, resealed);
     return { uid: object.uid, objectType, structure };
   },
