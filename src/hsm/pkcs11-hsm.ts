@@ -83,13 +83,14 @@ import {
   sessionSecret,
   toHsmError,
   type Handle,
+  type Mechanism,
   type Pkcs11,
   type Template,
 } from './pkcs11-module.js';
 import { HeldObjects } from './held-objects.js';
 import { TokenCrypto } from './token-crypto.js';
 import { Gate, SessionPool } from './session-pool.js';
-import { gcmMechanism, TokenThread } from './token-thread.js';
+import { gcmMechanism, TokenThread, type ThreadMechanism } from './token-thread.js';
 import { openToken, type TokenOptions, type TokenReport } from './token.js';
 
 export interface Pkcs11HsmOptions {
@@ -721,16 +722,9 @@ export class Pkcs11Hsm implements Hsm {
     aad: Uint8Array,
     ciphertext: Uint8Array,
   ): Buffer {
-    const mechanism = {
-      mechanism: ck.CKM_AES_GCM,
-      parameter: {
-        type: ck.CK_PARAMS_AES_GCM_v240,
-        iv: Buffer.from(iv),
-        ivBits: iv.length * 8,
-        aad: Buffer.from(aad),
-        tagBits: GCM_TAG_BYTES * 8,
-      },
-    };
+    // The token thread's GCM parameters (gcmMechanism: the CK_GCM_PARAMS layout SoftHSM2 reads), with its byte
+    // fields as the Buffers pkcs11js takes on this thread.
+    const mechanism = mechanismHere(gcmMechanism(iv, aad));
     call('C_DecryptInit CKM_AES_GCM', () => {
       this.pkcs11.C_DecryptInit(session, mechanism, key);
     });
@@ -1183,6 +1177,18 @@ const kekKeys = new WeakMap<SealedKek, string>();
 /** A handle as a small array of its own, to cross to the token thread (a Buffer may view a larger pool). */
 function handleBytes(handle: Handle): Uint8Array {
   return Uint8Array.from(handle);
+}
+
+/** A mechanism built for the token thread (token-thread.ts), for a pkcs11js call on this thread: Buffers, not bytes. */
+function mechanismHere(m: ThreadMechanism): Mechanism {
+  const parameter = m.parameter;
+  if (parameter === undefined) return { mechanism: m.mechanism };
+  if (parameter instanceof Uint8Array) return { mechanism: m.mechanism, parameter: asBuffer(parameter) };
+  const fields: Record<string, number | Buffer | undefined> = {};
+  for (const [name, value] of Object.entries(parameter)) {
+    fields[name] = value instanceof Uint8Array ? asBuffer(value) : value;
+  }
+  return { mechanism: m.mechanism, parameter: { ...fields, type: parameter.type } };
 }
 
 /** pkcs11js takes Buffers; this views a Uint8Array's memory without copying it. */

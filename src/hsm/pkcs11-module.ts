@@ -12,7 +12,7 @@ import pkcs11js, { type Template } from 'pkcs11js';
 import { HsmError, type HsmErrorCode } from './hsm.js';
 
 export type Pkcs11 = pkcs11js.PKCS11;
-export type { Handle, KeyPair, Template, TokenInfo } from 'pkcs11js';
+export type { Handle, KeyPair, Mechanism, Template, TokenInfo } from 'pkcs11js';
 export { pkcs11js as ck };
 
 interface LoadedModule {
