@@ -41,12 +41,18 @@ export function linkTypeOf(attribute: Attribute): number | undefined {
   return type?.type === ItemType.Enumeration ? type.value : undefined;
 }
 
-/** The object one Link of a type points to, if the object has such a Link. */
-export function linkedUid(object: ManagedObject, type: number): string | undefined {
-  for (const a of object.attributes) {
+/** The objects the Links of a type among `attributes` point to, in the order the Links are held. */
+export function linkedUids(attributes: readonly Attribute[], type: number): string[] {
+  const uids: string[] = [];
+  for (const a of attributes) {
     if (linkTypeOf(a) !== type || a.value.type !== ItemType.Structure) continue;
     const target = a.value.value.find((c) => c.tag === T.LinkedObjectIdentifier);
-    if (target?.type === ItemType.TextString) return target.value;
+    if (target?.type === ItemType.TextString) uids.push(target.value);
   }
-  return undefined;
+  return uids;
+}
+
+/** The object one Link of a type points to, if the object has such a Link. */
+export function linkedUid(object: ManagedObject, type: number): string | undefined {
+  return linkedUids(object.attributes, type)[0];
 }

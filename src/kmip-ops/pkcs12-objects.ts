@@ -24,7 +24,7 @@ import { decodePkcs12, encodePkcs12, Pkcs12Error, type Pkcs12Bag, type Pkcs12Rea
 import { keyAlgorithmAttributes } from './certificate-attributes.js';
 import type { RequestContext } from './context.js';
 import { errors } from './errors.js';
-import { linkTypeOf } from './links.js';
+import { linkedUids } from './links.js';
 import {
   loadObject,
   ObjectType,
@@ -49,7 +49,6 @@ const T = tags(
   'KeyMaterial',
   'SecretDataType',
   'CertificateValue',
-  'LinkedObjectIdentifier',
 );
 const Link = enumValues(
   'LinkType',
@@ -126,19 +125,10 @@ export function servedValueOrContainer(
   return servedValue(object, objectType, ctx, requested);
 }
 
-/** The UIDs attributes link to with a Link Type. */
-function linked(attributes: readonly Attribute[], type: number): string[] {
-  return attributes.flatMap((a) => {
-    if (linkTypeOf(a) !== type || a.value.type !== ItemType.Structure) return [];
-    const target = a.value.value.find((c) => c.tag === T.LinkedObjectIdentifier);
-    return target?.type === ItemType.TextString ? [target.value] : [];
-  });
-}
-
 /** At most one link of the types tried in order; more than one of a type is two chains (an error, §4.11). */
 function onlyLink(object: ManagedObject, types: readonly number[], what: string): string | undefined {
   for (const type of types) {
-    const uids = linked(object.attributes, type);
+    const uids = linkedUids(object.attributes, type);
     if (uids.length > 1) {
       throw errors.invalidField(
         `${what} ${object.uid} links to ${uids.length} certificates: more than one chain`,
@@ -158,7 +148,7 @@ async function passwordOf(
   about: string,
   ctx: RequestContext,
 ): Promise<Uint8Array> {
-  const uids = linked(attributes, Link.PKCS_12PasswordLink);
+  const uids = linkedUids(attributes, Link.PKCS_12PasswordLink);
   const uid = uids[0];
   if (uid === undefined || uids.length > 1) {
     throw errors.invalidField(
