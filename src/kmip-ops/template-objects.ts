@@ -83,12 +83,13 @@ function overlay(base: readonly TtlvItem[], top: readonly TtlvItem[], ctx: Reque
     const attribute = readAttribute1x(new Fields(item, ctx.version, 'Template-Attribute/Attribute'));
     return { key: attributeKey(attribute), multi: isMultiValued(attribute) };
   };
-  const replaced = new Set(top.map(keyOf).flatMap(({ key, multi }) => (multi ? [] : [key])));
+  const tops = top.map((item) => ({ item, ...keyOf(item) }));
+  const replaced = new Set(tops.flatMap(({ key, multi }) => (multi ? [] : [key])));
   const result = base.filter((item) => !replaced.has(keyOf(item).key));
   const encoded = new Set(result.map((item) => Buffer.from(encodeTtlv(item)).toString('hex')));
-  for (const item of top) {
+  for (const { item, multi } of tops) {
     const bytes = Buffer.from(encodeTtlv(item)).toString('hex');
-    if (keyOf(item).multi && encoded.has(bytes)) continue;
+    if (multi && encoded.has(bytes)) continue;
     encoded.add(bytes);
     result.push(item);
   }
