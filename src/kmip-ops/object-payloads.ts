@@ -192,6 +192,11 @@ export function child(item: TtlvItem | undefined, t: number): TtlvItem | undefin
   return item?.type === ItemType.Structure ? item.value.find((c) => c.tag === t) : undefined;
 }
 
+/** The Key Material of an object structure's Key Block (Key Block / Key Value / Key Material), if it has one. */
+export function keyMaterialOf(structure: TtlvItem | undefined): TtlvItem | undefined {
+  return child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
+}
+
 /** Attributes an object structure implies (KMIP 1.4 §2.1.3 Key Block, §3.4 Cryptographic Algorithm ...). */
 export function impliedAttributes(structure: StructureItem): TtlvItem[] {
   const out: TtlvItem[] = [];

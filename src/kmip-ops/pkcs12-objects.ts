@@ -35,7 +35,7 @@ import {
   type ManagedObject,
   type Material,
 } from './managed-object.js';
-import { child, KeyFormat, objectForGet, pkcs12Container } from './object-payloads.js';
+import { child, KeyFormat, keyMaterialOf, objectForGet, pkcs12Container } from './object-payloads.js';
 import { servedValue } from './serving.js';
 
 const T = tags(
@@ -218,7 +218,7 @@ async function certificateValue(certificate: ManagedObject, ctx: RequestContext)
 
 /** The Key Material bytes of a Key Block structure (PKCS#8 key, password), as a copy the caller zeroes. */
 function keyMaterial(structure: TtlvItem): Uint8Array {
-  const material = child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
+  const material = keyMaterialOf(structure);
   if (material?.type !== ItemType.ByteString)
     throw errors.generalFailure('the key has no Key Material bytes');
   return Uint8Array.from(material.value);

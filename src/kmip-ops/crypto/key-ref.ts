@@ -14,10 +14,10 @@ import type { KeyRef, KeySource, SecretKeyType } from '../../hsm/hsm.js';
 import type { RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import { enumAttribute, ObjectType, objectTypeOf, single, type ManagedObject } from '../managed-object.js';
-import { child, KeyFormat, objectForGet } from '../object-payloads.js';
+import { child, KeyFormat, keyMaterialOf, objectForGet } from '../object-payloads.js';
 import { Algorithm } from './parameters.js';
 
-const T = tags('KeyBlock', 'KeyValue', 'KeyMaterial', 'CertificateValue');
+const T = tags('CertificateValue');
 
 /** The kinds of token object one managed object may be held as: a secret key type, or a half of a pair. */
 const heldKinds = ['AES', 'DES3', 'DES', 'GENERIC', 'private', 'public'] as const satisfies readonly (
@@ -61,7 +61,7 @@ export async function materialBytes(
     throw errors.keyValueNotPresent(`object ${object.uid} was registered without its Key Value`);
   }
   const structure = await objectForGet(object, objectTypeOf(object), ctx, format);
-  const material = child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
+  const material = keyMaterialOf(structure);
   if (material?.type !== ItemType.ByteString) {
     throw errors.keyFormatTypeNotSupported(`object ${object.uid} holds no key bytes the token can use`);
   }

@@ -2,7 +2,7 @@ import { ItemType, type TtlvItem } from '../../ttlv/types.js';
 import type { StoreChange } from '../../store/store.js';
 import type { Attribute } from '../../kmip/attributes.js';
 import type { Fields } from '../../kmip/fields.js';
-import { enumValues, tags } from '../../kmip/vocabulary.js';
+import { enumValues } from '../../kmip/vocabulary.js';
 import { PkiParseError, readCsr as readPkcs10 } from '../../pki/parse.js';
 import { x509 } from '../../pki/x509.js';
 import { certificateStructure, tokenSignedCertificate } from '../certify-authority.js';
@@ -17,11 +17,10 @@ import {
   uidResponse,
   type ManagedObject,
 } from '../managed-object.js';
-import { child, KeyFormat, objectForGet } from '../object-payloads.js';
+import { KeyFormat, keyMaterialOf, objectForGet } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
 import { storeStructure } from './register.js';
 
-const T = tags('KeyBlock', 'KeyValue', 'KeyMaterial');
 const RequestType = enumValues('CertificateRequestType', 'CRMF', 'PKCS_10', 'PEM', 'PGP');
 
 /** A year: what a lab certificate from Certify is valid for. */
@@ -168,7 +167,7 @@ async function certifiedKey(
     throw errors.invalidField(`object ${resolved} is not a Public Key: Certify certifies a public key`);
   }
   const structure = await objectForGet(object, ObjectType.PublicKey, ctx, KeyFormat.X_509);
-  const spki = child(child(child(structure, T.KeyBlock), T.KeyValue), T.KeyMaterial);
+  const spki = keyMaterialOf(structure);
   const same =
     spki?.type === ItemType.ByteString &&
     Buffer.from(spki.value).equals(Buffer.from(content.publicKey.rawData));
