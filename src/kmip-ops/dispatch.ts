@@ -67,16 +67,14 @@ function checkRights(rights: readonly Right[], operation: string, payload: Field
   const named = (payload?.all('UniqueIdentifier') ?? []).flatMap((item) =>
     item.type === ItemType.TextString ? [item.value] : [],
   );
-  const refused =
-    named.length === 0
-      ? rightsAllow(rights, operation, undefined)
-        ? undefined
-        : ''
-      : named.find((uid) => !rightsAllow(rights, operation, uid));
-  if (refused !== undefined) {
-    const on = refused === '' ? ' on no named object' : ` on ${refused}`;
-    throw errors.permissionDenied(`the Rights of this Delegated Login ticket do not allow ${operation}${on}`);
+  const deny = (on: string): KmipError =>
+    errors.permissionDenied(`the Rights of this Delegated Login ticket do not allow ${operation} on ${on}`);
+  if (named.length === 0) {
+    if (!rightsAllow(rights, operation, undefined)) throw deny('no named object');
+    return;
   }
+  const refused = named.find((uid) => !rightsAllow(rights, operation, uid));
+  if (refused !== undefined) throw deny(refused);
 }
 
 /** Decides the principal of a request from its header (Credential), or throws a KmipError refusing it. */
