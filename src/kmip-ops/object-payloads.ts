@@ -125,7 +125,8 @@ export function readObjectStructure(
     fields.required('OpaqueDataValue');
   } else {
     const block = fields.requiredStruct('KeyBlock');
-    if (block.requiredEnumeration('KeyFormatType') === KeyFormat.PKCS_12) {
+    const format = block.requiredEnumeration('KeyFormatType');
+    if (format === KeyFormat.PKCS_12) {
       // A PKCS#12 container (1.4 §3.45) in the Key Value itself, as the 1.4 test cases send it, or as the Key
       // Material of a Key Value structure (2.0's): read at Register (pkcs12-objects.ts) into the key and its chain.
       if (options.pkcs12 !== true) {
@@ -137,7 +138,6 @@ export function readObjectStructure(
       pkcs12Container(fields.item);
       return fields.item;
     }
-    block.requiredEnumeration('KeyFormatType');
     // From KMIP 1.4 a key may be registered without its Key Value, which lives elsewhere (§3.41 Key Value Present,
     // §3.42 Key Value Location): a key given one must give its Key Material.
     const keyValue = block.optional('KeyValue');
