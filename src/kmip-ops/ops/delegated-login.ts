@@ -1,12 +1,12 @@
-import { ItemType, ttlv, type TtlvItem } from '../../ttlv/types.js';
+import { ItemType } from '../../ttlv/types.js';
 import type { Fields } from '../../kmip/fields.js';
-import { enumName, enumValues, tags } from '../../kmip/vocabulary.js';
+import { enumName, tags } from '../../kmip/vocabulary.js';
 import { handler, type RequestContext } from '../context.js';
 import { errors } from '../errors.js';
 import type { Right } from '../tickets.js';
+import { requestCount, ticketPayload } from './login.js';
 
-const T = tags('Ticket', 'TicketType', 'TicketValue', 'Operation');
-const TicketType = enumValues('TicketType', 'Login');
+const T = tags('Operation');
 
 interface DelegatedLoginRequest {
   readonly lease: number | undefined;
@@ -60,8 +60,7 @@ export const delegatedLogin = handler({
     } else {
       lease = payload?.interval('LeaseTime');
     }
-    const count = payload?.integer('RequestCount');
-    if (count !== undefined && count < 0) throw errors.invalidField('Request Count cannot be negative');
+    const count = requestCount(payload);
     const rights = payload?.struct('Rights');
     if (rights === undefined) throw errors.invalidField('Delegated Login needs the Rights the ticket grants');
     return { lease, count, rights: rights.structs('Right').map((right) => readRight(right, ctx)) };
@@ -75,12 +74,5 @@ export const delegatedLogin = handler({
       ctx.tickets.issue(ctx.principal.name, request.lease, request.count, request.rights),
     );
   },
-  encodeResponse(value: Uint8Array): TtlvItem[] {
-    return [
-      ttlv.structure(T.Ticket, [
-        ttlv.enumeration(T.TicketType, TicketType.Login),
-        ttlv.byteString(T.TicketValue, value),
-      ]),
-    ];
-  },
+  encodeResponse: ticketPayload,
 });

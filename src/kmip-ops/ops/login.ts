@@ -1,10 +1,28 @@
 import { ttlv, type TtlvItem } from '../../ttlv/types.js';
 import { enumValues, tags } from '../../kmip/vocabulary.js';
+import type { Fields } from '../../kmip/fields.js';
 import { handler } from '../context.js';
 import { errors } from '../errors.js';
 
 const T = tags('Ticket', 'TicketType', 'TicketValue');
 const TicketType = enumValues('TicketType', 'Login');
+
+/** A Login or Delegated Login request's Request Count (absent or 0: no limit; tickets.ts). */
+export function requestCount(payload: Fields | undefined): number | undefined {
+  const count = payload?.integer('RequestCount');
+  if (count !== undefined && count < 0) throw errors.invalidField('Request Count cannot be negative');
+  return count;
+}
+
+/** The response payload of Login and Delegated Login: the Ticket. */
+export function ticketPayload(value: Uint8Array): TtlvItem[] {
+  return [
+    ttlv.structure(T.Ticket, [
+      ttlv.enumeration(T.TicketType, TicketType.Login),
+      ttlv.byteString(T.TicketValue, value),
+    ]),
+  ];
+}
 
 /**
  * Login (KMIP 2.0 §6.1.30): a Ticket for later requests of the same client (Credential Type Ticket; tickets.ts),
@@ -16,10 +34,7 @@ export const login = handler({
   since: '2.0',
   access: 'info',
   decodeRequest(payload): { lease: number | undefined; count: number | undefined } {
-    const lease = payload?.interval('LeaseTime');
-    const count = payload?.integer('RequestCount');
-    if (count !== undefined && count < 0) throw errors.invalidField('Request Count cannot be negative');
-    return { lease, count };
+    return { lease: payload?.interval('LeaseTime'), count: requestCount(payload) };
   },
   execute(request: { lease: number | undefined; count: number | undefined }, ctx) {
     // A Delegated Login ticket's holder may not trade it for one without its Rights (delegated-login.ts).
@@ -27,14 +42,7 @@ export const login = handler({
       throw errors.permissionDenied('a Delegated Login ticket cannot log in again');
     return Promise.resolve(ctx.tickets.issue(ctx.principal.name, request.lease, request.count));
   },
-  encodeResponse(value: Uint8Array): TtlvItem[] {
-    return [
-      ttlv.structure(T.Ticket, [
-        ttlv.enumeration(T.TicketType, TicketType.Login),
-        ttlv.byteString(T.TicketValue, value),
-      ]),
-    ];
-  },
+  encodeResponse: ticketPayload,
 });
 
 /** Logout (KMIP 2.0 §6.1.31): ends the client's own ticket; later requests presenting it are Invalid Ticket. */
