@@ -13,6 +13,7 @@ import { child, objectForGet } from './object-payloads.js';
 import {
   dateState,
   fromStored,
+  newObjectPut,
   newUid,
   nowSeconds,
   ObjectType,
@@ -192,10 +193,7 @@ export class CertifyAuthority {
     );
     // Key and certificate in one commit: a restart never finds one without the other.
     await this.store.commit({
-      put: [
-        { object: toStored(keyObject, 1), expectedRevision: 0 },
-        { object: toStored({ ...certificateObject, revision: 1 }, 1), expectedRevision: 0 },
-      ],
+      put: [{ object: toStored(keyObject, 1), expectedRevision: 0 }, newObjectPut(certificateObject)],
     });
     return { certificateUid: certificateObject.uid, certificate, sign };
   }

@@ -466,6 +466,13 @@ async function putNextRevision(
 }
 
 /** Stores a new object and makes its UID the ID placeholder for the rest of the message. */
+/** A store write that creates `object`: its first revision, where none may exist yet. */
+export function newObjectPut(
+  object: Omit<ManagedObject, 'revision'>,
+): NonNullable<StoreChange['put']>[number] {
+  return { object: toStored({ ...object, revision: 1 }, 1), expectedRevision: 0 };
+}
+
 export async function createObject(
   object: Omit<ManagedObject, 'revision'>,
   ctx: RequestContext,
@@ -473,7 +480,7 @@ export async function createObject(
   alsoPut: NonNullable<StoreChange['put']> = [],
 ): Promise<ManagedObject> {
   const created: ManagedObject = { ...object, revision: 1 };
-  await ctx.store.commit({ put: [{ object: toStored(created, 1), expectedRevision: 0 }, ...alsoPut] });
+  await ctx.store.commit({ put: [newObjectPut(object), ...alsoPut] });
   ctx.idPlaceholder.current = created.uid;
   ctx.touched.push(created.uid);
   return created;

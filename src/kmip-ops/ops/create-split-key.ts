@@ -5,7 +5,14 @@ import { handler, type RequestContext } from '../context.js';
 import { materialBytes } from '../crypto/key-ref.js';
 import { splitPolynomial, splitXor, type SharePart } from '../crypto/secret-sharing.js';
 import { errors } from '../errors.js';
-import { enumAttribute, loadObject, ObjectType, objectTypeOf, single, toStored } from '../managed-object.js';
+import {
+  enumAttribute,
+  loadObject,
+  newObjectPut,
+  ObjectType,
+  objectTypeOf,
+  single,
+} from '../managed-object.js';
 import { refuseClearValue } from '../serving.js';
 import { KeyFormat } from '../object-payloads.js';
 import { attributeContainer, clientAttributes } from '../template.js';
@@ -113,7 +120,7 @@ export const createSplitKey = handler({
       }
       // Every part in one commit: a failure stores none of them.
       await ctx.store.commit({
-        put: objects.map((o) => ({ object: toStored({ ...o, revision: 1 }, 1), expectedRevision: 0 })),
+        put: objects.map(newObjectPut),
       });
       const uids = objects.map((o) => o.uid);
       ctx.touched.push(...uids);

@@ -11,7 +11,7 @@ import {
   newUid,
   ObjectType,
   serverAttributes,
-  toStored,
+  newObjectPut,
   uidResponse,
   type ManagedObject,
 } from '../managed-object.js';
@@ -95,11 +95,7 @@ async function registerPkcs12(request: RegisterRequest, ctx: RequestContext): Pr
     ...(issuer === undefined ? [] : [link(LinkType.PKCS_12CertificateLink, issuer)]),
   ];
   const key = await newStructureObject(ObjectType.PrivateKey, attributes, read.key, ctx);
-  await createObject(
-    key,
-    ctx,
-    certificates.map((object) => ({ object: toStored({ ...object, revision: 1 }, 1), expectedRevision: 0 })),
-  );
+  await createObject(key, ctx, certificates.map(newObjectPut));
   ctx.touched.push(...certificates.map((object) => object.uid));
   return key.uid;
 }
