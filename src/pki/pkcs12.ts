@@ -8,8 +8,8 @@
  * - the leaf certificate and the key share a Local Key ID (PKCS#9 §5.5.5) and the Friendly Name;
  * - the whole is integrity-protected by an HMAC-SHA256 MAC keyed by the PKCS#12 key derivation (§B.2, ID 3) from
  *   the password as a BMPString.
- * The encoder writes DER by hand: the structures are few and fixed, and this keeps the module free of ASN.1
- * schema libraries.
+ * The encoder writes DER with the TLV helpers of src/hsm/der.ts (the structures are few and fixed, and this keeps
+ * the module free of ASN.1 schema libraries); the reader takes its TLV headers from the same file's readTlv.
  */
 import {
   createDecipheriv,
@@ -20,6 +20,18 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import { HsmError } from '../hsm/hsm.js';
+import {
+  readTlv,
+  TAG_INTEGER,
+  TAG_NULL,
+  TAG_OCTET_STRING,
+  TAG_OID,
+  TAG_SEQUENCE,
+  tlv,
+  unsignedInteger,
+  type Tlv,
+} from '../hsm/der.js';
 
 /** The password-based parameters; RFC 7292 and NIST SP 800-132 ask for a large count. */
 const ITERATIONS = 2048;
@@ -149,36 +161,22 @@ export function pkcs12Kdf(
   return out;
 }
 
-// --- DER (X.690 §10): definite lengths, only the types a PFX needs. ---
-
-function tlv(tagByte: number, content: Uint8Array): Uint8Array {
-  const n = content.length;
-  const length =
-    n < 0x80
-      ? [n]
-      : (() => {
-          const bytes: number[] = [];
-          for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-          return [0x80 | bytes.length, ...bytes];
-        })();
-  return Buffer.concat([Buffer.from([tagByte, ...length]), content]);
-}
+// --- DER (X.690 §10) writing, only the types a PFX needs, over the DER helpers of src/hsm/der.ts. ---
 
 const raw = (der: Uint8Array): Uint8Array => der;
-const sequence = (items: readonly Uint8Array[]): Uint8Array => tlv(0x30, Buffer.concat(items));
+const sequence = (items: readonly Uint8Array[]): Uint8Array => tlv(TAG_SEQUENCE, ...items);
 /** A SET OF in DER order (X.690 §11.6: the encodings sorted as octet strings). */
 const set = (items: readonly Uint8Array[]): Uint8Array =>
-  tlv(0x31, Buffer.concat([...items].sort((a, b) => Buffer.compare(a, b))));
+  tlv(0x31, ...[...items].sort((a, b) => Buffer.compare(a, b)));
 const explicit = (n: number, inner: Uint8Array): Uint8Array => tlv(0xa0 + n, inner);
-const octetString = (bytes: Uint8Array): Uint8Array => tlv(0x04, bytes);
-const nullValue = (): Uint8Array => Buffer.from([0x05, 0x00]);
+const octetString = (bytes: Uint8Array): Uint8Array => tlv(TAG_OCTET_STRING, bytes);
+const nullValue = (): Uint8Array => tlv(TAG_NULL);
 const bmpString = (text: string): Uint8Array => tlv(0x1e, Buffer.from(text, 'utf16le').swap16());
 
 function integer(value: number): Uint8Array {
-  const bytes: number[] = [];
-  for (let rest = value; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  if (bytes.length === 0 || (bytes[0] ?? 0) & 0x80) bytes.unshift(0);
-  return tlv(0x02, Buffer.from(bytes));
+  const magnitude: number[] = [];
+  for (let rest = value; rest > 0; rest = Math.floor(rest / 256)) magnitude.unshift(rest & 0xff);
+  return unsignedInteger(Uint8Array.from(magnitude));
 }
 
 function oid(dotted: string): Uint8Array {
@@ -193,7 +191,7 @@ function oid(dotted: string): Uint8Array {
     for (let g = 0; g < groups.length - 1; g++) groups[g] = (groups[g] ?? 0) | 0x80;
     out.push(...groups);
   }
-  return tlv(0x06, Buffer.from(out));
+  return tlv(TAG_OID, Buffer.from(out));
 }
 
 // --- Reading a container (Register of a PKCS#12 private key, KMIP 1.4 §3.45). ---
@@ -469,7 +467,7 @@ function decrypt(
     const [saltNode, iterationsNode] = fields;
     if (saltNode === undefined || iterationsNode === undefined)
       throw new Pkcs12Error('PBKDF2 parameters are incomplete');
-    const prfNode = fields.find((f, i) => i >= 2 && buf[f.start] === 0x30);
+    const prfNode = fields.find((f, i) => i >= 2 && buf[f.start] === TAG_SEQUENCE);
     const prfId = prfNode === undefined ? undefined : children(prfNode, buf)[0];
     const prf = prfId === undefined ? 'sha1' : prfHashes[oidValue(prfId, buf)];
     if (prf === undefined) throw new Pkcs12Error('the PBKDF2 pseudo-random function is not read here');
@@ -495,7 +493,7 @@ function decipher(name: string, key: Buffer, iv: Uint8Array, data: Uint8Array): 
   }
 }
 
-// --- DER reading: definite lengths only (a PKCS#12 in BER with indefinite lengths is refused). ---
+// --- DER reading: definite lengths only (a PKCS#12 in BER with indefinite lengths is refused), by readTlv. ---
 
 interface Node {
   /** Offset of the tag byte. */
@@ -507,19 +505,16 @@ interface Node {
 }
 
 function node(buf: Uint8Array, at: number, limit = buf.length): Node {
-  if (at + 2 > limit) throw new Pkcs12Error('the container is truncated');
-  let length = buf[at + 1] ?? 0;
-  let content = at + 2;
-  if (length === 0x80) throw new Pkcs12Error('indefinite lengths (BER) are not read');
-  if (length > 0x80) {
-    const count = length & 0x7f;
-    if (count > 4 || content + count > limit) throw new Pkcs12Error('a length does not fit the container');
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + (buf[content + i] ?? 0);
-    content += count;
+  let header: Tlv;
+  try {
+    // Definite lengths of one to four octets (readTlv refuses BER's indefinite form, 0x80, among the rest).
+    header = readTlv(buf, at);
+  } catch (error) {
+    if (error instanceof HsmError) throw new Pkcs12Error(`the container is ${error.message}`);
+    throw error;
   }
-  if (content + length > limit) throw new Pkcs12Error('the container is truncated');
-  return { start: at, content, end: content + length };
+  if (header.end > limit) throw new Pkcs12Error('the container is truncated');
+  return { start: at, content: header.contentStart, end: header.end };
 }
 
 function children(parent: Node, buf: Uint8Array): Node[] {
@@ -543,7 +538,7 @@ const contentOf = (n: Node, buf: Uint8Array): Uint8Array => buf.subarray(n.conte
 const slice = (n: Node, buf: Uint8Array): Uint8Array => Uint8Array.from(buf.subarray(n.start, n.end));
 
 function octets(n: Node, buf: Uint8Array): Uint8Array {
-  if (buf[n.start] !== 0x04) throw new Pkcs12Error('an OCTET STRING was expected');
+  if (buf[n.start] !== TAG_OCTET_STRING) throw new Pkcs12Error('an OCTET STRING was expected');
   return contentOf(n, buf);
 }
 
@@ -555,14 +550,15 @@ function implicitOctets(n: Node, buf: Uint8Array): Uint8Array {
 }
 
 function intValue(n: Node, buf: Uint8Array): number {
-  if (buf[n.start] !== 0x02 || n.end - n.content > 6) throw new Pkcs12Error('a small INTEGER was expected');
+  if (buf[n.start] !== TAG_INTEGER || n.end - n.content > 6)
+    throw new Pkcs12Error('a small INTEGER was expected');
   let value = 0;
   for (let i = n.content; i < n.end; i++) value = value * 256 + (buf[i] ?? 0);
   return value;
 }
 
 function oidValue(n: Node, buf: Uint8Array): string {
-  if (buf[n.start] !== 0x06) throw new Pkcs12Error('an OBJECT IDENTIFIER was expected');
+  if (buf[n.start] !== TAG_OID) throw new Pkcs12Error('an OBJECT IDENTIFIER was expected');
   const bytes = contentOf(n, buf);
   const first = bytes[0] ?? 0;
   const arcs = [Math.min(2, Math.floor(first / 40)), first - Math.min(2, Math.floor(first / 40)) * 40];
